@@ -1,0 +1,10 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ServiceConfig } from '@app/config';
+import { platformImports } from '@app/http';
+
+@Module({})
+export class PresenceAppModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return { module: PresenceAppModule, imports: platformImports(config) };
+  }
+}

@@ -1,0 +1,21 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ServiceConfig } from '@app/config';
+import { platformImports } from '@app/http';
+import { DatabaseHealthIndicator } from './database/database.health';
+import { DatabaseModule } from './database/database.module';
+import type { RegistryEnv } from './registry-env.schema';
+
+@Module({})
+export class TokenRegistryAppModule {
+  static forRoot(config: ServiceConfig<RegistryEnv>): DynamicModule {
+    return {
+      module: TokenRegistryAppModule,
+      imports: [
+        ...platformImports(config, {
+          readiness: [DatabaseHealthIndicator],
+          imports: [DatabaseModule.forRoot(config.env)],
+        }),
+      ],
+    };
+  }
+}

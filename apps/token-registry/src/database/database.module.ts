@@ -1,0 +1,31 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { RegistryEnv } from '../registry-env.schema';
+import { DatabaseHealthIndicator } from './database.health';
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(env: RegistryEnv): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TerminusModule,
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: env.DATABASE_URL,
+          synchronize: false,
+          migrationsRun: false,
+          autoLoadEntities: true,
+          // Keep retrying at boot: the registry starts even while PostgreSQL is still coming up.
+          retryAttempts: Number.MAX_SAFE_INTEGER,
+          retryDelay: 2000,
+          extra: { max: env.DATABASE_POOL_SIZE, connectionTimeoutMillis: 3000 },
+        }),
+      ],
+      providers: [DatabaseHealthIndicator],
+      exports: [DatabaseHealthIndicator],
+    };
+  }
+}

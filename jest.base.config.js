@@ -1,0 +1,29 @@
+// Shared Jest settings: SWC compiles TypeScript (with decorator metadata, which NestJS DI needs)
+// and the tsconfig path aliases map to the libraries' sources.
+const libs = ['contracts', 'config', 'kafka', 'observability', 'http', 'testing'];
+
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2023',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: Object.fromEntries(
+    libs.flatMap((lib) => [
+      [`^@app/${lib}$`, `<rootDir>/libs/${lib}/src`],
+      [`^@app/${lib}/(.*)$`, `<rootDir>/libs/${lib}/src/$1`],
+    ]),
+  ),
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.local/', '<rootDir>/.tools/'],
+};

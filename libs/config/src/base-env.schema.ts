@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { envBoolean, envInt } from './load-env.util';
+
+/** Settings every service reads. Service-specific schemas extend this one. */
+export const BaseEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_PORT: envInt(1, 65535).optional(),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  KAFKA_CLIENT_ID: z.string().optional(),
+  KAFKA_SSL: envBoolean.default(false),
+  KAFKA_SSL_CA_FILE: z.string().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  /** A file holding the SASL password (a Kubernetes Secret), never the password itself. */
+  KAFKA_SASL_PASSWORD_FILE: z.string().optional(),
+  KAFKA_PARTITIONS: envInt(1, 10000).default(12),
+  KAFKA_REPLICATION_FACTOR: envInt(1, 10).default(1),
+  PUSH_APPS_FILE: z.string().min(1),
+  SHUTDOWN_TIMEOUT_MS: envInt(1000, 600000).default(25000),
+  /** Unique per process: pod name in Kubernetes; used in client and transactional ids. */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .optional(),
+});
+export type BaseEnv = z.infer<typeof BaseEnvSchema>;

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import {
+  ApnsEnvironmentSchema,
+  IdSchema,
+  IsoDateSchema,
+  PlatformSchema,
+  ProviderSchema,
+} from './common.schema';
+
+export const ReceiveOptionSchema = z.enum(['receive', 'receive_not_notify', 'receive_except_at']);
+export type ReceiveOption = z.infer<typeof ReceiveOptionSchema>;
+
+export const ApnsPushTypeSchema = z.enum(['alert', 'background', 'voip']);
+
+export const RegisteredDeviceSchema = z.object({
+  deviceId: IdSchema,
+  platform: PlatformSchema,
+  provider: ProviderSchema,
+  token: z.string().min(1).max(4096),
+  topic: z.string().max(256).nullish(),
+  environment: ApnsEnvironmentSchema.nullish(),
+  pushType: ApnsPushTypeSchema.nullish(),
+  locale: z.string().max(35).nullish(),
+  updatedAt: IsoDateSchema,
+});
+export type RegisteredDevice = z.infer<typeof RegisteredDeviceSchema>;
+
+export const DndWindowSchema = z.object({
+  startSecondOfDay: z.number().int().min(0).max(86399),
+  durationSeconds: z.number().int().min(1).max(86400),
+  timeZone: z.string().min(1).max(64),
+});
+
+export const PushSettingsSchema = z.object({
+  pushEnabled: z.boolean(),
+  hidePreview: z.boolean(),
+  snoozeUntil: IsoDateSchema.nullish(),
+  dnd: DndWindowSchema.nullish(),
+  sounds: z.object({ c2c: z.string().max(256).nullish(), group: z.string().max(256).nullish() }),
+  /** Keys are `c2c:<peerUserId>` or `group:<groupId>`. */
+  conversations: z.record(z.string().regex(/^(c2c|group):[^:\s]+$/), ReceiveOptionSchema),
+});
+export type PushSettings = z.infer<typeof PushSettingsSchema>;
+
+export const TokenUserDevicesSchema = z.object({
+  appId: IdSchema,
+  userId: IdSchema,
+  version: z.number().int().nonnegative(),
+  updatedAt: IsoDateSchema,
+  devices: z.array(RegisteredDeviceSchema),
+  settings: PushSettingsSchema,
+});
+export type TokenUserDevices = z.infer<typeof TokenUserDevicesSchema>;

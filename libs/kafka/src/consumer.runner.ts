@@ -1,0 +1,395 @@
+import { Logger } from '@nestjs/common';
+import { HEADERS, type TopicDefinition } from '@app/contracts';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { deadLetterFor, type DeadLetterReason } from './dead-letter.util';
+import { toTopicMessages, type EventProducer, type OutboundRecord } from './event.producer';
+import {
+  PoisonRecordException,
+  RetryableException,
+  SchemaViolationException,
+} from './kafka.exception';
+import { kafkaMetrics } from './kafka.metrics';
+import { decodeUtf8, formatZodIssues, headersToStrings } from './record-codec';
+import { newContext, runWithContext, type RecordContext } from '@app/observability';
+
+/** A record that passed its topic's schema. `value` is null only for tombstones on compacted topics. */
+export interface ConsumedRecord<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T | null;
+  headers: Record<string, string>;
+  timestamp: string;
+  context: RecordContext;
+}
+
+export interface HandlerResult {
+  /** Produced before the offsets are committed (inside the transaction in transactional mode). */
+  records?: OutboundRecord[];
+  /** Runs once the records and offsets are committed: apply in-memory state changes here. */
+  onCommit?: () => void;
+}
+
+export type BatchHandler<T> = (
+  records: ConsumedRecord<T>[],
+  meta: { topic: string; partition: number },
+) => Promise<HandlerResult | void>;
+
+export interface Subscription<T = unknown> {
+  topic: TopicDefinition<T, unknown>;
+  handle: BatchHandler<T>;
+}
+
+export interface ConsumerRunnerOptions {
+  groupId: string;
+  subscriptions: Subscription<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /**
+   * Consume-transform-produce in one Kafka transaction per batch. The transactional id is derived
+   * from the input partition, so the instance that takes a partition over fences the one that lost
+   * it (kafkajs has no group-metadata fencing).
+   */
+  transactional?: { idPrefix: string };
+  fromBeginning?: boolean;
+  partitionsConsumedConcurrently?: number;
+  /** Backoff for retryable failures: starts here, doubles, capped at maxRetryDelayMs. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Non-retryable failures of a whole batch are retried this often before records are isolated. */
+  batchAttempts?: number;
+  sessionTimeout?: number;
+  maxBytesPerPartition?: number;
+}
+
+type Decoded =
+  | { ok: true; record: ConsumedRecord<unknown> }
+  | { ok: false; message: KafkaMessage; reason: DeadLetterReason };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs a consumer group: validates every value against its topic's schema, dead-letters what fails
+ * (with the original bytes and the reason) so that the partition moves on, retries what may pass,
+ * isolates a poison record inside a failing batch, and commits offsets only after the handler's
+ * output is produced. In transactional mode, output, dead letters and offsets commit atomically.
+ */
+export class ConsumerRunner {
+  private readonly logger: Logger;
+  readonly consumer: Consumer;
+  private readonly txProducers = new Map<string, Promise<Producer>>();
+  private readonly byTopic: Map<string, Subscription<unknown>>;
+  private crashed: Error | undefined;
+  private running = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly producer: EventProducer,
+    private readonly opts: ConsumerRunnerOptions,
+  ) {
+    this.logger = new Logger(`ConsumerRunner:${opts.groupId}`);
+    this.byTopic = new Map(
+      opts.subscriptions.map((s) => [s.topic.name, s as Subscription<unknown>]),
+    );
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      readUncommitted: false,
+      sessionTimeout: opts.sessionTimeout ?? 30000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 1048576,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const err = e.payload.error;
+      this.logger.error({ msg: 'consumer crashed', err: err.message, restart: e.payload.restart });
+      if (!e.payload.restart) this.crashed = err;
+    });
+  }
+
+  /** False once the consumer crashed for good; readiness reports it. */
+  isHealthy(): boolean {
+    return this.running && this.crashed === undefined;
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: this.opts.subscriptions.map((s) => s.topic.name),
+      fromBeginning: this.opts.fromBeginning ?? true,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.running = true;
+  }
+
+  /** Stops fetching, lets the batch in flight finish and commit, leaves the group, disconnects. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+    const producers = await Promise.allSettled([...this.txProducers.values()]);
+    await Promise.allSettled(
+      producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])),
+    );
+    this.txProducers.clear();
+  }
+
+  private decode(topic: string, partition: number, message: KafkaMessage): Decoded {
+    const sub = this.byTopic.get(topic);
+    const fail = (code: string, msg: string): Decoded => ({
+      ok: false,
+      message,
+      reason: { code, message: msg },
+    });
+    if (!sub) return fail('UNKNOWN_TOPIC', `no handler for ${topic}`);
+    const headers = headersToStrings(message.headers);
+    const key = message.key ? (decodeUtf8(message.key) ?? null) : null;
+    const context: RecordContext = headers[HEADERS.correlationId]
+      ? { correlationId: headers[HEADERS.correlationId], traceparent: headers[HEADERS.traceparent] }
+      : { ...newContext(), traceparent: headers[HEADERS.traceparent] ?? newContext().traceparent };
+    const base = {
+      topic,
+      partition,
+      offset: message.offset,
+      key,
+      headers,
+      timestamp: message.timestamp,
+      context,
+    };
+    if (message.value === null || message.value.length === 0) {
+      if (sub.topic.cleanup === 'compact' && key !== null)
+        return { ok: true, record: { ...base, value: null } };
+      return fail(
+        'EMPTY_VALUE',
+        'a null or empty value is only allowed as a keyed tombstone on a compacted topic',
+      );
+    }
+    const text = decodeUtf8(message.value);
+    if (text === undefined) return fail('INVALID_UTF8', 'the value is not valid UTF-8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      return fail('INVALID_JSON', (e as Error).message);
+    }
+    const parsed = sub.topic.schema.safeParse(json);
+    if (!parsed.success) return fail('SCHEMA_VIOLATION', formatZodIssues(parsed.error).join('; '));
+    return { ok: true, record: { ...base, value: parsed.data } };
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    if (batch.messages.length === 0) return;
+    const started = process.hrtime.bigint();
+    const decoded = batch.messages.map((m) => this.decode(topic, partition, m));
+    const valid = decoded.flatMap((d) => (d.ok ? [d.record] : []));
+    const letters = decoded.flatMap((d) =>
+      d.ok ? [] : [deadLetterFor(topic, partition, d.message, d.reason)],
+    );
+    for (const d of decoded) {
+      if (!d.ok)
+        this.logger.warn({
+          msg: 'dead-lettering record',
+          topic,
+          partition,
+          offset: d.message.offset,
+          code: d.reason.code,
+          reason: d.reason.message,
+        });
+    }
+    const nextOffset = (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString();
+
+    try {
+      const results = await this.runHandler(
+        topic,
+        partition,
+        valid,
+        letters,
+        () => isRunning() && !isStale(),
+        heartbeat,
+      );
+      if (results === undefined) return; // stopping or partition lost: nothing committed, redelivered later
+      await this.commit(topic, partition, nextOffset, results.records, () =>
+        results.onCommit.forEach((f) => f()),
+      );
+    } catch (e) {
+      // Nothing of this batch is committed: read it again rather than move past it.
+      if (isRunning()) this.consumer.seek({ topic, partition, offset: batch.messages[0].offset });
+      kafkaMetrics.batchFailures.inc({ group: this.opts.groupId, topic });
+      throw e;
+    }
+    kafkaMetrics.recordsConsumed.inc(
+      { group: this.opts.groupId, topic, result: 'ok' },
+      valid.length,
+    );
+    if (letters.length)
+      kafkaMetrics.recordsConsumed.inc(
+        { group: this.opts.groupId, topic, result: 'dead_letter' },
+        letters.length,
+      );
+    kafkaMetrics.batchSeconds.observe(
+      { group: this.opts.groupId, topic },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+  }
+
+  /**
+   * Runs the handler over the batch. Retryable failures wait and try again for as long as the
+   * partition is ours; other failures are retried a few times, then records are handled one at a
+   * time so that only the poison one is dead-lettered.
+   */
+  private async runHandler(
+    topic: string,
+    partition: number,
+    valid: ConsumedRecord<unknown>[],
+    letters: OutboundRecord[],
+    stillOurs: () => boolean,
+    heartbeat: () => Promise<void>,
+  ): Promise<{ records: OutboundRecord[]; onCommit: Array<() => void> } | undefined> {
+    const sub = this.byTopic.get(topic)!;
+    const records: OutboundRecord[] = [...letters];
+    const onCommit: Array<() => void> = [];
+    if (valid.length === 0) return { records, onCommit };
+    const attempt = async (rs: ConsumedRecord<unknown>[]) =>
+      runWithContext(rs[0].context, () => sub.handle(rs, { topic, partition }));
+    const attempts = this.opts.batchAttempts ?? 3;
+    let delay = this.opts.retryDelayMs ?? 200;
+    const maxDelay = this.opts.maxRetryDelayMs ?? 30000;
+    for (let i = 1; ; i++) {
+      try {
+        const r = (await attempt(valid)) ?? {};
+        records.push(...(r.records ?? []));
+        if (r.onCommit) onCommit.push(r.onCommit);
+        return { records, onCommit };
+      } catch (e) {
+        if (!stillOurs()) return undefined;
+        const err = e as Error;
+        if (err instanceof RetryableException || i < attempts) {
+          this.logger.warn({
+            msg: 'batch failed; retrying',
+            topic,
+            partition,
+            attempt: i,
+            err: err.message,
+          });
+          await sleep(delay);
+          delay = Math.min(delay * 2, maxDelay);
+          await heartbeat().catch(() => undefined);
+          if (!stillOurs()) return undefined;
+          if (err instanceof RetryableException || valid.length === 1) continue;
+          if (i < attempts) continue;
+        }
+        break;
+      }
+    }
+    // Isolate the poison record(s): each record alone; what still fails is dead-lettered.
+    for (const rec of valid) {
+      for (;;) {
+        try {
+          const r = (await attempt([rec])) ?? {};
+          records.push(...(r.records ?? []));
+          if (r.onCommit) onCommit.push(r.onCommit);
+        } catch (e) {
+          const err = e as Error;
+          if (err instanceof RetryableException) {
+            await sleep(delay);
+            if (!stillOurs()) return undefined;
+            continue;
+          }
+          const code =
+            err instanceof PoisonRecordException || err instanceof SchemaViolationException
+              ? err.code
+              : 'HANDLER_ERROR';
+          this.logger.warn({
+            msg: 'dead-lettering record the handler rejects',
+            topic,
+            partition,
+            offset: rec.offset,
+            code,
+            err: err.message,
+          });
+          records.push(
+            deadLetterFor(topic, partition, this.rawOf(rec), { code, message: err.message }),
+          );
+        }
+        break;
+      }
+    }
+    return { records, onCommit };
+  }
+
+  private rawOf(rec: ConsumedRecord<unknown>): KafkaMessage {
+    return {
+      key: rec.key === null ? null : Buffer.from(rec.key),
+      value: rec.value === null ? null : Buffer.from(JSON.stringify(rec.value)),
+      headers: rec.headers,
+      offset: rec.offset,
+      timestamp: rec.timestamp,
+      attributes: 0,
+      size: 0,
+    } as unknown as KafkaMessage;
+  }
+
+  private async commit(
+    topic: string,
+    partition: number,
+    offset: string,
+    records: OutboundRecord[],
+    onCommit: () => void,
+  ): Promise<void> {
+    if (!this.opts.transactional) {
+      await this.producer.send(records);
+      await this.consumer.commitOffsets([{ topic, partition, offset }]);
+      onCommit();
+      return;
+    }
+    const producer = await this.txProducer(topic, partition);
+    const tx = await producer.transaction();
+    try {
+      const topicMessages = toTopicMessages(records);
+      if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
+      await tx.sendOffsets({
+        consumerGroupId: this.opts.groupId,
+        topics: [{ topic, partitions: [{ partition, offset }] }],
+      });
+      await tx.commit();
+    } catch (e) {
+      await tx.abort().catch(() => undefined);
+      // The producer may be fenced or broken: start afresh on the next batch.
+      await this.dropTxProducer(topic, partition);
+      throw e;
+    }
+    onCommit();
+  }
+
+  private txProducer(topic: string, partition: number): Promise<Producer> {
+    const id = `${this.opts.transactional!.idPrefix}-${topic}-${partition}`;
+    let p = this.txProducers.get(id);
+    if (!p) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        transactionalId: id,
+        maxInFlightRequests: 1,
+        transactionTimeout: 60000,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      p = producer.connect().then(() => producer);
+      p.catch(() => this.txProducers.delete(id));
+      this.txProducers.set(id, p);
+    }
+    return p;
+  }
+
+  private async dropTxProducer(topic: string, partition: number): Promise<void> {
+    const id = `${this.opts.transactional!.idPrefix}-${topic}-${partition}`;
+    const p = this.txProducers.get(id);
+    this.txProducers.delete(id);
+    if (p) await p.then((x) => x.disconnect()).catch(() => undefined);
+  }
+}

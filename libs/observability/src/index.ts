@@ -1,0 +1,5 @@
+export * from './record-context';
+export * from './redact.util';
+export * from './readiness-check';
+export * from './logger.module';
+export * from './observability.module';
