@@ -68,6 +68,15 @@ type Decoded =
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown to kafkajs so that it rejoins and reads the batch again (it restarts on retriable errors). */
+class BatchFailedError extends Error {
+  readonly retriable = true;
+  constructor(topic: string, partition: number, cause: Error) {
+    super(`batch of ${topic}[${partition}] not committed: ${cause.message}`);
+    this.name = 'BatchFailedError';
+  }
+}
+
 /**
  * Runs a consumer group: validates every value against its topic's schema, dead-letters what fails
  * (with the original bytes and the reason) so that the partition moves on, retries what may pass,
@@ -182,7 +191,7 @@ export class ConsumerRunner {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
     const started = process.hrtime.bigint();
@@ -204,24 +213,46 @@ export class ConsumerRunner {
     }
     const nextOffset = (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString();
 
+    const stillOurs = () => isRunning() && !isStale();
     try {
-      const results = await this.runHandler(
-        topic,
-        partition,
-        valid,
-        letters,
-        () => isRunning() && !isStale(),
-        heartbeat,
-      );
-      if (results === undefined) return; // stopping or partition lost: nothing committed, redelivered later
-      await this.commit(topic, partition, nextOffset, results.records, () =>
-        results.onCommit.forEach((f) => f()),
-      );
+      for (let attempt = 1; ; attempt++) {
+        const results = await this.runHandler(
+          topic,
+          partition,
+          valid,
+          letters,
+          stillOurs,
+          heartbeat,
+        );
+        if (results === undefined) return; // stopping or partition lost: nothing committed, redelivered later
+        try {
+          await this.commit(topic, partition, nextOffset, results.records, () =>
+            results.onCommit.forEach((f) => f()),
+          );
+          break;
+        } catch (e) {
+          kafkaMetrics.batchFailures.inc({ group: this.opts.groupId, topic });
+          if (!stillOurs() || attempt >= 5) throw e;
+          this.logger.warn({
+            msg: 'commit failed; handling the batch again',
+            topic,
+            partition,
+            attempt,
+            err: (e as Error).message,
+          });
+          await sleep(Math.min(200 * 2 ** attempt, 5000));
+          // Throws when the group rebalanced: then the partition may be another member's, and
+          // re-initialising its transactional id here would fence the rightful owner.
+          await heartbeat();
+        }
+      }
+      // Moves kafkajs's fetch position past the batch (it refetches unresolved batches).
+      resolveOffset(batch.messages[batch.messages.length - 1].offset);
     } catch (e) {
-      // Nothing of this batch is committed: read it again rather than move past it.
+      // Nothing of this batch is committed: read it again rather than move past it, and let
+      // kafkajs restart the consumer (a non-retriable error would stop it for good).
       if (isRunning()) this.consumer.seek({ topic, partition, offset: batch.messages[0].offset });
-      kafkaMetrics.batchFailures.inc({ group: this.opts.groupId, topic });
-      throw e;
+      throw new BatchFailedError(topic, partition, e as Error);
     }
     kafkaMetrics.recordsConsumed.inc(
       { group: this.opts.groupId, topic, result: 'ok' },

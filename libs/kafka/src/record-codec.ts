@@ -2,7 +2,7 @@ import { HEADERS, type TopicDefinition } from '@app/contracts';
 import type { IHeaders, Message } from 'kafkajs';
 import type { ZodError } from 'zod';
 import { SchemaViolationException } from './kafka.exception';
-import { currentContext, type RecordContext } from '@app/observability';
+import { currentContext, newContext, type RecordContext } from '@app/observability';
 
 export const formatZodIssues = (error: ZodError): string[] =>
   error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(value)'}: ${i.message}`);
@@ -30,7 +30,7 @@ export function encodeRecord<T>(
     key ??= topic.key(parsed.data);
     serialized = JSON.stringify(value);
   }
-  const ctx = opts.context ?? currentContext();
+  const ctx = opts.context ?? currentContext() ?? newContext();
   const headers: IHeaders = {
     [HEADERS.contentType]: 'application/json',
     [HEADERS.eventType]: topic.eventType,
