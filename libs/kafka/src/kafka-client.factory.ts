@@ -18,7 +18,11 @@ const levelName = (level: logLevel): 'error' | 'warn' | 'log' | 'debug' => {
 };
 
 /** kafkajs with its logs routed into the service's logger. */
-export function createKafkaClient(env: BaseEnv, clientId: string): Kafka {
+export function createKafkaClient(
+  env: BaseEnv,
+  clientId: string,
+  overrides: Partial<KafkaConfig> = {},
+): Kafka {
   const logger = new Logger('kafkajs');
   let sasl: SASLOptions | undefined;
   if (env.KAFKA_SASL_MECHANISM) {
@@ -50,5 +54,5 @@ export function createKafkaClient(env: BaseEnv, clientId: string): Kafka {
         logger[levelName(level)]({ msg: message, ...extra });
       },
   };
-  return new Kafka(config);
+  return new Kafka({ ...config, ...overrides });
 }

@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { withTimeout, type ReadinessCheck } from '@app/observability';
 import { Kafka } from 'kafkajs';
 import type { ConsumerRunner } from './consumer.runner';
+
+/** A client of its own for probes: no retries, short timeouts, so a probe never outlives itself. */
+export const HEALTH_KAFKA = Symbol('HEALTH_KAFKA');
 
 /** Ready when the brokers answer a metadata request and no consumer of this service has crashed. */
 @Injectable()
@@ -10,7 +13,7 @@ export class KafkaHealthIndicator implements ReadinessCheck {
   private readonly runners = new Set<ConsumerRunner>();
 
   constructor(
-    private readonly kafka: Kafka,
+    @Inject(HEALTH_KAFKA) private readonly kafka: Kafka,
     private readonly indicators: HealthIndicatorService,
   ) {}
 
@@ -24,7 +27,7 @@ export class KafkaHealthIndicator implements ReadinessCheck {
 
   async isReady(): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check('kafka');
-    const admin = this.kafka.admin({ retry: { retries: 0 } });
+    const admin = this.kafka.admin();
     try {
       const cluster = await withTimeout(
         admin.connect().then(() => admin.describeCluster()),

@@ -4,7 +4,7 @@ import { ServiceConfig } from '@app/config';
 import { Kafka } from 'kafkajs';
 import { createKafkaClient } from './kafka-client.factory';
 import { EventProducer } from './event.producer';
-import { KafkaHealthIndicator } from './kafka.health';
+import { HEALTH_KAFKA, KafkaHealthIndicator } from './kafka.health';
 
 /** The service's Kafka client, its idempotent producer and the Kafka readiness check. */
 @Global()
@@ -20,6 +20,17 @@ export class KafkaModule implements OnApplicationShutdown {
         {
           provide: Kafka,
           useFactory: (config: ServiceConfig) => createKafkaClient(config.env, config.instanceId),
+          inject: [ServiceConfig],
+        },
+        {
+          provide: HEALTH_KAFKA,
+          useFactory: (config: ServiceConfig) =>
+            createKafkaClient(config.env, `${config.instanceId}-health`, {
+              retry: { retries: 0 },
+              connectionTimeout: 2000,
+              requestTimeout: 3000,
+              logCreator: () => () => undefined,
+            }),
           inject: [ServiceConfig],
         },
         {

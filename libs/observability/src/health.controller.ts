@@ -1,5 +1,6 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { Controller, Get, HttpException, Inject, Res } from '@nestjs/common';
+import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import type { Response } from 'express';
 import { READINESS_CHECKS, type ReadinessCheck } from './readiness-check';
 
 @Controller('health')
@@ -15,10 +16,18 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** 200 when every dependency answers; 503 naming the one that does not. */
+  /** 200 when every dependency answers; 503 with the failing dependency named under `error`. */
   @Get('ready')
-  @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check(this.checks.map((c) => () => c.isReady()));
+  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    res.setHeader('cache-control', 'no-store');
+    try {
+      return await this.health.check(this.checks.map((c) => () => c.isReady()));
+    } catch (e) {
+      if (e instanceof HttpException && e.getStatus() === 503) {
+        res.status(503);
+        return e.getResponse() as HealthCheckResult;
+      }
+      throw e;
+    }
   }
 }

@@ -29,7 +29,11 @@ export class ObservabilityModule {
       module: ObservabilityModule,
       imports: [
         LoggingModule.forRoot({ service: opts.service, level: opts.logLevel }),
-        TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 }),
+        TerminusModule.forRoot({
+          errorLogStyle: 'json',
+          gracefulShutdownTimeoutMs: 0,
+          logger: false,
+        }),
         ...(opts.imports ?? []),
       ],
       controllers: [HealthController, MetricsController],

@@ -16,31 +16,47 @@ export function infraMode(): InfraMode {
   return (process.env.PUSH_TEST_INFRA as InfraMode | undefined) ?? 'external';
 }
 
-/**
- * Takes the broker away and brings it back, for readiness and outage tests. With the local script
- * it stops and starts the process; with testcontainers it pauses and resumes the container.
- */
-export const broker = {
-  stop(): void {
-    if (infraMode() === 'docker') {
-      execFileSync('docker', ['pause', process.env.PUSH_TEST_KAFKA_CONTAINER!], {
-        stdio: 'inherit',
-      });
-    } else {
-      execFileSync('bash', [INFRA_SCRIPT, 'kafka-stop'], { stdio: 'inherit' });
-    }
-  },
-  start(): void {
-    if (infraMode() === 'docker') {
-      execFileSync('docker', ['unpause', process.env.PUSH_TEST_KAFKA_CONTAINER!], {
-        stdio: 'inherit',
-      });
-    } else {
-      execFileSync('bash', [INFRA_SCRIPT, 'kafka-start'], { stdio: 'inherit' });
-    }
-  },
-};
+/** A broker that a test may stop and start without disturbing the shared one. */
+export interface DisposableBroker {
+  brokers: string[];
+  stop(): void;
+  start(): void;
+  destroy(): Promise<void>;
+}
 
-export function runInfraScript(cmd: 'up' | 'down'): void {
-  execFileSync('bash', [INFRA_SCRIPT, cmd], { stdio: 'inherit', env: process.env });
+/**
+ * Starts a broker of its own for outage tests: a second local KRaft broker on other ports (the
+ * jars are already cached), or, under testcontainers, a container that is paused and resumed.
+ */
+export async function startDisposableBroker(port = 19092): Promise<DisposableBroker> {
+  if (infraMode() === 'docker') {
+    const { KafkaContainer } = await import('@testcontainers/kafka');
+    const container = await new KafkaContainer('confluentinc/cp-kafka:8.1.0')
+      .withEnvironment({ KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1' })
+      .start();
+    const id = container.getId();
+    return {
+      brokers: [`${container.getHost()}:${container.getMappedPort(9093)}`],
+      stop: () => execFileSync('docker', ['pause', id], { stdio: 'inherit' }),
+      start: () => execFileSync('docker', ['unpause', id], { stdio: 'inherit' }),
+      destroy: async () => void (await container.stop()),
+    };
+  }
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(port + 1),
+    KAFKA_HEAP: '384m',
+    PUSH_LOCAL_DIR: resolve(REPO_ROOT, `.local/disposable-${port}`),
+  };
+  const run = (cmd: string) => execFileSync('bash', [INFRA_SCRIPT, cmd], { stdio: 'inherit', env });
+  run('kafka-start');
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    stop: () => run('kafka-stop'),
+    start: () => run('kafka-start'),
+    destroy: async () => {
+      run('kafka-stop');
+    },
+  };
 }
