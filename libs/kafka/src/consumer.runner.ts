@@ -9,7 +9,9 @@ import {
   RetryableException,
   SchemaViolationException,
 } from './kafka.exception';
+import { CopartitionedAssigner } from './copartitioned.assigner';
 import { kafkaMetrics } from './kafka.metrics';
+import { StateRestore } from './state-restore';
 import { decodeUtf8, formatZodIssues, headersToStrings } from './record-codec';
 import { newContext, runWithContext, type RecordContext } from '@app/observability';
 
@@ -25,11 +27,24 @@ export interface ConsumedRecord<T> {
   context: RecordContext;
 }
 
+/** Records from `offset` on are not handled yet; the partition is read again from it at `until`. */
+export interface DeferredRest {
+  offset: string;
+  /** Epoch ms. */
+  until: number;
+}
+
 export interface HandlerResult {
   /** Produced before the offsets are committed (inside the transaction in transactional mode). */
   records?: OutboundRecord[];
   /** Runs once the records and offsets are committed: apply in-memory state changes here. */
   onCommit?: () => void;
+  /**
+   * The handler handled only the records before this offset (a retry topic whose next record is
+   * not due): the offset committed is this one, and the partition is paused until `until`, then
+   * read again from it. Nothing waits inside the handler, so other partitions keep flowing.
+   */
+  deferFrom?: DeferredRest;
 }
 
 export type BatchHandler<T> = (
@@ -40,6 +55,12 @@ export type BatchHandler<T> = (
 export interface Subscription<T = unknown> {
   topic: TopicDefinition<T, unknown>;
   handle: BatchHandler<T>;
+  /**
+   * `state`: a compacted changelog read into memory. Its offsets are never committed, so every
+   * assignment re-reads it from the start; invalid values are skipped (logged and counted) rather
+   * than dead-lettered again on every restore. Default `input`.
+   */
+  role?: 'input' | 'state';
 }
 
 export interface ConsumerRunnerOptions {
@@ -60,6 +81,13 @@ export interface ConsumerRunnerOptions {
   batchAttempts?: number;
   sessionTimeout?: number;
   maxBytesPerPartition?: number;
+  /**
+   * Assign partition N of every subscribed topic to the same member and hold input partition N
+   * until the `state` subscriptions' partition N are read up to where they stood at assignment.
+   */
+  copartitioned?: boolean;
+  /** Called synchronously with the partition numbers of each new assignment, before any batch. */
+  onAssigned?: (partitions: number[]) => void;
 }
 
 type Decoded =
@@ -88,8 +116,10 @@ export class ConsumerRunner {
   readonly consumer: Consumer;
   private readonly txProducers = new Map<string, Promise<Producer>>();
   private readonly byTopic: Map<string, Subscription<unknown>>;
+  private readonly restore: StateRestore;
   private crashed: Error | undefined;
   private running = false;
+  private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -107,6 +137,15 @@ export class ConsumerRunner {
       heartbeatInterval: 3000,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 1048576,
       allowAutoTopicCreation: false,
+      maxWaitTimeInMs: opts.copartitioned ? 500 : 5000,
+      ...(opts.copartitioned ? { partitionAssigners: [CopartitionedAssigner] } : {}),
+    });
+    this.restore = new StateRestore(this.kafka, this.consumer, {
+      stateTopics: opts.subscriptions.filter((s) => s.role === 'state').map((s) => s.topic.name),
+      enabled: opts.copartitioned ?? false,
+      onAssigned: (partitions) => opts.onAssigned?.(partitions),
+      beforeRestore: (partitions) => this.fenceInputPartitions(partitions),
+      logger: this.logger,
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       const err = e.payload.error;
@@ -118,6 +157,29 @@ export class ConsumerRunner {
   /** False once the consumer crashed for good; readiness reports it. */
   isHealthy(): boolean {
     return this.running && this.crashed === undefined;
+  }
+
+  /** True when every assigned partition's state is restored (always true without state). */
+  isRestored(): boolean {
+    return this.restore.isRestored();
+  }
+
+  /**
+   * In transactional mode, registering the transactional ids of newly assigned input partitions
+   * fences the previous owner and aborts its open transaction, so that restore can read to the end.
+   */
+  private async fenceInputPartitions(partitions: number[]): Promise<void> {
+    if (!this.opts.transactional) return;
+    const inputs = this.opts.subscriptions.filter((s) => s.role !== 'state');
+    await Promise.all(
+      inputs.flatMap((s) =>
+        partitions.map(async (p) => {
+          const producer = await this.txProducer(s.topic.name, p);
+          const tx = await producer.transaction();
+          await tx.abort();
+        }),
+      ),
+    );
   }
 
   async start(): Promise<void> {
@@ -139,6 +201,8 @@ export class ConsumerRunner {
   /** Stops fetching, lets the batch in flight finish and commit, leaves the group, disconnects. */
   async stop(): Promise<void> {
     this.running = false;
+    this.resumeTimers.forEach((t) => clearTimeout(t));
+    this.resumeTimers.clear();
     await this.consumer.disconnect();
     const producers = await Promise.allSettled([...this.txProducers.values()]);
     await Promise.allSettled(
@@ -194,6 +258,8 @@ export class ConsumerRunner {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
+    if (this.byTopic.get(topic)?.role === 'state') return this.onStateBatch(payload);
+    if (!this.restore.holdUntilRestored(payload)) return;
     const started = process.hrtime.bigint();
     const decoded = batch.messages.map((m) => this.decode(topic, partition, m));
     const valid = decoded.flatMap((d) => (d.ok ? [d.record] : []));
@@ -211,7 +277,8 @@ export class ConsumerRunner {
           reason: d.reason.message,
         });
     }
-    const nextOffset = (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString();
+    let nextOffset = (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString();
+    let deferred: DeferredRest | undefined;
 
     const stillOurs = () => isRunning() && !isStale();
     try {
@@ -225,6 +292,8 @@ export class ConsumerRunner {
           heartbeat,
         );
         if (results === undefined) return; // stopping or partition lost: nothing committed, redelivered later
+        deferred = results.deferFrom;
+        if (deferred) nextOffset = deferred.offset;
         try {
           await this.commit(topic, partition, nextOffset, results.records, () =>
             results.onCommit.forEach((f) => f()),
@@ -247,7 +316,8 @@ export class ConsumerRunner {
         }
       }
       // Moves kafkajs's fetch position past the batch (it refetches unresolved batches).
-      resolveOffset(batch.messages[batch.messages.length - 1].offset);
+      if (deferred) this.deferPartition(topic, partition, deferred);
+      else resolveOffset(batch.messages[batch.messages.length - 1].offset);
     } catch (e) {
       // Nothing of this batch is committed: read it again rather than move past it, and let
       // kafkajs restart the consumer (a non-retriable error would stop it for good).
@@ -269,6 +339,51 @@ export class ConsumerRunner {
     );
   }
 
+  /** A changelog batch: applied to memory, never committed, retried until it applies. */
+  private async onStateBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale, resolveOffset, heartbeat } = payload;
+    const { topic, partition } = batch;
+    const decoded = batch.messages.map((m) => this.decode(topic, partition, m));
+    const valid = decoded.flatMap((d) => (d.ok ? [d.record] : []));
+    for (const d of decoded) {
+      if (d.ok) continue;
+      this.logger.warn({
+        msg: 'skipping invalid state record',
+        topic,
+        partition,
+        offset: d.message.offset,
+        code: d.reason.code,
+        reason: d.reason.message,
+      });
+      kafkaMetrics.recordsConsumed.inc({ group: this.opts.groupId, topic, result: 'skipped' });
+    }
+    const sub = this.byTopic.get(topic)!;
+    let delay = this.opts.retryDelayMs ?? 200;
+    while (valid.length) {
+      try {
+        const r = await sub.handle(valid, { topic, partition });
+        r?.onCommit?.();
+        break;
+      } catch (e) {
+        if (!isRunning() || isStale()) return;
+        this.logger.warn({
+          msg: 'state batch failed; retrying',
+          topic,
+          partition,
+          err: (e as Error).message,
+        });
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.opts.maxRetryDelayMs ?? 30000);
+        await heartbeat();
+      }
+    }
+    kafkaMetrics.recordsConsumed.inc(
+      { group: this.opts.groupId, topic, result: 'ok' },
+      valid.length,
+    );
+    resolveOffset(batch.lastOffset());
+  }
+
   /**
    * Runs the handler over the batch. Retryable failures wait and try again for as long as the
    * partition is ours; other failures are retried a few times, then records are handled one at a
@@ -281,7 +396,9 @@ export class ConsumerRunner {
     letters: OutboundRecord[],
     stillOurs: () => boolean,
     heartbeat: () => Promise<void>,
-  ): Promise<{ records: OutboundRecord[]; onCommit: Array<() => void> } | undefined> {
+  ): Promise<
+    { records: OutboundRecord[]; onCommit: Array<() => void>; deferFrom?: DeferredRest } | undefined
+  > {
     const sub = this.byTopic.get(topic)!;
     const records: OutboundRecord[] = [...letters];
     const onCommit: Array<() => void> = [];
@@ -296,7 +413,7 @@ export class ConsumerRunner {
         const r = (await attempt(valid)) ?? {};
         records.push(...(r.records ?? []));
         if (r.onCommit) onCommit.push(r.onCommit);
-        return { records, onCommit };
+        return { records, onCommit, deferFrom: r.deferFrom };
       } catch (e) {
         if (!stillOurs()) return undefined;
         const err = e as Error;
@@ -325,6 +442,8 @@ export class ConsumerRunner {
           const r = (await attempt([rec])) ?? {};
           records.push(...(r.records ?? []));
           if (r.onCommit) onCommit.push(r.onCommit);
+          // Deferred: this record and those after it are read again later, none is skipped.
+          if (r.deferFrom) return { records, onCommit, deferFrom: r.deferFrom };
         } catch (e) {
           const err = e as Error;
           if (err instanceof RetryableException) {
@@ -352,6 +471,27 @@ export class ConsumerRunner {
       }
     }
     return { records, onCommit };
+  }
+
+  /**
+   * Parks a partition whose next record is not due: read it again from `offset` at `until`.
+   * The seek makes kafkajs drop what it already fetched; the timer resumes even if the partition
+   * moved to another member meanwhile (resuming an unassigned partition does nothing).
+   */
+  private deferPartition(topic: string, partition: number, d: DeferredRest): void {
+    const id = `${topic}|${partition}`;
+    clearTimeout(this.resumeTimers.get(id));
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+    this.consumer.seek({ topic, partition, offset: d.offset });
+    const timer = setTimeout(
+      () => {
+        this.resumeTimers.delete(id);
+        if (this.running) this.consumer.resume([{ topic, partitions: [partition] }]);
+      },
+      Math.max(0, d.until - Date.now()),
+    );
+    timer.unref();
+    this.resumeTimers.set(id, timer);
   }
 
   private rawOf(rec: ConsumedRecord<unknown>): KafkaMessage {

@@ -8,3 +8,5 @@ export * from './consumer.runner';
 export * from './kafka.metrics';
 export * from './kafka.health';
 export * from './kafka.module';
+export * from './copartitioned.assigner';
+export * from './restore.tracker';
