@@ -1,6 +1,6 @@
 // Shared Jest settings: SWC compiles TypeScript (with decorator metadata, which NestJS DI needs)
 // and the tsconfig path aliases map to the libraries' sources.
-const libs = ['contracts', 'config', 'kafka', 'observability', 'http', 'testing'];
+const libs = ['contracts', 'config', 'kafka', 'observability', 'http', 'testing', 'dispatch'];
 
 module.exports = {
   rootDir: __dirname,

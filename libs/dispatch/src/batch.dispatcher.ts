@@ -1,0 +1,203 @@
+import type { TopicDefinition } from '@app/contracts';
+import type { ConsumedRecord, HandlerResult, OutboundRecord } from '@app/kafka';
+import { dispatchMetrics } from './dispatch.metrics';
+import type {
+  DispatchProvider,
+  DispatchRequest,
+  SendResult,
+  TerminalStatus,
+} from './dispatch.types';
+import { splitDue } from './due.util';
+import {
+  buildInvalidation,
+  buildOutcome,
+  invalidationRecord,
+  outcomeRecord,
+  rejectedDeadLetter,
+  retryRecord,
+} from './outcome.util';
+import { RecentJobs } from './recent-jobs';
+import { RetryPolicy } from './retry.policy';
+
+/**
+ * Sends requests to the provider: one result per request, in the same order. It must not reject
+ * because one request failed (classify it instead) and must not hang (bound every send).
+ * Throwing means "nothing of this batch is known": the batch is handled again.
+ */
+export type SendFn<R> = (requests: R[], meta: { partition: number }) => Promise<SendResult[]>;
+
+export interface BatchDispatcherOptions<R extends DispatchRequest> {
+  provider: DispatchProvider;
+  retryTopic: TopicDefinition<R, unknown>;
+  send: SendFn<R>;
+  retryPolicy?: RetryPolicy;
+  memory?: RecentJobs;
+  /** Injected clock for tests. */
+  now?: () => number;
+}
+
+interface Job<R> {
+  rec: ConsumedRecord<R>;
+  req: R;
+}
+
+/**
+ * The provider-neutral half of a dispatcher: idempotency on redelivery, expiry, the retry topic,
+ * outcomes, invalidations and dead letters. A dispatcher wires `handleRequests` to its request
+ * topic and `handleRetries` to its retry topic (both through `ConsumerRunner`), and supplies `send`.
+ */
+export class BatchDispatcher<R extends DispatchRequest> {
+  readonly memory: RecentJobs;
+  private readonly policy: RetryPolicy;
+  private readonly now: () => number;
+  private readonly backlog = new Map<number, number>();
+
+  constructor(private readonly opts: BatchDispatcherOptions<R>) {
+    this.memory = opts.memory ?? new RecentJobs();
+    this.policy = opts.retryPolicy ?? new RetryPolicy();
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Handler for the request topic. */
+  handleRequests = async (
+    records: ConsumedRecord<R>[],
+    meta: { partition: number },
+  ): Promise<HandlerResult> => ({ records: await this.dispatch(records, meta.partition) });
+
+  /** Handler for the retry topic: handles what is due, parks the partition until the rest is. */
+  handleRetries = async (
+    records: ConsumedRecord<R>[],
+    meta: { partition: number },
+  ): Promise<HandlerResult> => {
+    const { due, deferFrom } = splitDue(records, this.now());
+    this.backlog.set(meta.partition, records.length - due.length);
+    dispatchMetrics.retryBacklog.set(
+      { provider: this.opts.provider },
+      [...this.backlog.values()].reduce((a, b) => a + b, 0),
+    );
+    return { records: await this.dispatch(due, meta.partition), deferFrom };
+  };
+
+  private async dispatch(
+    records: ConsumedRecord<R>[],
+    partition: number,
+  ): Promise<OutboundRecord[]> {
+    const out: OutboundRecord[] = [];
+    const toSend: Job<R>[] = [];
+    const seen = new Set<string>();
+    for (const rec of records) {
+      const req = rec.value;
+      if (req === null) continue;
+      const id = `${req.jobId}#${req.attempt}`;
+      if (seen.has(id)) continue; // the same job twice in one batch: send it once
+      seen.add(id);
+      const recall = this.memory.recall(partition, req.jobId, req.attempt);
+      if (recall.kind !== 'new') {
+        dispatchMetrics.replayed.inc({ provider: this.opts.provider, kind: recall.kind });
+        if (recall.kind === 'replay') out.push(...recall.records);
+        continue;
+      }
+      if (this.now() >= Date.parse(req.expiresAt)) {
+        this.finish(
+          partition,
+          req,
+          out,
+          this.terminal(
+            rec,
+            req,
+            'expired',
+            'EXPIRED',
+            'expired before it could be sent',
+            req.attempt,
+          ),
+        );
+        continue;
+      }
+      toSend.push({ rec, req });
+    }
+    if (toSend.length === 0) return out;
+    const results = await this.opts.send(
+      toSend.map((j) => j.req),
+      { partition },
+    );
+    if (results.length !== toSend.length)
+      throw new Error(`send returned ${results.length} results for ${toSend.length} requests`);
+    toSend.forEach((job, i) => this.apply(partition, job, results[i], out));
+    return out;
+  }
+
+  private apply(
+    partition: number,
+    { rec, req }: Job<R>,
+    r: SendResult,
+    out: OutboundRecord[],
+  ): void {
+    const p = this.opts.provider;
+    const reason = r.kind === 'delivered' ? (r.code ?? 'ok') : r.code;
+    dispatchMetrics.sends.inc({ provider: p, status: r.kind, reason });
+    switch (r.kind) {
+      case 'delivered': {
+        const recs = this.terminal(rec, req, 'delivered', r.code ?? null, null);
+        if (r.invalidation)
+          recs.push(invalidationRecord(buildInvalidation(req, p, r.invalidation, this.now()), rec));
+        return this.finish(partition, req, out, recs);
+      }
+      case 'invalid_token': {
+        const recs = this.terminal(rec, req, 'invalid_token', r.code, r.message);
+        recs.push(invalidationRecord(buildInvalidation(req, p, r.invalidation, this.now()), rec));
+        return this.finish(partition, req, out, recs);
+      }
+      case 'rejected': {
+        const recs = this.terminal(rec, req, 'rejected', r.code, r.message);
+        recs.push(rejectedDeadLetter(rec, r.code, r.message));
+        return this.finish(partition, req, out, recs);
+      }
+      case 'failed':
+        return this.finish(
+          partition,
+          req,
+          out,
+          this.terminal(rec, req, 'failed', r.code, r.message),
+        );
+      case 'retry': {
+        const d = this.policy.decide(req, r, this.now());
+        if (d.kind === 'expired') {
+          const why = `expires before the next try (last: ${r.code}: ${r.message})`;
+          return this.finish(partition, req, out, this.terminal(rec, req, 'expired', r.code, why));
+        }
+        dispatchMetrics.retriesScheduled.inc({ provider: p, reason: r.code });
+        const recs = [retryRecord(this.opts.retryTopic, req, d.notBefore, rec)];
+        this.memory.remember(partition, req.jobId, req.attempt, false, recs);
+        out.push(...recs);
+        return;
+      }
+    }
+  }
+
+  private terminal(
+    rec: ConsumedRecord<R>,
+    req: R,
+    status: TerminalStatus,
+    code: string | null,
+    reason: string | null,
+    attempts = req.attempt + 1,
+  ): OutboundRecord[] {
+    const o = buildOutcome(req, this.opts.provider, status, {
+      code,
+      reason,
+      attempts,
+      now: this.now(),
+    });
+    dispatchMetrics.outcomes.inc({ provider: this.opts.provider, status });
+    dispatchMetrics.outcomeLatencySeconds.observe(
+      { provider: this.opts.provider, status },
+      (o.latencyMs ?? 0) / 1000,
+    );
+    return [outcomeRecord(o, rec)];
+  }
+
+  private finish(partition: number, req: R, out: OutboundRecord[], recs: OutboundRecord[]): void {
+    this.memory.remember(partition, req.jobId, req.attempt, true, recs);
+    out.push(...recs);
+  }
+}
