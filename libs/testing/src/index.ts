@@ -1,2 +1,3 @@
 export * from './infra';
 export * from './kafka.helpers';
+export * from './fake-fcm';

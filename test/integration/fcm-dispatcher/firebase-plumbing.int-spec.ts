@@ -1,0 +1,35 @@
+import { FcmApps } from '../../../apps/fcm-dispatcher/src/firebase/fcm-apps';
+import { startFcmFixture, type FcmFixture } from './fcm-fixture';
+
+/** firebase-admin itself, redirected to the fake: the real credential flow and the real sends. */
+describe('firebase-admin through the endpoint override', () => {
+  let fx: FcmFixture;
+  let apps: FcmApps;
+
+  beforeAll(async () => {
+    fx = await startFcmFixture();
+    apps = new FcmApps(fx.apps, { maxSockets: 16 });
+  });
+
+  afterAll(async () => {
+    await apps?.close();
+    await fx?.fake.stop();
+  });
+
+  it('fetches an OAuth token with the service account key and sends with it', async () => {
+    const tenant = apps.get(fx.appId)!;
+    const res = await tenant.messaging.sendEach([
+      { token: 'tok-ok-00000001', data: { a: '1' } },
+      { token: 'fake-unregistered-0001', data: { a: '2' } },
+    ]);
+    expect(res.responses[0].error?.message).toBeUndefined();
+    expect(res.responses[0].success).toBe(true);
+    expect(res.responses[0].messageId).toMatch(new RegExp(`^projects/${fx.projectId}/messages/`));
+    expect(res.responses[1].error?.code).toBe('messaging/registration-token-not-registered');
+    expect(fx.fake.tokenRequests).toBeGreaterThanOrEqual(1);
+    const got = fx.fake.sendsTo('tok-ok-00000001');
+    expect(got).toHaveLength(1);
+    expect(got[0].httpVersion).toBe('1.1');
+    expect(got[0].projectId).toBe(fx.projectId);
+  });
+});
