@@ -32,6 +32,12 @@ export const DevicePresenceSchema = z.object({
   since: IsoDateSchema,
   lastSeenAt: IsoDateSchema,
   unreadCount: z.number().int().min(0).nullish(),
+  /**
+   * Optional additions (presence restores its state machine from them; others may ignore them):
+   * the app state the device last reported, and why an `offline` device is offline.
+   */
+  app: z.enum(['foreground', 'background']).optional(),
+  offlineReason: z.enum(['logged_out', 'not_seen']).optional(),
 });
 export type DevicePresence = z.infer<typeof DevicePresenceSchema>;
 
