@@ -3,6 +3,7 @@ import type { ServiceConfig } from '@app/config';
 import { platformImports } from '@app/http';
 import { DatabaseHealthIndicator } from './database/database.health';
 import { DatabaseModule } from './database/database.module';
+import { RegistryModule } from './registry.module';
 import type { RegistryEnv } from './registry-env.schema';
 
 @Module({})
@@ -15,6 +16,7 @@ export class TokenRegistryAppModule {
           readiness: [DatabaseHealthIndicator],
           imports: [DatabaseModule.forRoot(config.env)],
         }),
+        RegistryModule,
       ],
     };
   }

@@ -7,4 +7,6 @@ void bootstrapService({
   service: { name: 'token-registry', defaultPort: 3001 },
   envSchema: RegistryEnvSchema,
   module: (config) => TokenRegistryAppModule.forRoot(config),
+  // A registration is well under 1 kB; settings with 1,000 conversation options fit in 64 kB.
+  bodyLimit: '64kb',
 });

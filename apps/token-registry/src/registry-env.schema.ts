@@ -1,8 +1,30 @@
-import { BaseEnvSchema } from '@app/config';
+import { BaseEnvSchema, envBoolean, envInt } from '@app/config';
 import { z } from 'zod';
 
-export const RegistryEnvSchema = BaseEnvSchema.extend({
+export const DatabaseEnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_POOL_SIZE: envInt(1, 200).default(10),
+});
+
+export const RegistryEnvSchema = BaseEnvSchema.extend({
+  ...DatabaseEnvSchema.shape,
+  /**
+   * Run pending migrations when the service boots. Off by default: in Kubernetes a Job runs
+   * `npm run migrate:registry` before the rollout, so that pods never race each other over DDL.
+   */
+  REGISTRY_RUN_MIGRATIONS: envBoolean.default(false),
+  /** A user's devices beyond this many evict the least recently updated one. */
+  REGISTRY_MAX_DEVICES_PER_USER: envInt(1, 1000).default(20),
+  /** Whether this instance runs the outbox relay (every instance may: they share the work safely). */
+  REGISTRY_OUTBOX_RELAY: envBoolean.default(true),
+  /** Users claimed per relay round. */
+  REGISTRY_OUTBOX_BATCH: envInt(1, 5000).default(200),
+  /** How often an idle relay looks for rows written by other instances. */
+  REGISTRY_OUTBOX_POLL_MS: envInt(10, 60000).default(250),
+  /** Published outbox rows are kept this long (for inspection), then pruned. */
+  REGISTRY_OUTBOX_RETENTION_HOURS: envInt(0, 24 * 90).default(24),
+  /** Whether this instance consumes `token.invalidated.v1`. */
+  REGISTRY_INVALIDATION_CONSUMER: envBoolean.default(true),
 });
 export type RegistryEnv = z.infer<typeof RegistryEnvSchema>;
+export type DatabaseEnv = z.infer<typeof DatabaseEnvSchema>;

@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { RegistryEnv } from '../registry-env.schema';
 import { DatabaseHealthIndicator } from './database.health';
+import { registryDataSourceOptions } from './registry-data-source';
 
 @Global()
 @Module({})
@@ -13,15 +14,10 @@ export class DatabaseModule {
       imports: [
         TerminusModule,
         TypeOrmModule.forRoot({
-          type: 'postgres',
-          url: env.DATABASE_URL,
-          synchronize: false,
-          migrationsRun: false,
-          autoLoadEntities: true,
+          ...registryDataSourceOptions(env, { runMigrations: env.REGISTRY_RUN_MIGRATIONS }),
           // Keep retrying at boot: the registry starts even while PostgreSQL is still coming up.
           retryAttempts: Number.MAX_SAFE_INTEGER,
           retryDelay: 2000,
-          extra: { max: env.DATABASE_POOL_SIZE, connectionTimeoutMillis: 3000 },
         }),
       ],
       providers: [DatabaseHealthIndicator],

@@ -1,0 +1,76 @@
+import {
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { ServiceConfig } from '@app/config';
+import { TOPICS, type TokenInvalidated } from '@app/contracts';
+import {
+  ConsumerRunner,
+  EventProducer,
+  KafkaHealthIndicator,
+  RetryableException,
+  type ConsumedRecord,
+} from '@app/kafka';
+import { Kafka } from 'kafkajs';
+import { isTransientDbError } from '../database/db-errors.util';
+import { registryMetrics } from '../registry.metrics';
+import type { RegistryEnv } from '../registry-env.schema';
+import { InvalidationService } from './invalidation.service';
+
+export const INVALIDATION_GROUP = 'token-registry-invalidation';
+
+/**
+ * Consumes `token.invalidated.v1`. Invalid records are dead-lettered by the runner; a database
+ * outage is retried (never dead-lettered), so no invalidation is lost while PostgreSQL is away.
+ */
+@Injectable()
+export class InvalidationConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly runner: ConsumerRunner;
+
+  constructor(
+    kafka: Kafka,
+    producer: EventProducer,
+    private readonly health: KafkaHealthIndicator,
+    private readonly invalidations: InvalidationService,
+    private readonly config: ServiceConfig<RegistryEnv>,
+  ) {
+    this.runner = new ConsumerRunner(kafka, producer, {
+      groupId: INVALIDATION_GROUP,
+      subscriptions: [
+        {
+          topic: TOPICS.tokenInvalidated,
+          handle: (records: ConsumedRecord<TokenInvalidated>[]) => this.handle(records),
+        },
+      ],
+    });
+  }
+
+  private async handle(records: ConsumedRecord<TokenInvalidated>[]): Promise<void> {
+    for (const r of records) {
+      if (r.value === null) continue; // not a compacted topic: the runner dead-letters empty values
+      try {
+        const result = await this.invalidations.apply(r.value);
+        registryMetrics.invalidations.inc({ reason: r.value.reason, result });
+      } catch (e) {
+        if (isTransientDbError(e)) {
+          throw new RetryableException(`database unavailable: ${(e as Error).message}`, {
+            cause: e,
+          });
+        }
+        throw e;
+      }
+    }
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
+    this.health.track(this.runner);
+    await this.runner.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
+    await this.runner.stop();
+  }
+}

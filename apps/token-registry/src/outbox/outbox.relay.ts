@@ -1,0 +1,219 @@
+import { Logger } from '@nestjs/common';
+import { TOPICS, type TokenUserDevices } from '@app/contracts';
+import { formatZodIssues, outbound, type EventProducer, type OutboundRecord } from '@app/kafka';
+import type { DataSource } from 'typeorm';
+import { inTransaction, type Tx } from '../database/transaction.util';
+import { registryMetrics } from '../registry.metrics';
+import type { OutboxWriter } from './outbox.writer';
+
+export interface OutboxRelayOptions {
+  /** Users claimed per round. */
+  batchSize: number;
+  pollMs: number;
+  retentionHours: number;
+  /** Backoff after a failed round: doubles up to this. */
+  maxBackoffMs?: number;
+}
+
+interface LatestRow {
+  id: string;
+  app_id: string;
+  user_id: string;
+  version: string;
+  payload: TokenUserDevices;
+  correlation_id: string | null;
+  traceparent: string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Publishes the outbox to `token.user-devices.v1`.
+ *
+ * Each round, in one transaction: claim the *head* (oldest unsent row) of up to `batchSize` users
+ * with `FOR UPDATE SKIP LOCKED`, publish each claimed user's *newest* unsent snapshot, and mark
+ * every unsent row of that user up to it as sent. A row is a head only while no older row of its
+ * user is unsent, so while one relay holds a user's head, no other relay can take any row of that
+ * user: per user, snapshots reach Kafka in version order whatever the number of relays. Older
+ * unsent snapshots of a user are skipped, not published (the topic is compacted and each snapshot
+ * is the whole user, so the newest one says everything they did).
+ *
+ * If Kafka is down the transaction rolls back and the rows wait; a crash after publishing but
+ * before the commit publishes the same version again, which consumers see as a duplicate.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastPrune = 0;
+  /** A change was committed since the relay last looked: the next idle returns at once. */
+  private dirty = false;
+  private wakeOnWrite = true;
+  private readonly onWritten = () => {
+    this.dirty = true;
+    if (this.wakeOnWrite) this.wake?.();
+  };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: EventProducer,
+    private readonly opts: OutboxRelayOptions,
+    private readonly writer?: OutboxWriter,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.writer?.written.on('written', this.onWritten);
+    this.loop = this.run();
+  }
+
+  /** Stops after the round in flight (bounded: a round stuck on an absent broker is abandoned). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.writer?.written.off('written', this.onWritten);
+    this.wake?.();
+    await Promise.race([this.loop, sleep(5000)]);
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.opts.pollMs;
+    while (this.running) {
+      try {
+        const published = await this.publishOnce();
+        backoff = this.opts.pollMs;
+        await this.pruneIfDue();
+        if (published < this.opts.batchSize) await this.idle(this.opts.pollMs);
+      } catch (e) {
+        registryMetrics.outboxFailures.inc();
+        this.logger.warn({
+          msg: 'outbox relay round failed; rows wait',
+          err: (e as Error).message,
+          retryInMs: backoff,
+        });
+        await this.idle(backoff, false);
+        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 10000);
+      }
+    }
+  }
+
+  /** Waits `ms`, or less when stopped or (unless backing off after a failure) when a change commits. */
+  private idle(ms: number, wakeOnWrite = true): Promise<void> {
+    this.wakeOnWrite = wakeOnWrite;
+    if ((wakeOnWrite && this.dirty) || !this.running) {
+      this.dirty = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).then(() => {
+      this.dirty = false;
+    });
+  }
+
+  /** One round; returns how many users' snapshots it published. */
+  async publishOnce(): Promise<number> {
+    return inTransaction(
+      this.dataSource,
+      async (tx) => {
+        const heads = await tx.query<{ app_id: string; user_id: string }>(
+          `SELECT o.app_id, o.user_id FROM registry_outbox o
+           WHERE o.sent_at IS NULL AND NOT EXISTS (
+             SELECT 1 FROM registry_outbox e WHERE e.sent_at IS NULL
+               AND e.app_id = o.app_id AND e.user_id = o.user_id AND e.version < o.version)
+           ORDER BY o.id LIMIT $1
+           FOR UPDATE OF o SKIP LOCKED`,
+          [this.opts.batchSize],
+        );
+        if (heads.rows.length === 0) return 0;
+        const latest = await this.latestOf(tx, heads.rows);
+        const records: OutboundRecord[] = [];
+        const rejected: Array<{ id: string; error: string }> = [];
+        for (const row of latest) {
+          const parsed = TOPICS.tokenUserDevices.schema.safeParse(row.payload);
+          if (!parsed.success) {
+            rejected.push({ id: row.id, error: formatZodIssues(parsed.error).join('; ') });
+            continue;
+          }
+          records.push(
+            outbound(TOPICS.tokenUserDevices, parsed.data, {
+              context: row.correlation_id
+                ? {
+                    correlationId: row.correlation_id,
+                    traceparent: row.traceparent ?? undefined,
+                  }
+                : undefined,
+            }),
+          );
+        }
+        await this.producer.send(records);
+        const marked = await this.markSent(tx, latest);
+        for (const r of rejected) {
+          // Cannot happen for rows this service wrote (the writer checks the schema); a row put
+          // there by hand must not block its user's later snapshots.
+          this.logger.error({
+            msg: 'outbox row fails the schema; skipped',
+            id: r.id,
+            err: r.error,
+          });
+          await tx.query(`UPDATE registry_outbox SET error = $2 WHERE id = $1`, [r.id, r.error]);
+        }
+        registryMetrics.outboxPublished.inc(records.length);
+        registryMetrics.outboxSuperseded.inc(Math.max(0, marked - latest.length));
+        return records.length;
+      },
+      1,
+    );
+  }
+
+  private async latestOf(
+    tx: Tx,
+    heads: Array<{ app_id: string; user_id: string }>,
+  ): Promise<LatestRow[]> {
+    const { rows } = await tx.query<LatestRow>(
+      `SELECT DISTINCT ON (o.app_id, o.user_id) o.id, o.app_id, o.user_id, o.version, o.payload,
+         o.correlation_id, o.traceparent
+       FROM registry_outbox o
+       JOIN unnest($1::varchar[], $2::varchar[]) AS c(app_id, user_id)
+         ON o.app_id = c.app_id AND o.user_id = c.user_id
+       WHERE o.sent_at IS NULL
+       ORDER BY o.app_id, o.user_id, o.version DESC`,
+      [heads.map((h) => h.app_id), heads.map((h) => h.user_id)],
+    );
+    return rows;
+  }
+
+  private async markSent(tx: Tx, latest: LatestRow[]): Promise<number> {
+    const { affected } = await tx.query(
+      `UPDATE registry_outbox o SET sent_at = clock_timestamp()
+       FROM unnest($1::varchar[], $2::varchar[], $3::bigint[]) AS l(app_id, user_id, version)
+       WHERE o.app_id = l.app_id AND o.user_id = l.user_id AND o.sent_at IS NULL
+         AND o.version <= l.version`,
+      [latest.map((r) => r.app_id), latest.map((r) => r.user_id), latest.map((r) => r.version)],
+    );
+    return affected;
+  }
+
+  /** Deletes published rows past their retention, a bounded number at a time, once a minute. */
+  private async pruneIfDue(): Promise<void> {
+    if (Date.now() - this.lastPrune < 60000) return;
+    this.lastPrune = Date.now();
+    await this.dataSource.query(
+      `DELETE FROM registry_outbox WHERE id IN (
+         SELECT id FROM registry_outbox WHERE sent_at < now() - make_interval(hours => $1)
+         LIMIT 10000)`,
+      [this.opts.retentionHours],
+    );
+    const [{ n }] = await this.dataSource.query<Array<{ n: string }>>(
+      `SELECT count(*) AS n FROM registry_outbox WHERE sent_at IS NULL`,
+    );
+    registryMetrics.outboxPending.set(Number(n));
+  }
+}

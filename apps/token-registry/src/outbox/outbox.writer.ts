@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { TOPICS, type TokenUserDevices } from '@app/contracts';
+import { formatZodIssues } from '@app/kafka';
+import { currentContext } from '@app/observability';
+import { EventEmitter } from 'node:events';
+import type { Tx } from '../database/transaction.util';
+import type { DeviceEntity } from '../devices/device.entity';
+import { buildSnapshot, type UserState } from '../snapshot/snapshot.builder';
+
+/**
+ * Appends a user's new snapshot to the outbox inside the caller's transaction, so that the change
+ * and its publication commit or fail together. The snapshot is checked against the topic's schema
+ * here: a bad snapshot fails the request, never the relay.
+ */
+@Injectable()
+export class OutboxWriter {
+  /** Wakes this instance's relay after a commit, so a change need not wait for the next poll. */
+  readonly written = new EventEmitter();
+
+  async append(tx: Tx, user: UserState, devices: DeviceEntity[]): Promise<TokenUserDevices> {
+    const snapshot = buildSnapshot(user, devices);
+    const parsed = TOPICS.tokenUserDevices.schema.safeParse(snapshot);
+    if (!parsed.success) {
+      throw new Error(`snapshot fails its schema: ${formatZodIssues(parsed.error).join('; ')}`);
+    }
+    const ctx = currentContext();
+    await tx.query(
+      `INSERT INTO registry_outbox (app_id, user_id, version, payload, correlation_id, traceparent)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
+      [
+        user.appId,
+        user.userId,
+        user.version,
+        JSON.stringify(snapshot),
+        ctx?.correlationId ?? null,
+        ctx?.traceparent ?? null,
+      ],
+    );
+    return snapshot;
+  }
+
+  /** Call after the transaction committed. */
+  committed(): void {
+    this.written.emit('written');
+  }
+}

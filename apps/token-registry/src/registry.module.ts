@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { DevicesController } from './devices/devices.controller';
+import { DevicesRepository } from './devices/devices.repository';
+import { DevicesService } from './devices/devices.service';
+import { InvalidationConsumer } from './invalidation/invalidation.consumer';
+import { InvalidationService } from './invalidation/invalidation.service';
+import { OutboxRelayService } from './outbox/outbox-relay.service';
+import { OutboxWriter } from './outbox/outbox.writer';
+import { SettingsController } from './users/settings.controller';
+import { SettingsService } from './users/settings.service';
+import { UsersRepository } from './users/users.repository';
+
+/** Devices, settings, the outbox and its relay, and the invalidation consumer. */
+@Module({
+  controllers: [DevicesController, SettingsController],
+  providers: [
+    UsersRepository,
+    DevicesRepository,
+    OutboxWriter,
+    DevicesService,
+    SettingsService,
+    InvalidationService,
+    InvalidationConsumer,
+    OutboxRelayService,
+  ],
+  exports: [OutboxRelayService, InvalidationConsumer],
+})
+export class RegistryModule {}

@@ -1,0 +1,82 @@
+import type { PushSettings, RegisteredDevice, TokenUserDevices } from '@app/contracts';
+import type { DeviceEntity } from '../devices/device.entity';
+import type { PushUserEntity } from '../users/push-user.entity';
+
+export const DEFAULT_SETTINGS: PushSettings = {
+  pushEnabled: true,
+  hidePreview: false,
+  snoozeUntil: null,
+  dnd: null,
+  sounds: { c2c: null, group: null },
+  conversations: {},
+};
+
+export type UserState = Pick<
+  PushUserEntity,
+  | 'appId'
+  | 'userId'
+  | 'version'
+  | 'pushEnabled'
+  | 'hidePreview'
+  | 'snoozeUntil'
+  | 'dndStartSecond'
+  | 'dndDurationSeconds'
+  | 'dndTimeZone'
+  | 'soundC2c'
+  | 'soundGroup'
+  | 'conversations'
+  | 'updatedAt'
+>;
+
+export function settingsOf(user: UserState): PushSettings {
+  return {
+    pushEnabled: user.pushEnabled,
+    hidePreview: user.hidePreview,
+    snoozeUntil: user.snoozeUntil?.toISOString() ?? null,
+    dnd:
+      user.dndStartSecond !== null && user.dndDurationSeconds !== null && user.dndTimeZone !== null
+        ? {
+            startSecondOfDay: user.dndStartSecond,
+            durationSeconds: user.dndDurationSeconds,
+            timeZone: user.dndTimeZone,
+          }
+        : null,
+    sounds: { c2c: user.soundC2c, group: user.soundGroup },
+    conversations: { ...user.conversations },
+  };
+}
+
+export function deviceOf(d: DeviceEntity): RegisteredDevice {
+  return {
+    deviceId: d.deviceId,
+    platform: d.platform,
+    provider: d.provider,
+    token: d.token,
+    topic: d.topic,
+    environment: d.environment,
+    pushType: d.pushType,
+    locale: d.locale,
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * The whole user as `token.user-devices.v1` carries it. A user without devices is still published
+ * (not a tombstone): their settings stay known, and a consumer sees "no devices" explicitly.
+ */
+export function buildSnapshot(user: UserState, devices: DeviceEntity[]): TokenUserDevices {
+  return {
+    appId: user.appId,
+    userId: user.userId,
+    version: user.version,
+    updatedAt: user.updatedAt.toISOString(),
+    devices: [...devices].sort((a, b) => a.deviceId.localeCompare(b.deviceId)).map(deviceOf),
+    settings: settingsOf(user),
+  };
+}
+
+/** What a listing shows of a token: enough to recognise it, never enough to push with. */
+export function tokenPreview(token: string): string {
+  if (token.length <= 16) return `${token.slice(0, 2)}…`;
+  return `${token.slice(0, 6)}…${token.slice(-4)}`;
+}

@@ -1,0 +1,87 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { PushSettings } from '@app/contracts';
+import { ValidationProblem } from '@app/http';
+import { DataSource } from 'typeorm';
+import { inTransaction } from '../database/transaction.util';
+import { DevicesRepository } from '../devices/devices.repository';
+import type { UserPath } from '../devices/device.dto';
+import { OutboxWriter } from '../outbox/outbox.writer';
+import { DEFAULT_SETTINGS, settingsOf, type UserState } from '../snapshot/snapshot.builder';
+import { MAX_CONVERSATION_OPTIONS, type UpdateSettingsInput } from './settings.dto';
+import { UsersRepository, type SettingsColumns } from './users.repository';
+
+export interface SettingsView {
+  version: number;
+  settings: PushSettings;
+}
+
+/** Applies a partial update to the stored columns: fields left out keep their value. */
+export function mergeSettings(current: UserState, patch: UpdateSettingsInput): SettingsColumns {
+  const conversations = { ...current.conversations };
+  for (const [k, v] of Object.entries(patch.conversations ?? {})) {
+    // `receive` is the default: storing it would only make every snapshot bigger.
+    if (v === null || v === 'receive') delete conversations[k];
+    else conversations[k] = v;
+  }
+  const dnd = patch.dnd === undefined ? settingsOf(current).dnd : patch.dnd;
+  return {
+    pushEnabled: patch.pushEnabled ?? current.pushEnabled,
+    hidePreview: patch.hidePreview ?? current.hidePreview,
+    snoozeUntil:
+      patch.snoozeUntil === undefined
+        ? current.snoozeUntil
+        : patch.snoozeUntil === null
+          ? null
+          : new Date(patch.snoozeUntil),
+    dndStartSecond: dnd?.startSecondOfDay ?? null,
+    dndDurationSeconds: dnd?.durationSeconds ?? null,
+    dndTimeZone: dnd?.timeZone ?? null,
+    soundC2c: patch.sounds?.c2c === undefined ? current.soundC2c : patch.sounds.c2c,
+    soundGroup: patch.sounds?.group === undefined ? current.soundGroup : patch.sounds.group,
+    conversations,
+  };
+}
+
+@Injectable()
+export class SettingsService {
+  private readonly logger = new Logger(SettingsService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly devices: DevicesRepository,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async get(key: UserPath): Promise<SettingsView> {
+    const user = await this.users.find(key.appId, key.userId);
+    return user
+      ? { version: user.version, settings: settingsOf(user) }
+      : { version: 0, settings: DEFAULT_SETTINGS };
+  }
+
+  async update(key: UserPath, patch: UpdateSettingsInput): Promise<SettingsView> {
+    const result = await inTransaction(this.dataSource, async (tx) => {
+      const current = await this.users.lockAndBump(tx, key.appId, key.userId);
+      const merged = mergeSettings(current, patch);
+      if (Object.keys(merged.conversations).length > MAX_CONVERSATION_OPTIONS) {
+        throw new ValidationProblem([
+          {
+            field: 'conversations',
+            message: `at most ${MAX_CONVERSATION_OPTIONS} conversations with an option per user`,
+          },
+        ]);
+      }
+      const user = await this.users.writeSettings(tx, key.appId, key.userId, merged);
+      const snapshot = await this.outbox.append(
+        tx,
+        user,
+        await this.devices.ofUser(tx, key.appId, key.userId),
+      );
+      return { version: snapshot.version, settings: snapshot.settings };
+    });
+    this.outbox.committed();
+    this.logger.log({ msg: 'settings updated', ...key, version: result.version });
+    return result;
+  }
+}
