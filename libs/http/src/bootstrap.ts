@@ -28,6 +28,7 @@ export interface BootstrapOptions<S extends z.ZodObject> {
 export async function bootstrapService<S extends z.ZodObject>(
   opts: BootstrapOptions<S>,
 ): Promise<INestApplication> {
+  routeProcessWarnings(opts.service.name);
   let config: ServiceConfig<z.infer<S> & BaseEnv>;
   try {
     config = buildServiceConfig(opts.service, opts.envSchema);
@@ -45,16 +46,47 @@ export async function bootstrapService<S extends z.ZodObject>(
     .get(Logger)
     .log(`${opts.service.name} listening on ${config.env.HTTP_HOST}:${config.httpPort}`);
   const timeout = config.env.SHUTDOWN_TIMEOUT_MS;
+  const logger = app.get(Logger);
+  let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      // Nest's shutdown hooks run on the same signal; this only bounds how long they may take.
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      // Consumers stop fetching, finish and commit the batch in flight, leave their groups; the
+      // producer flushes; the HTTP server stops accepting. Past the timeout, exit anyway.
+      logger.log(`${signal}: shutting down`);
       setTimeout(() => {
-        app.get(Logger).error(`shutdown took longer than ${timeout} ms; exiting`);
+        logger.error(`shutdown took longer than ${timeout} ms; exiting`);
         process.exit(1);
       }, timeout).unref();
+      app.close().then(
+        () => {
+          logger.log('stopped');
+          process.exit(0);
+        },
+        (e: Error) => {
+          logger.error({ msg: 'shutdown failed', err: e.message });
+          process.exit(1);
+        },
+      );
     });
   }
   return app;
+}
+
+/**
+ * Node prints process warnings as plain text on stderr; here they become JSON log lines like the
+ * rest. kafkajs 2.2.4 schedules `setTimeout` with a negative delay when nothing is throttled,
+ * which Node 24 reports as TimeoutNegativeWarning on every request: harmless (Node uses 1 ms,
+ * as older Nodes did silently), so it is dropped rather than logged thousands of times.
+ */
+function routeProcessWarnings(service: string): void {
+  const log = pino({ base: { service } });
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name === 'TimeoutNegativeWarning') return;
+    log.warn({ warning: w.name, stack: w.stack }, w.message);
+  });
 }
 
 /** The Nest application for a config, not yet listening (tests call this directly). */
@@ -74,7 +106,6 @@ export async function createServiceApp<S extends z.ZodObject>(
   });
   app.use(new CorrelationMiddleware().use.bind(new CorrelationMiddleware()));
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   app.disable('x-powered-by');
   NestLogger.flush();
   return app;
