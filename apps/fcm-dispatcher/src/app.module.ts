@@ -1,10 +1,25 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ServiceConfig } from '@app/config';
 import { platformImports } from '@app/http';
+import { FcmDispatchService } from './dispatch/fcm-dispatch.service';
+import type { FcmEnv } from './fcm-env.schema';
+import { FcmApps } from './firebase/fcm-apps';
 
 @Module({})
 export class FcmDispatcherAppModule {
   static forRoot(config: ServiceConfig): DynamicModule {
-    return { module: FcmDispatcherAppModule, imports: platformImports(config) };
+    const env = config.env as FcmEnv;
+    return {
+      module: FcmDispatcherAppModule,
+      imports: platformImports(config),
+      providers: [
+        // Built once at boot: a tenant whose service account cannot be read stops the start.
+        {
+          provide: FcmApps,
+          useFactory: () => new FcmApps(config.apps, { maxSockets: env.FCM_MAX_SOCKETS }),
+        },
+        FcmDispatchService,
+      ],
+    };
   }
 }

@@ -1,5 +1,5 @@
-import { BaseEnvSchema, envInt } from '@app/config';
-import type { z } from 'zod';
+import { BaseEnvSchema, envBoolean, envInt } from '@app/config';
+import { z } from 'zod';
 
 export const FcmEnvSchema = BaseEnvSchema.extend({
   /** Messages per `sendEach` call (FCM allows at most 500). */
@@ -17,6 +17,13 @@ export const FcmEnvSchema = BaseEnvSchema.extend({
   /** Kafka partitions this instance works on at once. */
   FCM_PARTITIONS_CONCURRENTLY: envInt(1, 256).default(4),
   /** jobIds remembered per partition, so a redelivered batch does not resend acknowledged jobs. */
+  /** Consumer group (and transactional id prefix); one per deployment. */
+  FCM_GROUP_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default('fcm-dispatcher'),
+  /** Outcomes and offsets commit in one Kafka transaction (read outcomes with read_committed). */
+  FCM_TRANSACTIONAL: envBoolean.default(true),
   FCM_JOB_MEMORY_PER_PARTITION: envInt(0, 1_000_000).default(50_000),
 });
 export type FcmEnv = z.infer<typeof FcmEnvSchema>;

@@ -1,0 +1,109 @@
+import { Logger } from '@nestjs/common';
+import type { FcmRequest } from '@app/contracts';
+import { dispatchMetrics, Semaphore, type SendResult } from '@app/dispatch';
+import { withTimeout } from '@app/observability';
+import type { BatchResponse } from 'firebase-admin/messaging';
+import type { FcmApps } from '../firebase/fcm-apps';
+import type { RetryAfterTracker } from '../firebase/retry-after.tracker';
+import { classifyFcmError, type FirebaseErrorLike } from './fcm-error.classifier';
+import { planBatches, type AppBatch } from './fcm-batches.util';
+import { toAdminMessage } from './fcm-message.util';
+
+export interface FcmSenderOptions {
+  /** Messages per `sendEach` (≤ 500). */
+  batchSize: number;
+  /** `sendEach` calls in flight at once, across every partition this instance works on. */
+  batchesInFlight: number;
+  sendTimeoutMs: number;
+  quotaMinDelayMs: number;
+}
+
+/**
+ * The FCM half of the dispatcher: one `SendResult` per request, in order. Requests are grouped
+ * per app into `sendEach` calls of up to `batchSize`; at most `batchesInFlight` calls run at once
+ * (one semaphore for the whole process, since partitions are handled concurrently); every call is
+ * bounded by `sendTimeoutMs`, so a stuck connection cannot hold a partition.
+ */
+export class FcmSender {
+  private readonly logger = new Logger(FcmSender.name);
+  private readonly slots: Semaphore;
+
+  constructor(
+    private readonly apps: FcmApps,
+    private readonly retryAfter: RetryAfterTracker,
+    private readonly opts: FcmSenderOptions,
+  ) {
+    this.slots = new Semaphore(opts.batchesInFlight);
+  }
+
+  send = async (requests: FcmRequest[]): Promise<SendResult[]> => {
+    const results = new Array<SendResult>(requests.length);
+    const batches = planBatches(requests, this.opts.batchSize);
+    await Promise.all(batches.map((b) => this.slots.run(() => this.sendBatch(b, results))));
+    return results;
+  };
+
+  private async sendBatch(batch: AppBatch<FcmRequest>, results: SendResult[]): Promise<void> {
+    const tenant = this.apps.get(batch.appId);
+    if (!tenant) {
+      for (const i of batch.indexes)
+        results[i] = {
+          kind: 'failed',
+          code: 'APP_NOT_CONFIGURED',
+          message: `app ${batch.appId} has no fcm section in the apps file`,
+        };
+      return;
+    }
+    const now = Date.now();
+    const messages = batch.items.map((r) => toAdminMessage(r, now));
+    dispatchMetrics.inFlight.inc({ provider: 'fcm' }, messages.length);
+    const end = dispatchMetrics.sendSeconds.startTimer({ provider: 'fcm' });
+    let response: BatchResponse | undefined;
+    let failure: FirebaseErrorLike | undefined;
+    try {
+      response = await withTimeout(
+        tenant.messaging.sendEach(messages),
+        this.opts.sendTimeoutMs,
+        'FCM sendEach',
+      );
+    } catch (e) {
+      // Nothing is known about any message of the call: each is retried.
+      const err = e as Error & { code?: string };
+      failure = { code: err.code ?? 'dispatcher/send-failed', message: err.message };
+      this.logger.warn({
+        msg: 'sendEach failed as a whole',
+        appId: batch.appId,
+        size: messages.length,
+        err: err.message,
+      });
+    } finally {
+      dispatchMetrics.inFlight.dec({ provider: 'fcm' }, messages.length);
+      end({ status: response ? 'settled' : 'failed' });
+    }
+    batch.indexes.forEach((idx, k) => {
+      const r = response?.responses[k];
+      if (r?.success) {
+        results[idx] = { kind: 'delivered', providerId: r.messageId };
+        return;
+      }
+      const c = classifyFcmError(r?.error ?? failure ?? { code: 'dispatcher/no-response' }, {
+        retryAfterMs: this.retryAfter.retryAfterMs(tenant.projectId),
+        quotaMinDelayMs: this.opts.quotaMinDelayMs,
+      });
+      if (c.authAlarm) {
+        dispatchMetrics.authFailures.inc({
+          provider: 'fcm',
+          app: batch.appId,
+          reason: c.authAlarm,
+        });
+        this.logger.error({
+          msg: 'FCM credentials problem',
+          appId: batch.appId,
+          reason: c.authAlarm,
+          code: c.result.kind === 'delivered' ? undefined : c.result.code,
+        });
+      }
+      results[idx] = c.result;
+    });
+  }
+}
