@@ -1,10 +1,19 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ServiceConfig } from '@app/config';
 import { platformImports } from '@app/http';
+import type { PresenceEnv } from './presence-env.schema';
+import { PresenceModule } from './presence/presence.module';
+import { PresenceReadiness } from './presence/presence.readiness';
 
 @Module({})
 export class PresenceAppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
-    return { module: PresenceAppModule, imports: platformImports(config) };
+  static forRoot(config: ServiceConfig<PresenceEnv>): DynamicModule {
+    return {
+      module: PresenceAppModule,
+      imports: platformImports(config, {
+        readiness: [PresenceReadiness],
+        imports: [PresenceModule],
+      }),
+    };
   }
 }

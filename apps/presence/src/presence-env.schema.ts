@@ -1,0 +1,24 @@
+import { BaseEnvSchema, envInt } from '@app/config';
+import { z } from 'zod';
+
+export const PresenceEnvSchema = BaseEnvSchema.extend({
+  /** One group per deployment; tests give each app a group of its own. */
+  PRESENCE_CONSUMER_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/)
+    .default('presence'),
+  /** A foreground device silent this long has lost its connection (Tencent: 400 s). */
+  PRESENCE_HEARTBEAT_TIMEOUT_SECONDS: envInt(1, 86400).default(400),
+  /** How often the timers of owned partitions are checked. */
+  PRESENCE_SWEEP_INTERVAL_MS: envInt(100, 600000).default(5000),
+  /**
+   * A device's lastSeenAt is republished once it moved this far past the published one, so the
+   * offline timer survives a restart to within this much (heartbeats alone publish nothing else).
+   */
+  PRESENCE_PERSIST_LAST_SEEN_SECONDS: envInt(1, 30 * 86400).default(21600),
+  /** Devices offline this long are dropped, users left with none are tombstoned (0: never). */
+  PRESENCE_FORGET_AFTER_DAYS: envInt(0, 3650).default(0),
+  /** Events dated further than this into the future are dead-lettered (they would pin a device). */
+  PRESENCE_MAX_CLOCK_SKEW_SECONDS: envInt(0, 86400).default(300),
+});
+export type PresenceEnv = z.infer<typeof PresenceEnvSchema>;

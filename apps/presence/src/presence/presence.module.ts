@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { PresenceStore } from '../state/presence.store';
+import { PresenceConsumer } from './presence.consumer';
+import { PresenceController } from './presence.controller';
+import { PresenceReadiness } from './presence.readiness';
+import { PresenceService } from './presence.service';
+
+@Module({
+  imports: [TerminusModule],
+  controllers: [PresenceController],
+  providers: [
+    { provide: PresenceStore, useValue: new PresenceStore() },
+    PresenceService,
+    PresenceConsumer,
+    PresenceReadiness,
+  ],
+  exports: [PresenceReadiness, PresenceConsumer, PresenceService],
+})
+export class PresenceModule {}

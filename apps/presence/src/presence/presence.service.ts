@@ -1,0 +1,202 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppsRegistry, ServiceConfig } from '@app/config';
+import { TOPICS, userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
+import {
+  EventProducer,
+  RetryableException,
+  outbound,
+  type ConsumedRecord,
+  type HandlerResult,
+  type OutboundRecord,
+} from '@app/kafka';
+import { toEventInput, type DeviceEventInput } from '../state/device-presence.machine';
+import { PresenceStore, type PartitionState } from '../state/presence.store';
+import {
+  applyEvents,
+  emptyUser,
+  isDue,
+  restoreFrom,
+  sweep,
+  toSnapshot,
+  type SnapshotRules,
+  type UserChange,
+} from '../state/user-presence.machine';
+import { presenceMetrics } from './presence.metrics';
+import { checkEvent, rejectedEvent } from './presence-event.checks';
+import type { PresenceEnv } from '../presence-env.schema';
+
+const DAY_MS = 86_400_000;
+const SEND_CHUNK = 500;
+
+/**
+ * Presence state of the partitions this instance owns: device events in, snapshots out, timers
+ * swept. Each change is published before it is installed in memory, so memory never holds a
+ * state the changelog would not restore.
+ */
+@Injectable()
+export class PresenceService {
+  private readonly logger = new Logger(PresenceService.name);
+  private readonly rules = new Map<string, SnapshotRules>();
+  /** For users of an app removed from the apps file since: the default policy. */
+  private readonly defaultRules: SnapshotRules;
+  private readonly maxSkewMs: number;
+
+  constructor(
+    readonly store: PresenceStore,
+    private readonly producer: EventProducer,
+    private readonly apps: AppsRegistry,
+    config: ServiceConfig<PresenceEnv>,
+  ) {
+    const env = config.env;
+    this.maxSkewMs = env.PRESENCE_MAX_CLOCK_SKEW_SECONDS * 1000;
+    const rules = (offlineAfterDays: number): SnapshotRules => ({
+      heartbeatTimeoutMs: env.PRESENCE_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+      offlineAfterMs: offlineAfterDays * DAY_MS,
+      persistLastSeenMs: env.PRESENCE_PERSIST_LAST_SEEN_SECONDS * 1000,
+      forgetAfterMs: env.PRESENCE_FORGET_AFTER_DAYS * DAY_MS,
+    });
+    this.defaultRules = rules(7);
+    for (const app of apps.all()) this.rules.set(app.id, rules(app.policy.offlineAfterDays));
+  }
+
+  rulesFor(appId: string): SnapshotRules {
+    return this.rules.get(appId) ?? this.defaultRules;
+  }
+
+  /** A batch of device events of one partition. Rejected events become dead letters. */
+  async onDeviceEvents(
+    records: ConsumedRecord<PresenceDeviceEvent>[],
+    partition: number,
+  ): Promise<HandlerResult> {
+    const part = this.partition(partition);
+    return part.exclusive(async () => {
+      const now = Date.now();
+      const letters: OutboundRecord[] = [];
+      const byUser = new Map<
+        string,
+        { appId: string; userId: string; events: DeviceEventInput[] }
+      >();
+      for (const rec of records) {
+        const rejection = checkEvent(rec, this.apps, now, this.maxSkewMs);
+        if (rejection) {
+          this.logger.warn({
+            msg: 'dead-lettering device event',
+            offset: rec.offset,
+            ...rejection,
+          });
+          presenceMetrics.rejected.inc({ code: rejection.code });
+          letters.push(rejectedEvent(rec, rejection));
+          continue;
+        }
+        const e = rec.value!;
+        const key = rec.key!;
+        let entry = byUser.get(key);
+        if (!entry) byUser.set(key, (entry = { appId: e.appId, userId: e.userId, events: [] }));
+        entry.events.push(toEventInput(e));
+      }
+      const changes = [...byUser].map(([key, { appId, userId, events }]) => {
+        const held = part.users.get(key) ?? emptyUser(appId, userId);
+        return [
+          key,
+          applyEvents(held, events, now, this.rulesFor(appId), part.watchingSince),
+        ] as const;
+      });
+      await this.publish(changes);
+      this.install(part, changes);
+      presenceMetrics.events.inc(records.length - letters.length);
+      return { records: letters };
+    });
+  }
+
+  /** Changelog records of one partition: the restore, and afterwards our own snapshots coming back. */
+  async onSnapshots(
+    records: ConsumedRecord<PresenceUserState>[],
+    partition: number,
+  ): Promise<void> {
+    const part = this.store.get(partition);
+    if (!part) return;
+    await part.exclusive(async () => {
+      for (const rec of records) {
+        if (rec.key === null) continue;
+        if (rec.value === null) {
+          part.users.delete(rec.key);
+          continue;
+        }
+        const restored = restoreFrom(part.users.get(rec.key), rec.value);
+        if (restored) part.users.set(rec.key, restored);
+      }
+    });
+  }
+
+  /** Runs the timers of every owned partition once; returns how many snapshots it published. */
+  async sweepAll(now = Date.now()): Promise<number> {
+    let published = 0;
+    for (const part of this.store.owned()) {
+      published += await part.exclusive(async () => {
+        const changes: Array<readonly [string, UserChange]> = [];
+        for (const [key, user] of part.users) {
+          const rules = this.rulesFor(user.appId);
+          if (isDue(user, now, rules, part.watchingSince))
+            changes.push([key, sweep(user, now, rules, part.watchingSince)] as const);
+        }
+        await this.publish(changes);
+        this.install(part, changes);
+        return changes.filter(([, c]) => c.snapshot !== undefined).length;
+      });
+    }
+    if (published) presenceMetrics.sweepSnapshots.inc(published);
+    return published;
+  }
+
+  /**
+   * The user's presence as this instance holds it, with the timers applied as of now (`version` is
+   * the last published one). `not_owner` when the user's partition is another instance's.
+   */
+  view(
+    appId: string,
+    userId: string,
+    partition: number,
+    now = Date.now(),
+  ): PresenceUserState | 'not_owner' | 'unknown' {
+    const part = this.store.get(partition);
+    if (!part) return 'not_owner';
+    const user = part.users.get(userKey({ appId, userId }));
+    if (!user) return 'unknown';
+    const current = sweep(
+      user,
+      now,
+      { ...this.rulesFor(appId), forgetAfterMs: 0 },
+      part.watchingSince,
+    );
+    return toSnapshot(user, current.user!.devices);
+  }
+
+  private partition(partition: number): PartitionState {
+    const part = this.store.get(partition);
+    // The runner hands over batches of assigned partitions only, after `onAssigned`.
+    if (!part) throw new RetryableException(`partition ${partition} is not assigned here`);
+    return part;
+  }
+
+  private async publish(changes: ReadonlyArray<readonly [string, UserChange]>): Promise<void> {
+    const out = changes.flatMap(([key, c]) =>
+      c.snapshot === undefined ? [] : [outbound(TOPICS.presenceUserState, c.snapshot, { key })],
+    );
+    try {
+      for (let i = 0; i < out.length; i += SEND_CHUNK)
+        await this.producer.send(out.slice(i, i + SEND_CHUNK));
+    } catch (e) {
+      throw new RetryableException(`cannot publish presence snapshots: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    if (out.length) presenceMetrics.snapshots.inc(out.length);
+  }
+
+  private install(part: PartitionState, changes: ReadonlyArray<readonly [string, UserChange]>) {
+    for (const [key, c] of changes) {
+      if (c.user) part.users.set(key, c.user);
+      else part.users.delete(key);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import type { PresenceUserState } from '@app/contracts';
+import {
+  applyEvent,
+  differsForSnapshot,
+  expire,
+  fromSnapshotDevice,
+  toSnapshotDevice,
+  nextDeadline,
+  type DeviceEventInput,
+  type DeviceState,
+  type PresencePolicy,
+} from './device-presence.machine';
+
+/** One user's devices, and the snapshot last published for them. */
+export interface UserPresence {
+  appId: string;
+  userId: string;
+  /** Version of the last snapshot published (0: none yet). */
+  version: number;
+  updatedAt: number;
+  devices: ReadonlyMap<string, DeviceState>;
+  /** The device states as the last snapshot carried them (what a restart would restore). */
+  published: ReadonlyMap<string, DeviceState>;
+}
+
+export interface SnapshotRules extends PresencePolicy {
+  /**
+   * Republish when a device's `lastSeenAt` moved this far past the published one, although
+   * nothing else changed, so that the offline timer restored after a restart (and routing's own
+   * offline check) is off by at most this much.
+   */
+  persistLastSeenMs: number;
+  /** Drop devices offline for longer than this (0: keep them for ever). */
+  forgetAfterMs: number;
+}
+
+/** The outcome of a change: the new user (undefined: forgotten) and what to publish, if anything. */
+export interface UserChange {
+  user: UserPresence | undefined;
+  /** A new snapshot, `null` for a tombstone, undefined when nothing needs publishing. */
+  snapshot?: PresenceUserState | null;
+}
+
+export const emptyUser = (appId: string, userId: string): UserPresence => ({
+  appId,
+  userId,
+  version: 0,
+  updatedAt: 0,
+  devices: new Map(),
+  published: new Map(),
+});
+
+export function fromSnapshot(s: PresenceUserState): UserPresence {
+  const devices = new Map(s.devices.map((d) => [d.deviceId, fromSnapshotDevice(d)]));
+  return {
+    appId: s.appId,
+    userId: s.userId,
+    version: s.version,
+    updatedAt: Date.parse(s.updatedAt),
+    devices,
+    published: devices,
+  };
+}
+
+export function toSnapshot(u: UserPresence, devices = u.devices): PresenceUserState {
+  return {
+    appId: u.appId,
+    userId: u.userId,
+    version: u.version,
+    updatedAt: new Date(u.updatedAt).toISOString(),
+    devices: [...devices.values()]
+      .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0))
+      .map(toSnapshotDevice),
+  };
+}
+
+function needsSnapshot(
+  u: UserPresence,
+  devices: ReadonlyMap<string, DeviceState>,
+  rules: SnapshotRules,
+) {
+  if (devices.size !== u.published.size) return true;
+  for (const [id, d] of devices) {
+    const p = u.published.get(id);
+    if (!p || differsForSnapshot(p, d)) return true;
+    if (d.lastSeenAt - p.lastSeenAt >= rules.persistLastSeenMs) return true;
+  }
+  return false;
+}
+
+/**
+ * Settles a user after events or timers: applies the timers at `now`, forgets long-offline
+ * devices, and decides whether to publish (a new version, or a tombstone once no device is left).
+ */
+export function settle(
+  u: UserPresence,
+  devices: Map<string, DeviceState>,
+  now: number,
+  rules: SnapshotRules,
+  watchingSince = 0,
+): UserChange {
+  for (const [id, d] of devices) {
+    const e = expire(d, now, rules, watchingSince);
+    if (
+      rules.forgetAfterMs > 0 &&
+      e.status === 'offline' &&
+      now - e.lastSeenAt >= rules.forgetAfterMs
+    )
+      devices.delete(id);
+    else if (e !== d) devices.set(id, e);
+  }
+  if (devices.size === 0) {
+    // Nothing was ever published for it: nothing to delete downstream either.
+    return u.version === 0 ? { user: undefined } : { user: undefined, snapshot: null };
+  }
+  if (!needsSnapshot(u, devices, rules)) return { user: { ...u, devices } };
+  const published: UserPresence = {
+    ...u,
+    version: u.version + 1,
+    updatedAt: now,
+    devices,
+    published: devices,
+  };
+  return { user: published, snapshot: toSnapshot(published) };
+}
+
+/** Applies a user's events (in order) and settles. The input user is never modified. */
+export function applyEvents(
+  u: UserPresence,
+  events: DeviceEventInput[],
+  now: number,
+  rules: SnapshotRules,
+  watchingSince = 0,
+): UserChange {
+  const devices = new Map(u.devices);
+  for (const e of events) devices.set(e.deviceId, applyEvent(devices.get(e.deviceId), e));
+  return settle(u, devices, now, rules, watchingSince);
+}
+
+/** True when a timer of one of the user's devices has run out (cheap: allocates nothing). */
+export function isDue(
+  u: UserPresence,
+  now: number,
+  rules: SnapshotRules,
+  watchingSince = 0,
+): boolean {
+  for (const d of u.devices.values()) {
+    if (now >= nextDeadline(d, rules, watchingSince)) return true;
+    if (
+      rules.forgetAfterMs > 0 &&
+      d.status === 'offline' &&
+      now - d.lastSeenAt >= rules.forgetAfterMs
+    )
+      return true;
+  }
+  return false;
+}
+
+/** The timers alone (the periodic sweep). */
+export function sweep(
+  u: UserPresence,
+  now: number,
+  rules: SnapshotRules,
+  watchingSince = 0,
+): UserChange {
+  return settle(u, new Map(u.devices), now, rules, watchingSince);
+}
+
+/**
+ * A snapshot read back from the changelog: taken when it is newer than what is held (a restore, or
+ * a previous owner's last words); our own snapshots coming back carry a version already held.
+ */
+export function restoreFrom(
+  held: UserPresence | undefined,
+  s: PresenceUserState,
+): UserPresence | undefined {
+  if (held && held.version >= s.version) return undefined;
+  return fromSnapshot(s);
+}
