@@ -5,5 +5,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/integration/global-setup.ts',
   globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
   testTimeout: 120000,
+  // kafkajs leaves reconnect timers behind after disconnect; without this Jest can hang at the end.
+  forceExit: true,
   slowTestThreshold: 30,
 };

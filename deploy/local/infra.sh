@@ -184,7 +184,7 @@ pg_stop() {
 create_topics() {
   [ -d "$ROOT/node_modules" ] || die "node_modules missing: run 'npm ci' first (topics are created from libs/contracts)"
   log "creating topics from libs/contracts"
-  (cd "$ROOT" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" npx --no-install tsx scripts/create-topics.ts)
+  (cd "$ROOT" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" npx --no-install tsx scripts/ops/create-topics.ts)
 }
 
 status() {
