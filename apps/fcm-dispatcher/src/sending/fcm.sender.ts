@@ -4,6 +4,7 @@ import { dispatchMetrics, Semaphore, type SendResult } from '@app/dispatch';
 import { withTimeout } from '@app/observability';
 import type { BatchResponse } from 'firebase-admin/messaging';
 import type { FcmApps } from '../firebase/fcm-apps';
+import { fcmMetrics } from '../fcm.metrics';
 import type { RetryAfterTracker } from '../firebase/retry-after.tracker';
 import { classifyFcmError, type FirebaseErrorLike } from './fcm-error.classifier';
 import { planBatches, type AppBatch } from './fcm-batches.util';
@@ -56,6 +57,7 @@ export class FcmSender {
     }
     const now = Date.now();
     const messages = batch.items.map((r) => toAdminMessage(r, now));
+    fcmMetrics.sendEachSize.observe({ app: batch.appId }, messages.length);
     dispatchMetrics.inFlight.inc({ provider: 'fcm' }, messages.length);
     const end = dispatchMetrics.sendSeconds.startTimer({ provider: 'fcm' });
     let response: BatchResponse | undefined;

@@ -1,0 +1,11 @@
+import { Histogram } from 'prom-client';
+
+/** Metrics of the FCM dispatcher beyond the shared `push_dispatch_*` ones (`@app/dispatch`). */
+export const fcmMetrics = {
+  sendEachSize: new Histogram({
+    name: 'push_fcm_send_each_messages',
+    help: 'Messages per firebase-admin sendEach call',
+    labelNames: ['app'] as const,
+    buckets: [1, 10, 50, 100, 250, 500],
+  }),
+};
