@@ -1,8 +1,12 @@
 import 'reflect-metadata';
 import { bootstrapService } from '@app/http';
 import { RoutingAppModule } from './app.module';
+import { RoutingEnvSchema } from './routing-env.schema';
 
 void bootstrapService({
   service: { name: 'routing', defaultPort: 3003 },
+  envSchema: RoutingEnvSchema,
   module: (config) => RoutingAppModule.forRoot(config),
+  // A message may list up to 100,000 recipients.
+  bodyLimit: '4mb',
 });

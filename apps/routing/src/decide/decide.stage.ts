@@ -1,0 +1,114 @@
+import {
+  TOPICS,
+  type BadgeState,
+  type PresenceUserState,
+  type PushIntent,
+  type TokenUserDevices,
+} from '@app/contracts';
+import type { AppsRegistry } from '@app/config';
+import { ConsumerRunner, type ConsumedRecord, type EventProducer } from '@app/kafka';
+import type { Kafka } from 'kafkajs';
+import { routingMetrics } from '../routing.metrics';
+import { DecideState } from './decide.state';
+import { decideIntents, type DecideTally } from './intent.decider';
+
+export interface DecideStageOptions {
+  groupId: string;
+  dedupeWindow: number;
+  /** Transactional ids are `<prefix>-push.intent.v1-<partition>`; one prefix per deployment. */
+  transactionalIdPrefix?: string;
+  clock?: () => Date;
+  maxBytesPerPartition?: number;
+}
+
+const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) =>
+  r.key ?? `${r.value!.appId}:${r.value!.userId}`;
+
+/**
+ * The decide stage: partition N of push.intent.v1, presence.user-state.v1, token.user-devices.v1
+ * and routing.badge-state.v1 on one instance; intents decided against the state in memory, and
+ * requests, outcomes, badge changelog and input offsets committed in one transaction per batch.
+ */
+export class DecideStage {
+  readonly state = new DecideState();
+  readonly runner: ConsumerRunner;
+  private readonly clock: () => Date;
+
+  constructor(
+    kafka: Kafka,
+    producer: EventProducer,
+    private readonly apps: AppsRegistry,
+    private readonly opts: DecideStageOptions,
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+    this.runner = new ConsumerRunner(kafka, producer, {
+      groupId: opts.groupId,
+      copartitioned: true,
+      transactional: { idPrefix: opts.transactionalIdPrefix ?? opts.groupId },
+      maxBytesPerPartition: opts.maxBytesPerPartition,
+      // Every assignment re-reads the state topics from the start: begin from nothing.
+      onAssigned: () => this.state.clear(),
+      subscriptions: [
+        {
+          topic: TOPICS.presenceUserState,
+          role: 'state',
+          handle: async (rs: ConsumedRecord<PresenceUserState>[]) => {
+            for (const r of rs) this.state.applyPresence(keyOf(r), r.value);
+          },
+        },
+        {
+          topic: TOPICS.tokenUserDevices,
+          role: 'state',
+          handle: async (rs: ConsumedRecord<TokenUserDevices>[]) => {
+            for (const r of rs) this.state.applyTokens(keyOf(r), r.value);
+          },
+        },
+        {
+          topic: TOPICS.routingBadgeState,
+          role: 'state',
+          handle: async (rs: ConsumedRecord<BadgeState>[]) => {
+            for (const r of rs) this.state.applyBadgeRecord(keyOf(r), r.value);
+          },
+        },
+        {
+          topic: TOPICS.pushIntent,
+          handle: async (rs: ConsumedRecord<PushIntent>[]) => this.decide(rs),
+        },
+      ],
+    });
+  }
+
+  private decide(rs: ConsumedRecord<PushIntent>[]) {
+    const result = decideIntents(
+      rs.map((r) => r.value!),
+      this.state,
+      { now: this.clock(), dedupeWindow: this.opts.dedupeWindow, app: (id) => this.apps.get(id) },
+    );
+    return {
+      records: result.records,
+      // Only a committed transaction changes memory; an aborted one is decided again.
+      onCommit: () => {
+        this.state.commitBadges(result.badges);
+        countTally(result.tally);
+      },
+    };
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+}
+
+function countTally(t: DecideTally): void {
+  const m = routingMetrics.decisions;
+  if (t.apns) m.inc({ result: 'apns' }, t.apns);
+  if (t.fcm) m.inc({ result: 'fcm' }, t.fcm);
+  if (t.suppressed) m.inc({ result: 'suppressed' }, t.suppressed);
+  if (t.rejected) m.inc({ result: 'rejected' }, t.rejected);
+  if (t.expired) m.inc({ result: 'expired' }, t.expired);
+  if (t.duplicates) m.inc({ result: 'duplicate' }, t.duplicates);
+}

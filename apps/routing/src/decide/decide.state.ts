@@ -1,0 +1,91 @@
+import type { BadgeState, PresenceUserState, TokenUserDevices } from '@app/contracts';
+import type { DeviceBadge } from '../badge/badge.counter';
+
+/** Routing's memory of one user's badges (mirrors their record in `routing.badge-state.v1`). */
+export interface UserBadges {
+  seq: number;
+  devices: Map<string, DeviceBadge>;
+  /** Digests of the most recent pushed messages, newest last. */
+  recent: string[];
+}
+
+export const emptyBadges = (): UserBadges => ({ seq: 0, devices: new Map(), recent: [] });
+
+export const cloneBadges = (b: UserBadges): UserBadges => ({
+  seq: b.seq,
+  devices: new Map(b.devices),
+  recent: [...b.recent],
+});
+
+/**
+ * The decide stage's in-memory state for the partitions this instance holds, keyed
+ * `appId:userId`: the latest presence and device snapshots and routing's badge counters. It is
+ * rebuilt from the compacted topics on every assignment.
+ */
+export class DecideState {
+  readonly presence = new Map<string, PresenceUserState>();
+  readonly tokens = new Map<string, TokenUserDevices>();
+  readonly badges = new Map<string, UserBadges>();
+
+  clear(): void {
+    this.presence.clear();
+    this.tokens.clear();
+    this.badges.clear();
+  }
+
+  applyPresence(key: string, value: PresenceUserState | null): void {
+    if (value === null) this.presence.delete(key);
+    else this.presence.set(key, value);
+  }
+
+  applyTokens(key: string, value: TokenUserDevices | null): void {
+    if (value === null) this.tokens.delete(key);
+    else this.tokens.set(key, value);
+  }
+
+  /**
+   * A changelog record, from restore or our own write coming back. Idempotent and never
+   * backwards: a record older than what memory holds (lower `seq`) is ignored.
+   */
+  applyBadgeRecord(key: string, value: BadgeState | null): void {
+    if (value === null) {
+      this.badges.delete(key);
+      return;
+    }
+    const seq = value.seq ?? 0;
+    const current = this.badges.get(key);
+    if (current && current.seq >= seq) return;
+    const devices = new Map<string, DeviceBadge>();
+    for (const [deviceId, count] of Object.entries(value.devices)) {
+      devices.set(deviceId, { count, at: value.pushedAt?.[deviceId] ?? value.updatedAt });
+    }
+    this.badges.set(key, { seq, devices, recent: value.recent ?? [] });
+  }
+
+  /** Changes decided in a committed transaction. */
+  commitBadges(changes: ReadonlyMap<string, UserBadges>): void {
+    for (const [key, b] of changes) {
+      const current = this.badges.get(key);
+      if (!current || current.seq < b.seq) this.badges.set(key, b);
+    }
+  }
+}
+
+/** The changelog record for a user's badges. */
+export function badgeRecord(appId: string, userId: string, b: UserBadges, now: Date): BadgeState {
+  const devices: Record<string, number> = {};
+  const pushedAt: Record<string, string> = {};
+  for (const [deviceId, d] of b.devices) {
+    devices[deviceId] = d.count;
+    pushedAt[deviceId] = d.at;
+  }
+  return {
+    appId,
+    userId,
+    updatedAt: now.toISOString(),
+    devices,
+    seq: b.seq,
+    pushedAt,
+    recent: b.recent,
+  };
+}

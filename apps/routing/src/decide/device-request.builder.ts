@@ -1,0 +1,97 @@
+import type {
+  ApnsRequest,
+  FcmRequest,
+  ImMessageSent,
+  PushSettings,
+  RegisteredDevice,
+} from '@app/contracts';
+import type { AppConfig } from '@app/config';
+import { renderApnsPayload } from '../rendering/apns.renderer';
+import { renderFcmMessage } from '../rendering/fcm.renderer';
+import { notificationContent, type PushPlatform } from '../rendering/notification-content';
+
+export interface RequestBase {
+  jobId: string;
+  appId: string;
+  userId: string;
+  now: Date;
+  expiresAt: Date;
+}
+
+/** What rendering made of one device: a request, or why there is none. */
+export type BuiltRequest =
+  | { kind: 'apns'; request: ApnsRequest }
+  | { kind: 'fcm'; request: FcmRequest }
+  | { kind: 'suppressed'; code: 'empty_content'; reason: string }
+  | { kind: 'rejected'; code: string; reason: string };
+
+export const platformOf = (d: RegisteredDevice): PushPlatform =>
+  d.provider === 'apns' ? 'apns' : 'fcm';
+
+/**
+ * The provider request for one device that should ring. `badge` is the count to show, or null to
+ * leave the icon as it is.
+ */
+export function buildDeviceRequest(
+  m: ImMessageSent,
+  device: RegisteredDevice,
+  settings: PushSettings | undefined,
+  app: AppConfig | undefined,
+  badge: number | null,
+  base: RequestBase,
+): BuiltRequest {
+  const platform = platformOf(device);
+  const content = notificationContent(m, settings, platform);
+  if (!content)
+    return {
+      kind: 'suppressed',
+      code: 'empty_content',
+      reason: 'the message has no push text and offlinePush.desc is empty',
+    };
+  const common = {
+    jobId: base.jobId,
+    appId: base.appId,
+    userId: base.userId,
+    deviceId: device.deviceId,
+    messageId: m.messageId,
+    token: device.token,
+    createdAt: base.now.toISOString(),
+    expiresAt: base.expiresAt.toISOString(),
+    attempt: 0,
+  };
+  const tooLarge = (bytes: number) => ({
+    kind: 'rejected' as const,
+    code: 'payload_too_large',
+    reason:
+      `the ${platform === 'apns' ? 'APNs payload' : 'FCM message'} is ${bytes} bytes even with ` +
+      `an empty body (ext ${Buffer.byteLength(content.ext ?? '', 'utf8')} bytes); the limit is 4096`,
+  });
+  if (platform === 'apns') {
+    const topic = device.topic ?? app?.apns?.topics[0];
+    if (!topic)
+      return {
+        kind: 'rejected',
+        code: 'no_apns_topic',
+        reason: 'the device names no APNs topic and the app configures none',
+      };
+    const fit = renderApnsPayload(m, content, badge);
+    if (!fit.ok) return tooLarge(fit.bytes);
+    const pushType = device.pushType ?? 'alert';
+    return {
+      kind: 'apns',
+      request: {
+        ...common,
+        topic,
+        environment: device.environment ?? 'production',
+        pushType,
+        priority: pushType === 'background' ? 5 : 10,
+        collapseId: m.offlinePush?.apns?.collapseId ?? null,
+        payload: fit.value,
+      },
+    };
+  }
+  const remaining = Math.max(0, (base.expiresAt.getTime() - base.now.getTime()) / 1000);
+  const fit = renderFcmMessage(m, content, badge, remaining);
+  if (!fit.ok) return tooLarge(fit.bytes);
+  return { kind: 'fcm', request: { ...common, message: fit.value } };
+}

@@ -1,0 +1,47 @@
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
+    } catch {
+      // An unknown zone name (the registry validates it, but old snapshots may not): UTC.
+      f = formatterFor('UTC');
+    }
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Seconds since local midnight of `at` in `timeZone` (IANA name), daylight saving included. */
+export function secondOfDay(at: Date, timeZone: string): number {
+  let h = 0;
+  let m = 0;
+  let s = 0;
+  for (const part of formatterFor(timeZone).formatToParts(at)) {
+    if (part.type === 'hour') h = Number(part.value);
+    else if (part.type === 'minute') m = Number(part.value);
+    else if (part.type === 'second') s = Number(part.value);
+  }
+  return (h % 24) * 3600 + m * 60 + s;
+}
+
+/**
+ * Whether `at` falls in the daily window that starts at `startSecondOfDay` local time and lasts
+ * `durationSeconds` (a window may wrap past midnight: 22:00 for 8 h ends at 06:00).
+ */
+export function inDailyWindow(
+  at: Date,
+  window: { startSecondOfDay: number; durationSeconds: number; timeZone: string },
+): boolean {
+  if (window.durationSeconds >= 86400) return true;
+  const local = secondOfDay(at, window.timeZone);
+  return (local - window.startSecondOfDay + 86400) % 86400 < window.durationSeconds;
+}

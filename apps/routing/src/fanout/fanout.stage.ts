@@ -1,0 +1,135 @@
+import { Logger } from '@nestjs/common';
+import { TOPICS, type ImGroupMembers, type ImMessageSent } from '@app/contracts';
+import type { AppsRegistry } from '@app/config';
+import {
+  ConsumerRunner,
+  deadLetterFor,
+  RetryableException,
+  type ConsumedRecord,
+  type EventProducer,
+  type OutboundRecord,
+} from '@app/kafka';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { routingMetrics } from '../routing.metrics';
+import { IntentWriter } from './intent.writer';
+import { resolveRecipients } from './recipients.util';
+
+export interface FanoutStageOptions {
+  groupId: string;
+  /** Intents per produce call. */
+  chunk: number;
+  clock?: () => Date;
+}
+
+/** The consumed record as the dead-letter topic keeps it. */
+const rawOf = (r: ConsumedRecord<unknown>): KafkaMessage =>
+  ({
+    key: r.key === null ? null : Buffer.from(r.key),
+    value: r.value === null ? null : Buffer.from(JSON.stringify(r.value)),
+    headers: r.headers,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    attributes: 0,
+    size: 0,
+  }) as unknown as KafkaMessage;
+
+/**
+ * The fan-out stage: one push.intent.v1 per recipient of each im.message.sent.v1, with group
+ * members from the compacted im.group-members.v1 (co-partitioned with the group's messages, so
+ * each instance holds the groups of its own partitions).
+ *
+ * At least once: intents are produced in chunks while the message is walked, and the input offset
+ * is committed after the last chunk. A crash in between fans the message out again; the decide
+ * stage drops the repeated intents (per-user memory of recent messages, kept in its changelog).
+ */
+export class FanoutStage {
+  private readonly logger = new Logger('FanoutStage');
+  readonly groups = new Map<string, readonly string[]>();
+  readonly runner: ConsumerRunner;
+  private readonly clock: () => Date;
+
+  constructor(
+    kafka: Kafka,
+    private readonly producer: EventProducer,
+    private readonly apps: AppsRegistry,
+    private readonly opts: FanoutStageOptions,
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+    this.runner = new ConsumerRunner(kafka, producer, {
+      groupId: opts.groupId,
+      copartitioned: true,
+      onAssigned: () => this.groups.clear(),
+      subscriptions: [
+        {
+          topic: TOPICS.imGroupMembers,
+          role: 'state',
+          handle: async (rs: ConsumedRecord<ImGroupMembers>[]) => {
+            for (const r of rs) {
+              const key = r.key ?? `${r.value!.appId}:group:${r.value!.groupId}`;
+              if (r.value === null) this.groups.delete(key);
+              else this.groups.set(key, r.value.members);
+            }
+          },
+        },
+        {
+          topic: TOPICS.imMessageSent,
+          handle: async (rs: ConsumedRecord<ImMessageSent>[], { topic, partition }) =>
+            this.fanOut(rs, topic, partition),
+        },
+      ],
+    });
+  }
+
+  private async fanOut(
+    rs: ConsumedRecord<ImMessageSent>[],
+    topic: string,
+    partition: number,
+  ): Promise<{ records: OutboundRecord[] }> {
+    const writer = new IntentWriter(this.producer, this.opts.chunk);
+    const letters: OutboundRecord[] = [];
+    const fanoutAt = this.clock().toISOString();
+    for (const r of rs) {
+      const m = r.value!;
+      const reject = (code: string, message: string) => {
+        this.logger.warn({
+          msg: 'dead-lettering message',
+          code,
+          reason: message,
+          offset: r.offset,
+        });
+        letters.push(deadLetterFor(topic, partition, rawOf(r), { code, message }));
+      };
+      if (!this.apps.get(m.appId)) {
+        reject('UNKNOWN_APP', `app ${m.appId} is not configured in PUSH_APPS_FILE`);
+        continue;
+      }
+      const recipients = resolveRecipients(m, (key) => this.groups.get(key));
+      if (!recipients.ok) {
+        reject(recipients.code, recipients.message);
+        continue;
+      }
+      routingMetrics.fanoutRecipients.observe(recipients.count);
+      try {
+        for (const userId of recipients.userIds) await writer.add(m, userId, fanoutAt, r.context);
+      } catch (e) {
+        throw new RetryableException('producing intents failed', { cause: e });
+      }
+    }
+    try {
+      await writer.flush();
+    } catch (e) {
+      // Kafka, not the message: retry the batch (repeated intents are dropped by decide).
+      throw new RetryableException('producing intents failed', { cause: e });
+    }
+    routingMetrics.intentsWritten.inc(writer.written);
+    return { records: letters };
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+}

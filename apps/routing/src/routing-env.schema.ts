@@ -1,0 +1,29 @@
+import { BaseEnvSchema, envBoolean, envInt } from '@app/config';
+import { z } from 'zod';
+
+/** Routing's own settings (each has a default). */
+export const RoutingSettingsSchema = z.object({
+  /** Whether this instance runs the fan-out stage. */
+  ROUTING_FANOUT: envBoolean.default(true),
+  /** Whether this instance runs the decide stage. */
+  ROUTING_DECIDE: envBoolean.default(true),
+  /** Intents per produce call while a message fans out (bounds memory for a large group). */
+  ROUTING_FANOUT_CHUNK: envInt(1, 100000).default(2000),
+  /** Pushed messages remembered per user (in the badge changelog) to drop repeated intents. */
+  ROUTING_DEDUPE_WINDOW: envInt(0, 256).default(16),
+  /** How long boot waits for the first state restore before it listens anyway (not ready). */
+  ROUTING_BOOT_RESTORE_WAIT_MS: envInt(0, 600000).default(15000),
+  /** Consumer group ids; the decide group's id also prefixes its transactional ids. */
+  ROUTING_FANOUT_GROUP: z.string().min(1).default('routing-fanout'),
+  ROUTING_DECIDE_GROUP: z.string().min(1).default('routing-decide'),
+});
+export type RoutingSettings = z.infer<typeof RoutingSettingsSchema>;
+
+export const RoutingEnvSchema = BaseEnvSchema.extend(RoutingSettingsSchema.shape);
+export type RoutingEnv = z.infer<typeof RoutingEnvSchema>;
+
+/** Routing's settings from a config built with the base schema alone take their defaults. */
+export const routingSettings = (env: object): RoutingSettings => ({
+  ...RoutingSettingsSchema.parse({}),
+  ...(env as Partial<RoutingSettings>),
+});

@@ -1,0 +1,97 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { TOPICS } from '@app/contracts';
+import { ServiceConfig } from '@app/config';
+import { EventProducer, KafkaHealthIndicator, ensureTopics } from '@app/kafka';
+import { Kafka } from 'kafkajs';
+import { DecideStage } from './decide/decide.stage';
+import { FanoutStage } from './fanout/fanout.stage';
+import { routingSettings, type RoutingEnv, type RoutingSettings } from './routing-env.schema';
+
+/** The topics routing reads or writes: created when missing, partition counts checked at boot. */
+export const ROUTING_TOPICS = [
+  TOPICS.imMessageSent,
+  TOPICS.imGroupMembers,
+  TOPICS.pushIntent,
+  TOPICS.presenceUserState,
+  TOPICS.tokenUserDevices,
+  TOPICS.routingBadgeState,
+  TOPICS.apnsRequest,
+  TOPICS.fcmRequest,
+  TOPICS.pushOutcome,
+  TOPICS.deadLetter,
+];
+
+/** Starts and stops the fan-out and decide stages this instance runs. */
+@Injectable()
+export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RoutingStages.name);
+  readonly fanout?: FanoutStage;
+  readonly decide?: DecideStage;
+  private readonly settings: RoutingSettings;
+
+  constructor(
+    @Inject(ServiceConfig) private readonly config: ServiceConfig<RoutingEnv>,
+    private readonly kafka: Kafka,
+    producer: EventProducer,
+    private readonly health: KafkaHealthIndicator,
+  ) {
+    const env = (this.settings = routingSettings(config.env));
+    if (env.ROUTING_FANOUT)
+      this.fanout = new FanoutStage(kafka, producer, config.apps, {
+        groupId: env.ROUTING_FANOUT_GROUP,
+        chunk: env.ROUTING_FANOUT_CHUNK,
+      });
+    if (env.ROUTING_DECIDE)
+      this.decide = new DecideStage(kafka, producer, config.apps, {
+        groupId: env.ROUTING_DECIDE_GROUP,
+        dedupeWindow: env.ROUTING_DEDUPE_WINDOW,
+      });
+  }
+
+  private stages() {
+    return [this.fanout, this.decide].filter((s) => s !== undefined);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      // A routing topic with another partition count would split a user's state: refuse to start.
+      await ensureTopics(
+        admin,
+        {
+          partitions: this.config.env.KAFKA_PARTITIONS,
+          replicationFactor: this.config.env.KAFKA_REPLICATION_FACTOR,
+        },
+        ROUTING_TOPICS as never,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    for (const stage of this.stages()) {
+      this.health.track(stage.runner);
+      await stage.start();
+    }
+    // A pod whose state is small is ready as soon as it listens; a large restore continues in
+    // the background (readiness stays false until it is done).
+    const deadline = Date.now() + this.settings.ROUTING_BOOT_RESTORE_WAIT_MS;
+    while (Date.now() < deadline && !this.isRestored())
+      await new Promise((r) => setTimeout(r, 100));
+    this.logger.log({ msg: 'routing stages started', restored: this.isRestored() });
+  }
+
+  isRestored(): boolean {
+    return this.stages().every((s) => s.runner.isRestored());
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.stages().map((s) => s.stop()));
+    for (const s of this.stages()) this.health.untrack(s.runner);
+  }
+}
