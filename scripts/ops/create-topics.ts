@@ -5,6 +5,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureTopics } from '@app/kafka';
 
+// kafkajs on Node 24: harmless negative-timeout warnings (see docs/decisions.md).
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name !== 'TimeoutNegativeWarning') console.warn(w);
+});
+
 async function main(): Promise<void> {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const partitions = Number(process.env.KAFKA_PARTITIONS ?? 12);
