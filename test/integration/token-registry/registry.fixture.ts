@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
 import { createServiceApp } from '@app/http';
-import { uniqueId } from '@app/testing';
+import { uniqueId, waitFor } from '@app/testing';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -54,7 +54,8 @@ export async function tailTopic(
 ): Promise<{ messages: KafkaMessage[]; stop: () => Promise<void> }> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
+  // Retried: on a broker just started, partition leaders may still be being elected.
+  const ends = await waitFor(() => admin.fetchTopicOffsets(topic), { what: `${topic} offsets` });
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId: uniqueId('tail'), maxWaitTimeInMs: 100 });
   const messages: KafkaMessage[] = [];

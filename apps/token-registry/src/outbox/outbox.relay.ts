@@ -25,8 +25,6 @@ interface LatestRow {
   traceparent: string | null;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Publishes the outbox to `token.user-devices.v1`.
  *
@@ -69,13 +67,17 @@ export class OutboxRelay {
     this.loop = this.run();
   }
 
-  /** Stops after the round in flight (bounded: a round stuck on an absent broker is abandoned). */
+  /**
+   * Stops after the round in flight. Never abandons it: a send left running after its round had
+   * rolled back could land after a newer snapshot of the same user published by another relay.
+   * The relay's producer has a short retry budget, so this returns within seconds.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.writer?.written.off('written', this.onWritten);
     this.wake?.();
-    await Promise.race([this.loop, sleep(5000)]);
+    await this.loop;
   }
 
   private async run(): Promise<void> {

@@ -8,11 +8,11 @@
  */
 import 'reflect-metadata';
 import { loadEnv } from '@app/config';
-import { createKafkaClient, EventProducer } from '@app/kafka';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { registryDataSourceOptions } from '../database/registry-data-source';
 import { DatabaseEnvSchema, RegistryEnvSchema } from '../registry-env.schema';
+import { relayProducer } from './outbox-relay.service';
 import { OutboxRelay } from './outbox.relay';
 import { OutboxWriter } from './outbox.writer';
 import { republishAll } from './republish.job';
@@ -44,9 +44,7 @@ async function main(): Promise<void> {
     log({ level: 'info', msg: 'snapshots written to the outbox', users });
     if (relay) {
       const env = loadEnv(RegistryEnvSchema);
-      const producer = new EventProducer(
-        createKafkaClient(env, `token-registry-republish-${process.pid}`),
-      );
+      const producer = relayProducer(env, `token-registry-republish-${process.pid}`);
       const outbox = new OutboxRelay(dataSource, producer, {
         batchSize: env.REGISTRY_OUTBOX_BATCH,
         pollMs: env.REGISTRY_OUTBOX_POLL_MS,

@@ -1,0 +1,175 @@
+import type { INestApplication } from '@nestjs/common';
+import { TOPICS, type TokenUserDevices, type TopicDefinition } from '@app/contracts';
+import { EventProducer, ensureTopics } from '@app/kafka';
+import {
+  json,
+  startDisposableBroker,
+  testKafka,
+  uniqueId,
+  waitFor,
+  type DisposableBroker,
+} from '@app/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { OutboxRelay } from '../../../apps/token-registry/src/outbox/outbox.relay';
+import { apnsToken, DEMO, migratedDataSource, startRegistry, tailTopic } from './registry.fixture';
+
+type Tail = Awaited<ReturnType<typeof tailTopic>>;
+
+const versionsOf = (tail: Tail, appId: string, userId: string): number[] =>
+  tail.messages
+    .filter((m) => m.key?.toString() === `${appId}:${userId}`)
+    .map((m) => json<TokenUserDevices>(m).version);
+
+const register = (app: INestApplication, userId: string, deviceId: string) =>
+  request(app.getHttpServer())
+    .put(`/v1/apps/demo/users/${userId}/devices/${deviceId}`)
+    .set('authorization', DEMO.auth)
+    .send({ platform: 'ios', token: apnsToken() });
+
+const dbVersion = async (ds: DataSource, userId: string): Promise<number> => {
+  const rows = await ds.query<Array<{ version: string }>>(
+    `SELECT version FROM registry_users WHERE app_id = 'demo' AND user_id = $1`,
+    [userId],
+  );
+  return Number(rows[0]?.version ?? 0);
+};
+
+const unsent = async (ds: DataSource, users: string[]): Promise<number> => {
+  const [{ n }] = await ds.query<Array<{ n: string }>>(
+    `SELECT count(*) AS n FROM registry_outbox WHERE app_id = 'demo' AND user_id = ANY($1) AND sent_at IS NULL`,
+    [users],
+  );
+  return Number(n);
+};
+
+describe('token-registry outbox relay', () => {
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    ds = await migratedDataSource();
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  it('two relays publish every user in version order, ending on the stored version', async () => {
+    const kafka = testKafka('registry-relay-test');
+    const tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+    const app = await startRegistry({
+      REGISTRY_OUTBOX_RELAY: 'false',
+      REGISTRY_INVALIDATION_CONSUMER: 'false',
+    });
+    const producers = [new EventProducer(kafka), new EventProducer(kafka)];
+    const relays = producers.map(
+      (p) => new OutboxRelay(ds, p, { batchSize: 7, pollMs: 20, retentionHours: 24 }),
+    );
+    try {
+      relays.forEach((r) => r.start());
+      const users = Array.from({ length: 6 }, () => uniqueId('order'));
+      // Concurrent changes per user (10 devices each, all at once) while both relays run.
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          users.flatMap((u) =>
+            Array.from({ length: 4 }, (_, i) => register(app, u, `d${round}-${i}`).expect(200)),
+          ),
+        );
+      }
+      for (const u of users) {
+        const stored = await dbVersion(ds, u);
+        expect(stored).toBe(12);
+        await waitFor(() => versionsOf(tail, 'demo', u).at(-1) === stored, {
+          what: `${u} published up to v${stored}`,
+        });
+        const seen = versionsOf(tail, 'demo', u);
+        // Strictly increasing: never an older snapshot after a newer one, never one twice.
+        expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b));
+      }
+      expect(await unsent(ds, users)).toBe(0);
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+      await Promise.all(producers.map((p) => p.disconnect()));
+      await app.close();
+      await tail.stop();
+    }
+  });
+
+  describe('with a broker of its own', () => {
+    let broker: DisposableBroker;
+    let kafka: Kafka;
+
+    beforeAll(async () => {
+      broker = await startDisposableBroker(19192);
+      kafka = new Kafka({
+        clientId: 'registry-outage',
+        brokers: broker.brokers,
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin, { partitions: 12, replicationFactor: 1 }, [
+        TOPICS.tokenUserDevices,
+        TOPICS.tokenInvalidated,
+        TOPICS.deadLetter,
+      ] as Array<TopicDefinition<unknown, unknown>>);
+      await admin.disconnect();
+    });
+
+    afterAll(async () => {
+      await broker?.destroy();
+    });
+
+    it('keeps changes while Kafka is down and publishes them, in order, after a restart', async () => {
+      const env = {
+        KAFKA_BROKERS: broker.brokers.join(','),
+        REGISTRY_INVALIDATION_CONSUMER: 'false',
+        REGISTRY_OUTBOX_POLL_MS: '50',
+      };
+      const tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+      const users = [uniqueId('outage'), uniqueId('outage')];
+      let app = await startRegistry(env);
+      try {
+        for (const u of users) await register(app, u, 'before').expect(200);
+        await waitFor(() => users.every((u) => versionsOf(tail, 'demo', u).includes(1)), {
+          what: 'v1 published before the outage',
+        });
+        await tail.stop();
+
+        broker.stop();
+        // The API keeps taking changes; they wait in the outbox.
+        for (let i = 0; i < 4; i++) {
+          for (const u of users) await register(app, u, `during-${i}`).expect(200);
+        }
+        expect(await unsent(ds, users)).toBeGreaterThan(0);
+        // The instance goes away while Kafka is still down: nothing is lost with it.
+        await app.close();
+        expect(await unsent(ds, users)).toBeGreaterThan(0);
+
+        broker.start();
+        app = await startRegistry(env);
+        await waitFor(async () => (await unsent(ds, users)) === 0, {
+          what: 'outbox drained after the restart',
+          timeoutMs: 60000,
+        });
+        const after = await tailFromStart(kafka);
+        for (const u of users) {
+          const seen = after.filter((m) => m.key === `demo:${u}`).map((m) => m.version);
+          expect(seen.at(-1)).toBe(5);
+          expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b));
+          expect(seen[0]).toBe(1);
+        }
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
+
+/** Everything on the disposable broker's snapshot topic (it holds only this test's records). */
+async function tailFromStart(kafka: Kafka): Promise<Array<{ key: string; version: number }>> {
+  const { readFor } = await import('@app/testing');
+  const msgs = await readFor(kafka, TOPICS.tokenUserDevices.name, 4000);
+  return msgs.map((m) => ({ key: m.key!.toString(), version: json<TokenUserDevices>(m).version }));
+}
