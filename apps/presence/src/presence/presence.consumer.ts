@@ -1,26 +1,21 @@
 import {
+  Inject,
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ServiceConfig } from '@app/config';
-import { TOPICS, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
-import {
-  ConsumerRunner,
-  EventProducer,
-  KafkaHealthIndicator,
-  type ConsumedRecord,
-} from '@app/kafka';
+import { ConsumerRunner, EventProducer, KafkaHealthIndicator } from '@app/kafka';
 import { Kafka } from 'kafkajs';
 import type { PresenceEnv } from '../presence-env.schema';
 import { presenceMetrics } from './presence.metrics';
+import { createPresenceRunner } from './presence.runner';
 import { PresenceService } from './presence.service';
+import { PRESENCE_TOPICS, type PresenceTopics } from './presence.topics';
 
 /**
- * The presence consumer group: device events in, co-partitioned with the compacted snapshot
- * topic, which is read back as the changelog on every assignment. Also runs the timer sweep over
- * the owned partitions once their state is restored.
+ * Runs the presence consumer group and, once every owned partition is restored, the timer sweep.
  */
 @Injectable()
 export class PresenceConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -36,25 +31,15 @@ export class PresenceConsumer implements OnApplicationBootstrap, BeforeApplicati
     private readonly presence: PresenceService,
     private readonly health: KafkaHealthIndicator,
     private readonly config: ServiceConfig<PresenceEnv>,
+    @Inject(PRESENCE_TOPICS) private readonly topics: PresenceTopics,
   ) {
-    this.runner = new ConsumerRunner(kafka, producer, {
-      groupId: config.env.PRESENCE_CONSUMER_GROUP,
-      copartitioned: true,
-      onAssigned: (partitions) => presence.store.assign(partitions, Date.now()),
-      subscriptions: [
-        {
-          topic: TOPICS.presenceUserState,
-          role: 'state',
-          handle: (rs: ConsumedRecord<PresenceUserState>[], { partition }) =>
-            presence.onSnapshots(rs, partition),
-        },
-        {
-          topic: TOPICS.presenceDeviceEvent,
-          handle: (rs: ConsumedRecord<PresenceDeviceEvent>[], { partition }) =>
-            presence.onDeviceEvents(rs, partition),
-        },
-      ],
-    });
+    this.runner = createPresenceRunner(
+      kafka,
+      producer,
+      presence,
+      config.env.PRESENCE_CONSUMER_GROUP,
+      topics,
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -97,7 +82,7 @@ export class PresenceConsumer implements OnApplicationBootstrap, BeforeApplicati
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const meta = await admin.fetchTopicMetadata({ topics: [TOPICS.presenceUserState.name] });
+      const meta = await admin.fetchTopicMetadata({ topics: [this.topics.userState.name] });
       return meta.topics[0].partitions.length;
     } finally {
       await admin.disconnect();

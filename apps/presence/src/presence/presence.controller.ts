@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { TOPICS, userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
 import { ApiKeyGuard, ProblemException, ZodPipe } from '@app/http';
 import { partitionOf } from './partition.util';
@@ -11,6 +11,7 @@ import {
   type PresenceReport,
 } from './presence-report.dto';
 import { PresenceService } from './presence.service';
+import { PRESENCE_TOPICS, type PresenceTopics } from './presence.topics';
 
 @Controller('v1/apps/:appId/users/:userId')
 @UseGuards(ApiKeyGuard)
@@ -19,6 +20,7 @@ export class PresenceController {
     private readonly producer: EventProducer,
     private readonly presence: PresenceService,
     private readonly consumer: PresenceConsumer,
+    @Inject(PRESENCE_TOPICS) private readonly topics: PresenceTopics,
   ) {}
 
   /**
@@ -39,7 +41,7 @@ export class PresenceController {
       ...(body.unreadCount !== undefined ? { unreadCount: body.unreadCount } : {}),
     };
     try {
-      await this.producer.send([outbound(TOPICS.presenceDeviceEvent, event)]);
+      await this.producer.send([outbound(this.topics.deviceEvent, event)]);
     } catch (e) {
       throw new ProblemException(503, 'KAFKA_UNAVAILABLE', `not recorded: ${(e as Error).message}`);
     }

@@ -5,12 +5,14 @@ import { PresenceConsumer } from './presence.consumer';
 import { PresenceController } from './presence.controller';
 import { PresenceReadiness } from './presence.readiness';
 import { PresenceService } from './presence.service';
+import { CONTRACT_TOPICS, PRESENCE_TOPICS } from './presence.topics';
 
 @Module({
   imports: [TerminusModule],
   controllers: [PresenceController],
   providers: [
-    { provide: PresenceStore, useValue: new PresenceStore() },
+    { provide: PresenceStore, useFactory: () => new PresenceStore() },
+    { provide: PRESENCE_TOPICS, useValue: CONTRACT_TOPICS },
     PresenceService,
     PresenceConsumer,
     PresenceReadiness,

@@ -1,6 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppsRegistry, ServiceConfig } from '@app/config';
-import { TOPICS, userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
+import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
 import {
   EventProducer,
   RetryableException,
@@ -24,6 +24,7 @@ import {
 import { presenceMetrics } from './presence.metrics';
 import { checkEvent, rejectedEvent } from './presence-event.checks';
 import type { PresenceEnv } from '../presence-env.schema';
+import { PRESENCE_TOPICS, type PresenceTopics } from './presence.topics';
 
 const DAY_MS = 86_400_000;
 const SEND_CHUNK = 500;
@@ -46,6 +47,7 @@ export class PresenceService {
     private readonly producer: EventProducer,
     private readonly apps: AppsRegistry,
     config: ServiceConfig<PresenceEnv>,
+    @Inject(PRESENCE_TOPICS) private readonly topics: PresenceTopics,
   ) {
     const env = config.env;
     this.maxSkewMs = env.PRESENCE_MAX_CLOCK_SKEW_SECONDS * 1000;
@@ -122,6 +124,8 @@ export class PresenceService {
           part.users.delete(rec.key);
           continue;
         }
+        // An app no longer in the apps file is no longer maintained (nor routed to).
+        if (!this.apps.get(rec.value.appId)) continue;
         const restored = restoreFrom(part.users.get(rec.key), rec.value);
         if (restored) part.users.set(rec.key, restored);
       }
@@ -180,7 +184,7 @@ export class PresenceService {
 
   private async publish(changes: ReadonlyArray<readonly [string, UserChange]>): Promise<void> {
     const out = changes.flatMap(([key, c]) =>
-      c.snapshot === undefined ? [] : [outbound(TOPICS.presenceUserState, c.snapshot, { key })],
+      c.snapshot === undefined ? [] : [outbound(this.topics.userState, c.snapshot, { key })],
     );
     try {
       for (let i = 0; i < out.length; i += SEND_CHUNK)
