@@ -82,6 +82,11 @@ export interface ConsumerRunnerOptions {
   sessionTimeout?: number;
   maxBytesPerPartition?: number;
   /**
+   * How long a fetch waits for data. A partition resumed after `deferFrom` is fetched only once
+   * the fetch in flight returns, so this bounds how late a parked retry is read.
+   */
+  maxWaitTimeInMs?: number;
+  /**
    * Assign partition N of every subscribed topic to the same member and hold input partition N
    * until the `state` subscriptions' partition N are read up to where they stood at assignment.
    */
@@ -137,7 +142,7 @@ export class ConsumerRunner {
       heartbeatInterval: 3000,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 1048576,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: opts.copartitioned ? 500 : 5000,
+      maxWaitTimeInMs: opts.maxWaitTimeInMs ?? (opts.copartitioned ? 500 : 5000),
       ...(opts.copartitioned ? { partitionAssigners: [CopartitionedAssigner] } : {}),
     });
     this.restore = new StateRestore(this.kafka, this.consumer, {

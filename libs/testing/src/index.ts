@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './kafka.helpers';
 export * from './fake-fcm';
+export * from './fake-apns';

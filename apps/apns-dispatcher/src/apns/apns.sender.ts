@@ -1,0 +1,180 @@
+import { Logger } from '@nestjs/common';
+import type { AppsRegistry } from '@app/config';
+import type { ApnsEnvironment, ApnsRequest } from '@app/contracts';
+import { dispatchMetrics, type SendResult } from '@app/dispatch';
+import { redactToken } from '@app/observability';
+import apn from '@parse/node-apn';
+import { apnsIdFor } from './apns-id.util';
+import type { ApnsPools } from './apns-pools';
+import { classifyApnsAnswer, type ApnsVerdict } from './apns-response.classifier';
+
+const HEX_TOKEN = /^[0-9a-fA-F]{64,200}$/;
+/** Credential errors do not heal in milliseconds: do not hammer Apple while someone fixes them. */
+const AUTH_RETRY_FLOOR_MS = 5000;
+
+const other = (e: ApnsEnvironment): ApnsEnvironment =>
+  e === 'production' ? 'sandbox' : 'production';
+
+/**
+ * Sends APNs requests through the pools and turns each answer into a `SendResult`, with the two
+ * follow-ups that need another send: a refreshed provider token after ExpiredProviderToken, and
+ * one try in the other environment after BadDeviceToken (sandbox/production mix-ups).
+ */
+export class ApnsSender {
+  private readonly logger = new Logger(ApnsSender.name);
+
+  constructor(
+    private readonly pools: ApnsPools,
+    private readonly apps: AppsRegistry,
+  ) {}
+
+  /** The `SendFn` of the dispatch library: concurrency is bounded by the pools. */
+  send = (requests: ApnsRequest[]): Promise<SendResult[]> =>
+    Promise.all(requests.map((r) => this.sendOne(r)));
+
+  async sendOne(req: ApnsRequest): Promise<SendResult> {
+    const cfg = this.apps.get(req.appId)?.apns;
+    if (!cfg)
+      return {
+        kind: 'failed',
+        code: 'NoApnsConfig',
+        message: `app ${req.appId} has no APNs settings`,
+      };
+    if (!cfg.topics.some((t) => req.topic === t || req.topic.startsWith(`${t}.`)))
+      return {
+        kind: 'rejected',
+        code: 'TopicDisallowed',
+        message: `topic ${req.topic} is not one of app ${req.appId}'s topics`,
+      };
+    if (!HEX_TOKEN.test(req.token))
+      return {
+        kind: 'invalid_token',
+        code: 'BadDeviceToken',
+        message: 'not a hex APNs device token',
+        invalidation: { reason: 'bad_device_token' },
+      };
+    if (!cfg.environments.includes(req.environment))
+      return {
+        kind: 'failed',
+        code: 'EnvironmentNotConfigured',
+        message: `app ${req.appId} has no ${req.environment} APNs environment`,
+      };
+
+    const first = await this.attempt(req, req.environment);
+    if (first.kind === 'result') return first.result;
+    if (first.kind === 'bad_device_token') {
+      const alt = other(req.environment);
+      if (!cfg.environments.includes(alt)) return this.badToken(first.message);
+      const second = await this.attempt(req, alt);
+      if (second.kind === 'bad_device_token')
+        return this.badToken(`BadDeviceToken in both environments`);
+      if (second.kind === 'result' && second.result.kind === 'delivered') {
+        this.logger.log({
+          msg: 'token works in the other environment',
+          app: req.appId,
+          token: redactToken(req.token),
+          environment: alt,
+        });
+        return {
+          ...second.result,
+          invalidation: { reason: 'environment_mismatch', environment: alt },
+        };
+      }
+      return this.settle(second);
+    }
+    return this.settle(first);
+  }
+
+  private badToken(message: string): SendResult {
+    return {
+      kind: 'invalid_token',
+      code: 'BadDeviceToken',
+      message,
+      invalidation: { reason: 'bad_device_token' },
+    };
+  }
+
+  /** Verdicts that did not resolve to a plain result become a retry (never a token change). */
+  private settle(v: ApnsVerdict): SendResult {
+    switch (v.kind) {
+      case 'result':
+        return v.result;
+      case 'expired_provider_token':
+        return {
+          kind: 'retry',
+          code: 'ExpiredProviderToken',
+          message: 'provider token expired twice in a row',
+        };
+      case 'auth':
+        return {
+          kind: 'retry',
+          code: v.reason,
+          message: `APNs 403 ${v.reason}`,
+          retryAfterMs: v.retryAfterMs,
+          minDelayMs: AUTH_RETRY_FLOOR_MS,
+        };
+      case 'bad_device_token':
+        return this.badToken(v.message);
+    }
+  }
+
+  /** One send in one environment; an expired provider token is refreshed by node-apn and sent again once. */
+  private async attempt(req: ApnsRequest, environment: ApnsEnvironment): Promise<ApnsVerdict> {
+    let v = await this.sendIn(req, environment);
+    if (v.kind === 'expired_provider_token') v = await this.sendIn(req, environment);
+    if (v.kind === 'auth') {
+      dispatchMetrics.authFailures.inc({ provider: 'apns', app: req.appId, reason: v.reason });
+      this.logger.error({
+        msg: 'APNs refused our credentials',
+        app: req.appId,
+        environment,
+        reason: v.reason,
+      });
+    }
+    return v;
+  }
+
+  private async sendIn(req: ApnsRequest, environment: ApnsEnvironment): Promise<ApnsVerdict> {
+    const pool = this.pools.get(req.appId, environment);
+    if (!pool)
+      return {
+        kind: 'result',
+        result: {
+          kind: 'failed',
+          code: 'EnvironmentNotConfigured',
+          message: `no ${environment} pool for ${req.appId}`,
+        },
+      };
+    const apnsId = apnsIdFor(req.jobId);
+    const note = new apn.Notification();
+    note.rawPayload = req.payload;
+    note.topic = req.topic;
+    note.pushType = req.pushType;
+    note.priority = req.priority;
+    note.id = apnsId;
+    note.expiry = Math.floor(Date.parse(req.expiresAt) / 1000);
+    if (req.collapseId) note.collapseId = req.collapseId;
+    const started = process.hrtime.bigint();
+    dispatchMetrics.inFlight.inc({ provider: 'apns' });
+    try {
+      const answer = await pool.send(note, req.token, apnsId);
+      const v = classifyApnsAnswer(answer);
+      const status = answer.sent ? 'ok' : String(answer.status ?? 'transport');
+      dispatchMetrics.sendSeconds.observe(
+        { provider: 'apns', status },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+      if (!answer.sent && answer.status === undefined)
+        this.logger.warn({
+          msg: 'APNs send failed in transport',
+          app: req.appId,
+          environment,
+          token: redactToken(req.token),
+          err: answer.error,
+        });
+      return v;
+    } finally {
+      dispatchMetrics.inFlight.dec({ provider: 'apns' });
+    }
+  }
+}

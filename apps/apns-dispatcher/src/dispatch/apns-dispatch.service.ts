@@ -1,0 +1,70 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { ServiceConfig } from '@app/config';
+import { TOPICS, type ApnsRequest } from '@app/contracts';
+import { BatchDispatcher, RecentJobs, RetryPolicy } from '@app/dispatch';
+import { ConsumerRunner, EventProducer, KafkaHealthIndicator } from '@app/kafka';
+import { Kafka } from 'kafkajs';
+import type { ApnsEnv } from '../apns-env.schema';
+import { ApnsPools } from '../apns/apns-pools';
+import { ApnsSender } from '../apns/apns.sender';
+
+/**
+ * Consumes `push.apns.request.v1` and `push.apns.retry.v1` and sends through the APNs pools.
+ * Offsets commit only after each job's outcome (or its retry record) is produced.
+ */
+@Injectable()
+export class ApnsDispatchService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ApnsDispatchService.name);
+  readonly dispatcher: BatchDispatcher<ApnsRequest>;
+  private readonly runner: ConsumerRunner;
+
+  constructor(
+    @Inject(ServiceConfig) config: ServiceConfig,
+    @Inject(Kafka) kafka: Kafka,
+    @Inject(EventProducer) producer: EventProducer,
+    @Inject(KafkaHealthIndicator) private readonly health: KafkaHealthIndicator,
+    @Inject(ApnsPools) private readonly pools: ApnsPools,
+  ) {
+    const env = config.env as ApnsEnv;
+    const sender = new ApnsSender(pools, config.apps);
+    this.dispatcher = new BatchDispatcher<ApnsRequest>({
+      provider: 'apns',
+      retryTopic: TOPICS.apnsRetry,
+      send: sender.send,
+      retryPolicy: new RetryPolicy({
+        baseDelayMs: env.APNS_RETRY_BASE_MS,
+        maxDelayMs: env.APNS_RETRY_MAX_MS,
+      }),
+      memory: new RecentJobs(Math.max(1, env.APNS_RECENT_JOBS_PER_PARTITION)),
+    });
+    this.runner = new ConsumerRunner(kafka, producer, {
+      groupId: env.APNS_GROUP_ID,
+      partitionsConsumedConcurrently: env.APNS_PARTITIONS_CONCURRENTLY,
+      maxBytesPerPartition: env.APNS_MAX_BYTES_PER_PARTITION,
+      // Bounds how late a parked retry partition is read again after it is due.
+      maxWaitTimeInMs: 500,
+      subscriptions: [
+        { topic: TOPICS.apnsRequest, handle: this.dispatcher.handleRequests },
+        { topic: TOPICS.apnsRetry, handle: this.dispatcher.handleRetries },
+      ],
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.health.track(this.runner);
+    await this.runner.start();
+    this.logger.log('consuming APNs requests and retries');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+    this.health.untrack(this.runner);
+    await this.pools.close();
+  }
+}

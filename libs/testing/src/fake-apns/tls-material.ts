@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Names the fake's certificate is valid for: loopback, and Apple's hosts for proxy-style overrides. */
+export const FAKE_APNS_NAMES = [
+  'localhost',
+  '127.0.0.1',
+  'api.push.apple.com',
+  'api.sandbox.push.apple.com',
+];
+
+export interface TlsMaterial {
+  dir: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/**
+ * A throw-away CA and a server certificate signed by it (openssl CLI), written under `dir`.
+ * Generated at test time so that no key material is ever committed. Reused when already there.
+ */
+export function ensureTlsMaterial(dir: string): TlsMaterial {
+  mkdirSync(dir, { recursive: true });
+  const f = (n: string) => join(dir, n);
+  if (!existsSync(f('server.crt'))) {
+    const ossl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+    ossl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('ca.key')]);
+    ossl([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      f('ca.key'),
+      '-sha256',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=Fake APNs test CA',
+      '-out',
+      f('ca.pem'),
+    ]);
+    ossl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('server.key')]);
+    ossl([
+      'req',
+      '-new',
+      '-key',
+      f('server.key'),
+      '-subj',
+      '/CN=localhost',
+      '-out',
+      f('server.csr'),
+    ]);
+    const san = FAKE_APNS_NAMES.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
+    writeFileSync(f('server.ext'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+    ossl([
+      'x509',
+      '-req',
+      '-in',
+      f('server.csr'),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      f('server.ext'),
+      '-out',
+      f('server.crt'),
+    ]);
+  }
+  return {
+    dir,
+    caFile: f('ca.pem'),
+    certFile: f('server.crt'),
+    keyFile: f('server.key'),
+    ca: readFileSync(f('ca.pem')),
+    cert: readFileSync(f('server.crt')),
+    key: readFileSync(f('server.key')),
+  };
+}
+
+export interface ApnsSigningKey {
+  keyId: string;
+  teamId: string;
+  /** Path of the `.p8` (PKCS#8 PEM, P-256), as Apple hands it out. */
+  keyFile: string;
+  publicKeyPem: string;
+}
+
+/** A locally generated APNs auth key (`AuthKey_<keyId>.p8`) and its public half for the fake. */
+export function generateApnsKey(
+  dir: string,
+  keyId = 'FAKEKEY001',
+  teamId = 'FAKETEAM01',
+): ApnsSigningKey {
+  mkdirSync(dir, { recursive: true });
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const keyFile = join(dir, `AuthKey_${keyId}.p8`);
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return {
+    keyId,
+    teamId,
+    keyFile,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}

@@ -1,0 +1,219 @@
+import type { INestApplication } from '@nestjs/common';
+import { buildServiceConfig, hashApiKey } from '@app/config';
+import {
+  TOPICS,
+  type ApnsRequest,
+  type DeadLetter,
+  type PushOutcome,
+  type TokenInvalidated,
+} from '@app/contracts';
+import { createServiceApp } from '@app/http';
+import { EventProducer, ensureTopics, outbound } from '@app/kafka';
+import {
+  ensureTlsMaterial,
+  FakeApns,
+  generateApnsKey,
+  json,
+  startDisposableBroker,
+  uniqueId,
+  waitFor,
+  type ApnsSigningKey,
+  type DisposableBroker,
+  type TlsMaterial,
+} from '@app/testing';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ApnsEnvSchema } from '../../../apps/apns-dispatcher/src/apns-env.schema';
+import { ApnsDispatcherAppModule } from '../../../apps/apns-dispatcher/src/app.module';
+
+/** The broker port reserved for the APNs dispatcher's tests (nobody else's records on it). */
+export const APNS_BROKER_PORT = 19492;
+export const TOPIC = 'com.example.chat';
+
+export const hexToken = (): string => randomBytes(32).toString('hex');
+
+export async function startBroker(): Promise<{ broker: DisposableBroker; kafka: Kafka }> {
+  const broker = await startDisposableBroker(APNS_BROKER_PORT);
+  const kafka = new Kafka({
+    clientId: uniqueId('apns-test'),
+    brokers: broker.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, { partitions: 12, replicationFactor: 1 });
+  await admin.disconnect();
+  return { broker, kafka };
+}
+
+export interface AppSpec {
+  id: string;
+  environments?: Array<'production' | 'sandbox'>;
+  key?: ApnsSigningKey;
+  endpoint?: { host: string; port: number; caFile?: string };
+}
+
+/** Temp dir with TLS material, a `.p8`, and an apps file the tests write. */
+export class ApnsWorld {
+  readonly dir = mkdtempSync(join(tmpdir(), 'apns-it-'));
+  readonly tls: TlsMaterial = ensureTlsMaterial(join(this.dir, 'tls'));
+  readonly key: ApnsSigningKey = generateApnsKey(join(this.dir, 'keys'));
+  /** Signed by a key the fake does not trust: APNs answers 403 InvalidProviderToken. */
+  readonly strangerKey: ApnsSigningKey = generateApnsKey(
+    join(this.dir, 'stranger'),
+    'STRANGER01',
+    'FAKETEAM01',
+  );
+
+  fake(opts: { record?: boolean } = {}): Promise<FakeApns> {
+    return new FakeApns({ tls: this.tls, keys: [this.key], topics: [TOPIC], ...opts }).start();
+  }
+
+  writeAppsFile(fakePort: number, apps: AppSpec[]): string {
+    const file = join(this.dir, `apps-${uniqueId()}.yaml`);
+    const doc = {
+      apps: apps.map((a) => {
+        const key = a.key ?? this.key;
+        return {
+          id: a.id,
+          apiKeys: [hashApiKey(`${a.id}-key`)],
+          apns: {
+            teamId: key.teamId,
+            keyId: key.keyId,
+            keyFile: key.keyFile,
+            topics: [TOPIC],
+            environments: a.environments ?? ['production', 'sandbox'],
+            endpoint: a.endpoint ?? { host: '127.0.0.1', port: fakePort, caFile: this.tls.caFile },
+          },
+        };
+      }),
+    };
+    writeFileSync(file, stringify(doc));
+    return file;
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const dispatcherEnv = (
+  brokers: string[],
+  appsFile: string,
+  extra: Record<string, string> = {},
+) => ({
+  KAFKA_BROKERS: brokers.join(','),
+  PUSH_APPS_FILE: appsFile,
+  LOG_LEVEL: 'error',
+  NODE_ENV: 'test',
+  APNS_GROUP_ID: uniqueId('apns-dispatcher'),
+  APNS_CONNECTIONS_PER_POOL: '2',
+  APNS_RETRY_BASE_MS: '200',
+  APNS_RETRY_MAX_MS: '2000',
+  APNS_REQUEST_TIMEOUT_MS: '1500',
+  APNS_PING_INTERVAL_MS: '500',
+  APNS_PING_TIMEOUT_MS: '500',
+  ...extra,
+});
+
+/** The real dispatcher application, in this process (its consumer starts on init). */
+export async function startDispatcher(env: Record<string, string>): Promise<INestApplication> {
+  const config = buildServiceConfig(
+    { name: 'apns-dispatcher', defaultPort: 0 },
+    ApnsEnvSchema,
+    env,
+  );
+  const app = await createServiceApp<typeof ApnsEnvSchema>(config, {
+    module: (c) => ApnsDispatcherAppModule.forRoot(c),
+  });
+  await app.init();
+  return app;
+}
+
+export function apnsRequest(
+  appId: string,
+  token: string,
+  over: Partial<ApnsRequest> = {},
+): ApnsRequest {
+  const now = Date.now();
+  return {
+    jobId: uniqueId('job'),
+    appId,
+    userId: uniqueId('u'),
+    deviceId: uniqueId('d'),
+    messageId: uniqueId('m'),
+    token,
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + 60_000).toISOString(),
+    attempt: 0,
+    topic: TOPIC,
+    environment: 'production',
+    pushType: 'alert',
+    priority: 10,
+    collapseId: null,
+    payload: { aps: { alert: { title: 'Alice', body: 'hello' }, badge: 1 }, ext: '{"k":1}' },
+    ...over,
+  };
+}
+
+/** Everything the dispatcher writes, read by a group of the test's own. */
+export class Collector {
+  readonly outcomes: PushOutcome[] = [];
+  readonly invalidations: TokenInvalidated[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+  readonly retries: ApnsRequest[] = [];
+  private consumer?: Consumer;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  async start(): Promise<this> {
+    this.consumer = this.kafka.consumer({ groupId: uniqueId('collector'), maxWaitTimeInMs: 200 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [
+        TOPICS.pushOutcome.name,
+        TOPICS.tokenInvalidated.name,
+        TOPICS.deadLetter.name,
+        TOPICS.apnsRetry.name,
+      ],
+      fromBeginning: true,
+    });
+    await this.consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (topic === TOPICS.pushOutcome.name) this.outcomes.push(json<PushOutcome>(message));
+        else if (topic === TOPICS.tokenInvalidated.name)
+          this.invalidations.push(json<TokenInvalidated>(message));
+        else if (topic === TOPICS.deadLetter.name) this.deadLetters.push(json<DeadLetter>(message));
+        else this.retries.push(json<ApnsRequest>(message));
+        return Promise.resolve();
+      },
+    });
+    return this;
+  }
+
+  outcomesOf(jobId: string): PushOutcome[] {
+    return this.outcomes.filter((o) => o.jobId === jobId);
+  }
+
+  outcome(jobId: string, timeoutMs = 20000): Promise<PushOutcome> {
+    return waitFor(() => this.outcomesOf(jobId)[0], { what: `outcome of ${jobId}`, timeoutMs });
+  }
+
+  invalidationsOf(token: string): TokenInvalidated[] {
+    return this.invalidations.filter((i) => i.token === token);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+export async function produce(kafka: Kafka, requests: ApnsRequest[]): Promise<void> {
+  const producer = new EventProducer(kafka);
+  await producer.send(requests.map((r) => outbound(TOPICS.apnsRequest, r)));
+  await producer.disconnect();
+}
