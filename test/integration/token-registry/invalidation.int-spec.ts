@@ -1,0 +1,226 @@
+import type { INestApplication } from '@nestjs/common';
+import {
+  TOPICS,
+  type DeadLetter,
+  type TokenInvalidated,
+  type TokenUserDevices,
+} from '@app/contracts';
+import { EventProducer, outbound } from '@app/kafka';
+import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import {
+  apnsToken,
+  DEMO,
+  fcmToken,
+  migratedDataSource,
+  startRegistry,
+  tailTopic,
+} from './registry.fixture';
+
+interface Listed {
+  deviceId: string;
+  environment: string | null;
+  tokenPreview: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** token.invalidated.v1 through the real consumer group, against the real database. */
+describe('token-registry invalidation consumer', () => {
+  let app: INestApplication;
+  let ds: DataSource;
+  let producer: EventProducer;
+  let snapshots: Awaited<ReturnType<typeof tailTopic>>;
+  let letters: Awaited<ReturnType<typeof tailTopic>>;
+  const kafka = testKafka('registry-invalidation-test');
+
+  beforeAll(async () => {
+    ds = await migratedDataSource();
+    snapshots = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+    letters = await tailTopic(kafka, TOPICS.deadLetter.name);
+    producer = new EventProducer(kafka);
+    await producer.connect();
+    app = await startRegistry();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await producer?.disconnect();
+    await snapshots?.stop();
+    await letters?.stop();
+    await ds?.destroy();
+  });
+
+  const http = () => request(app.getHttpServer());
+  const register = (userId: string, deviceId: string, body: object) =>
+    http()
+      .put(`/v1/apps/demo/users/${userId}/devices/${deviceId}`)
+      .set('authorization', DEMO.auth)
+      .send(body)
+      .expect(200);
+  const devices = async (userId: string): Promise<Listed[]> =>
+    (await http().get(`/v1/apps/demo/users/${userId}/devices`).set('authorization', DEMO.auth)).body
+      .devices;
+  const invalidate = (ev: Partial<TokenInvalidated> & Pick<TokenInvalidated, 'userId' | 'token'>) =>
+    producer.send([
+      outbound(TOPICS.tokenInvalidated, {
+        appId: 'demo',
+        deviceId: 'd1',
+        provider: 'apns',
+        reason: 'unregistered',
+        at: new Date().toISOString(),
+        ...ev,
+      }),
+    ]);
+  /**
+   * Records of one user share a partition and are handled in order: once a later invalidation of
+   * a throw-away device has been applied, every earlier record of that user has been handled.
+   */
+  const barrier = async (userId: string) => {
+    const token = apnsToken();
+    await register(userId, 'barrier', { platform: 'ios', token });
+    await sleep(20);
+    await invalidate({
+      userId,
+      deviceId: 'barrier',
+      token,
+      providerTimestamp: new Date().toISOString(),
+    });
+    await waitFor(async () => !(await devices(userId)).some((d) => d.deviceId === 'barrier'), {
+      what: `barrier of ${userId} applied`,
+    });
+  };
+  const published = (userId: string) =>
+    snapshots.messages
+      .filter((m) => m.key?.toString() === `demo:${userId}`)
+      .map((m) => json<TokenUserDevices>(m));
+
+  it('deletes a token registered before the provider timestamp and republishes the user', async () => {
+    const user = uniqueId('inv');
+    const token = apnsToken();
+    await register(user, 'd1', { platform: 'ios', token });
+    await register(user, 'd2', { platform: 'ios', token: apnsToken() });
+    await sleep(20);
+    await invalidate({ userId: user, token, providerTimestamp: new Date().toISOString() });
+    await waitFor(async () => (await devices(user)).length === 1, { what: 'd1 deleted' });
+    expect((await devices(user)).map((d) => d.deviceId)).toEqual(['d2']);
+    const snap = await waitFor(() => published(user).find((s) => s.version === 3), {
+      what: 'snapshot v3',
+    });
+    expect(snap.devices.map((d) => d.deviceId)).toEqual(['d2']);
+  });
+
+  it('keeps a token registered again after the provider timestamp (the race)', async () => {
+    const user = uniqueId('inv');
+    const token = apnsToken();
+    await register(user, 'd1', { platform: 'ios', token });
+    await sleep(30);
+    const providerTimestamp = new Date().toISOString();
+    await sleep(30);
+    // The app registers the same token again: newer evidence than the provider's answer.
+    await register(user, 'd1', { platform: 'ios', token });
+    await invalidate({ userId: user, token, providerTimestamp });
+    await barrier(user);
+    expect((await devices(user)).map((d) => d.deviceId)).toEqual(['d1']);
+  });
+
+  it('keeps a token that moved to another user since the failed send', async () => {
+    const alice = uniqueId('alice');
+    const bob = uniqueId('bob');
+    const token = apnsToken();
+    await register(alice, 'd1', { platform: 'ios', token });
+    await sleep(30);
+    const providerTimestamp = new Date().toISOString();
+    await sleep(30);
+    await register(bob, 'b1', { platform: 'ios', token });
+    await invalidate({ userId: alice, token, providerTimestamp });
+    await barrier(alice);
+    expect((await devices(bob)).map((d) => d.deviceId)).toEqual(['b1']);
+  });
+
+  it('without a provider timestamp, compares with the time the dispatcher saw the error', async () => {
+    const user = uniqueId('inv');
+    const token = fcmToken();
+    await register(user, 'pixel', { platform: 'android', token });
+    await sleep(20);
+    await producer.send([
+      outbound(TOPICS.tokenInvalidated, {
+        appId: 'demo',
+        userId: user,
+        deviceId: 'pixel',
+        provider: 'fcm',
+        token,
+        reason: 'unregistered',
+        at: new Date().toISOString(),
+      }),
+    ]);
+    await waitFor(async () => (await devices(user)).length === 0, { what: 'FCM token deleted' });
+  });
+
+  it('fixes the environment on environment_mismatch instead of deleting', async () => {
+    const user = uniqueId('inv');
+    const token = apnsToken();
+    await register(user, 'd1', { platform: 'ios', token, environment: 'production' });
+    await sleep(20);
+    await invalidate({
+      userId: user,
+      token,
+      reason: 'environment_mismatch',
+      environment: 'sandbox',
+      providerTimestamp: new Date().toISOString(),
+    });
+    await waitFor(async () => (await devices(user))[0]?.environment === 'sandbox', {
+      what: 'environment updated',
+    });
+    expect(await devices(user)).toHaveLength(1);
+    const snap = await waitFor(() => published(user).find((s) => s.version === 2), {
+      what: 'snapshot v2',
+    });
+    expect(snap.devices).toEqual([
+      expect.objectContaining({ deviceId: 'd1', token, environment: 'sandbox' }),
+    ]);
+  });
+
+  it('dead-letters records it cannot apply, and moves on', async () => {
+    const user = uniqueId('inv');
+    const key = `demo:${user}`;
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({
+      topic: TOPICS.tokenInvalidated.name,
+      messages: [
+        { key, value: '{"appId": "demo", "userId": ' },
+        { key, value: JSON.stringify({ appId: 'demo', userId: user, reason: 'gone' }) },
+      ],
+    });
+    await raw.disconnect();
+    const fcm = fcmToken();
+    await register(user, 'pixel', { platform: 'android', token: fcm });
+    await sleep(20);
+    await invalidate({
+      userId: user,
+      deviceId: 'pixel',
+      provider: 'fcm',
+      token: fcm,
+      reason: 'environment_mismatch',
+      providerTimestamp: new Date().toISOString(),
+    });
+    await barrier(user);
+    const mine = await waitFor(
+      () => {
+        const ls = letters.messages.filter((m) => m.key?.toString() === key);
+        return ls.length >= 3 ? ls.map((m) => json<DeadLetter>(m)) : undefined;
+      },
+      { what: '3 dead letters' },
+    );
+    expect(mine.map((l) => l.error.code)).toEqual([
+      'INVALID_JSON',
+      'SCHEMA_VIOLATION',
+      'ENVIRONMENT_MISMATCH_NOT_APNS',
+    ]);
+    expect(mine.every((l) => l.source.topic === TOPICS.tokenInvalidated.name)).toBe(true);
+    // The FCM device is untouched.
+    expect((await devices(user)).map((d) => d.deviceId)).toEqual(['pixel']);
+  });
+});
