@@ -62,17 +62,19 @@ describe('token-registry invalidation consumer', () => {
   const devices = async (userId: string): Promise<Listed[]> =>
     (await http().get(`/v1/apps/demo/users/${userId}/devices`).set('authorization', DEMO.auth)).body
       .devices;
-  const invalidate = (ev: Partial<TokenInvalidated> & Pick<TokenInvalidated, 'userId' | 'token'>) =>
-    producer.send([
-      outbound(TOPICS.tokenInvalidated, {
-        appId: 'demo',
-        deviceId: 'd1',
-        provider: 'apns',
-        reason: 'unregistered',
-        at: new Date().toISOString(),
-        ...ev,
-      }),
-    ]);
+  const invalidate = (
+    ev: Partial<TokenInvalidated> & Pick<TokenInvalidated, 'userId' | 'token'>,
+  ) => {
+    const value: TokenInvalidated = {
+      appId: 'demo',
+      deviceId: 'd1',
+      provider: 'apns',
+      reason: 'unregistered',
+      at: new Date().toISOString(),
+      ...ev,
+    };
+    return producer.send([outbound(TOPICS.tokenInvalidated, value)]);
+  };
   /**
    * Records of one user share a partition and are handled in order: once a later invalidation of
    * a throw-away device has been applied, every earlier record of that user has been handled.
