@@ -20,6 +20,8 @@ export const ApnsEnvSchema = BaseEnvSchema.extend({
   APNS_RECENT_JOBS_PER_PARTITION: envInt(0, 10000000).default(50000),
   /** Partitions handled at once (each partition's batch is sent concurrently within the limits). */
   APNS_PARTITIONS_CONCURRENTLY: envInt(1, 1000).default(12),
+  /** Kafka group session timeout: how soon a dead instance's partitions move to the others. */
+  APNS_SESSION_TIMEOUT_MS: envInt(6000, 300000).default(30000),
   APNS_MAX_BYTES_PER_PARTITION: envInt(1024, 104857600).default(1048576),
 });
 export type ApnsEnv = z.infer<typeof ApnsEnvSchema>;

@@ -47,6 +47,7 @@ export class ApnsDispatchService implements OnApplicationBootstrap, BeforeApplic
       groupId: env.APNS_GROUP_ID,
       partitionsConsumedConcurrently: env.APNS_PARTITIONS_CONCURRENTLY,
       maxBytesPerPartition: env.APNS_MAX_BYTES_PER_PARTITION,
+      sessionTimeout: env.APNS_SESSION_TIMEOUT_MS,
       // Bounds how late a parked retry partition is read again after it is due.
       maxWaitTimeInMs: 500,
       subscriptions: [

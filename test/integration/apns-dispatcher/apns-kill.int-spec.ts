@@ -1,0 +1,156 @@
+import { TOPICS } from '@app/contracts';
+import { uniqueId, waitFor, type DisposableBroker, type FakeApns } from '@app/testing';
+import type { Kafka } from 'kafkajs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import {
+  ApnsWorld,
+  apnsRequest,
+  Collector,
+  dispatcherEnv,
+  hexToken,
+  produce,
+  startBroker,
+} from './apns-harness';
+
+const ROOT = resolve(__dirname, '../../..');
+
+/** The dispatcher as a real process of its own (one node process, so SIGKILL hits exactly it). */
+function runDispatcher(env: Record<string, string>): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      'tsconfig-paths/register',
+      '-r',
+      './libs/testing/src/fake-apns/run-ts.js',
+      'apps/apns-dispatcher/src/main.ts',
+    ],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, TS_NODE_PROJECT: 'tsconfig.json', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  child.stderr?.on('data', () => undefined);
+  return child;
+}
+
+/** Where each job sits in the request topic, read back from the broker. */
+async function positions(
+  kafka: Kafka,
+  jobIds: Set<string>,
+): Promise<Map<string, { partition: number; offset: bigint }>> {
+  const found = new Map<string, { partition: number; offset: bigint }>();
+  const consumer = kafka.consumer({ groupId: uniqueId('positions'), maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPICS.apnsRequest.name, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const id = (JSON.parse(message.value!.toString()) as { jobId: string }).jobId;
+      if (jobIds.has(id)) found.set(id, { partition, offset: BigInt(message.offset) });
+      return Promise.resolve();
+    },
+  });
+  await waitFor(() => found.size === jobIds.size, {
+    what: 'all requests read back',
+    timeoutMs: 30000,
+  });
+  await consumer.disconnect();
+  return found;
+}
+
+describe('APNs dispatcher killed mid-batch', () => {
+  let broker: DisposableBroker;
+  let kafka: Kafka;
+  let world: ApnsWorld;
+  let fake: FakeApns;
+  let out: Collector;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    ({ broker, kafka } = await startBroker());
+    world = new ApnsWorld();
+    fake = await world.fake();
+    out = await new Collector(kafka).start();
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await out?.stop();
+    await fake?.stop();
+    world?.dispose();
+    await broker?.destroy();
+  });
+
+  it('loses nothing: every job gets an outcome; what was committed before the kill is never resent', async () => {
+    const appId = 'apnskill';
+    // Slow answers keep a batch in flight when the kill comes.
+    const env = dispatcherEnv(broker.brokers, world.writeAppsFile(fake.port, [{ id: appId }]), {
+      HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+      HTTP_HOST: '127.0.0.1',
+      APNS_CONNECTIONS_PER_POOL: '2',
+      APNS_MAX_IN_FLIGHT_PER_CONNECTION: '50',
+      APNS_SESSION_TIMEOUT_MS: '6000', // the killed member leaves the group sooner
+    });
+    const jobs = Array.from({ length: 3000 }, () => apnsRequest(appId, hexToken()));
+    for (const j of jobs) fake.rule(j.token, { kind: 'slow', delayMs: 15 });
+    const ids = new Set(jobs.map((j) => j.jobId));
+    await produce(kafka, jobs);
+    const where = await positions(kafka, ids);
+
+    const first = runDispatcher(env);
+    children.push(first);
+    await waitFor(() => fake.received.length >= 600, {
+      what: 'a third of the sends',
+      timeoutMs: 60000,
+      intervalMs: 5,
+    });
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    const receivedAtKill = new Map<string, number>();
+    for (const r of fake.received)
+      receivedAtKill.set(r.token, (receivedAtKill.get(r.token) ?? 0) + 1);
+    expect(receivedAtKill.size).toBeLessThan(jobs.length); // it really died mid-way
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({
+      groupId: env.APNS_GROUP_ID,
+      topics: [TOPICS.apnsRequest.name],
+    });
+    await admin.disconnect();
+    const committedAt = new Map(committed.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+
+    const second = runDispatcher(env);
+    children.push(second);
+    await waitFor(() => jobs.every((j) => out.outcomesOf(j.jobId).length > 0), {
+      what: 'an outcome for every job',
+      timeoutMs: 90000,
+      intervalMs: 250,
+    });
+    second.kill('SIGTERM');
+    await new Promise((r) => second.once('exit', r));
+
+    const sends = new Map<string, number>();
+    for (const r of fake.received) sends.set(r.token, (sends.get(r.token) ?? 0) + 1);
+    let acknowledged = 0;
+    let resent = 0;
+    for (const j of jobs) {
+      expect(out.outcomesOf(j.jobId).every((o) => o.status === 'delivered')).toBe(true);
+      const n = sends.get(j.token) ?? 0;
+      expect(n).toBeGreaterThanOrEqual(1);
+      const pos = where.get(j.jobId)!;
+      if (pos.offset < (committedAt.get(pos.partition) ?? -1n)) {
+        acknowledged++;
+        expect(n).toBe(1); // committed before the kill: never sent again
+      } else {
+        expect(n).toBeLessThanOrEqual(2);
+        if (n === 2) resent++;
+      }
+    }
+    expect(acknowledged).toBeGreaterThan(0);
+    // Only what was in flight (sent, not yet committed) at the kill may have been sent twice.
+    expect(resent).toBeLessThanOrEqual(receivedAtKill.size);
+  });
+});
