@@ -19,6 +19,8 @@ export interface DecideStageOptions {
   transactionalIdPrefix?: string;
   clock?: () => Date;
   maxBytesPerPartition?: number;
+  /** How soon the group notices a member that died (ms). */
+  sessionTimeout?: number;
 }
 
 const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) =>
@@ -46,6 +48,7 @@ export class DecideStage {
       copartitioned: true,
       transactional: { idPrefix: opts.transactionalIdPrefix ?? opts.groupId },
       maxBytesPerPartition: opts.maxBytesPerPartition,
+      sessionTimeout: opts.sessionTimeout,
       // Every assignment re-reads the state topics from the start: begin from nothing.
       onAssigned: () => this.state.clear(),
       subscriptions: [
