@@ -22,6 +22,8 @@ export const FcmEnvSchema = BaseEnvSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9._-]+$/)
     .default('fcm-dispatcher'),
+  /** How long a silent member keeps its partitions (a killed instance's move after this). */
+  FCM_SESSION_TIMEOUT_MS: envInt(6000, 300_000).default(30_000),
   /** Outcomes and offsets commit in one Kafka transaction (read outcomes with read_committed). */
   FCM_TRANSACTIONAL: envBoolean.default(true),
   FCM_JOB_MEMORY_PER_PARTITION: envInt(0, 1_000_000).default(50_000),

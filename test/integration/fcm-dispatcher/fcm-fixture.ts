@@ -14,6 +14,8 @@ export interface FcmFixture {
   /** Tenant ids, unique per run: `main` and `other` use different projects. */
   appId: string;
   otherAppId: string;
+  /** A tenant without an `fcm` section. */
+  noFcmAppId: string;
   projectId: string;
 }
 
@@ -22,6 +24,7 @@ export async function startFcmFixture(): Promise<FcmFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'fcm-it-'));
   const appId = uniqueId('fcmapp');
   const otherAppId = uniqueId('fcmother');
+  const noFcmAppId = uniqueId('nofcm');
   const projectId = `${appId}-project`;
   const tenant = (id: string, project: string) => ({
     id,
@@ -35,7 +38,13 @@ export async function startFcmFixture(): Promise<FcmFixture> {
   const appsFile = join(dir, 'apps.yaml');
   writeFileSync(
     appsFile,
-    stringify({ apps: [tenant(appId, projectId), tenant(otherAppId, `${otherAppId}-project`)] }),
+    stringify({
+      apps: [
+        tenant(appId, projectId),
+        tenant(otherAppId, `${otherAppId}-project`),
+        { id: noFcmAppId, apiKeys: [hashApiKey(`${noFcmAppId}-key`)] },
+      ],
+    }),
   );
   return {
     fake,
@@ -44,6 +53,7 @@ export async function startFcmFixture(): Promise<FcmFixture> {
     apps: new AppsRegistry(loadAppsFile(appsFile)),
     appId,
     otherAppId,
+    noFcmAppId,
     projectId,
   };
 }

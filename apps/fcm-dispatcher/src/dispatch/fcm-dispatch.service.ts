@@ -55,6 +55,7 @@ export class FcmDispatchService implements OnApplicationBootstrap, BeforeApplica
     this.runner = new ConsumerRunner(kafka, producer, {
       groupId: env.FCM_GROUP_ID,
       partitionsConsumedConcurrently: env.FCM_PARTITIONS_CONCURRENTLY,
+      sessionTimeout: env.FCM_SESSION_TIMEOUT_MS,
       transactional: env.FCM_TRANSACTIONAL ? { idPrefix: `${env.FCM_GROUP_ID}-tx` } : undefined,
       subscriptions: [
         { topic: TOPICS.fcmRequest, handle: this.dispatcher.handleRequests },
