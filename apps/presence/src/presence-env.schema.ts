@@ -18,6 +18,8 @@ export const PresenceEnvSchema = BaseEnvSchema.extend({
   PRESENCE_PERSIST_LAST_SEEN_SECONDS: envInt(1, 30 * 86400).default(21600),
   /** Devices offline this long are dropped, users left with none are tombstoned (0: never). */
   PRESENCE_FORGET_AFTER_DAYS: envInt(0, 3650).default(0),
+  /** GET for a user of another instance's partition reads the compacted topic, for at most this. */
+  PRESENCE_LOOKUP_TIMEOUT_MS: envInt(100, 60000).default(5000),
   /** Events dated further than this into the future are dead-lettered (they would pin a device). */
   PRESENCE_MAX_CLOCK_SKEW_SECONDS: envInt(0, 86400).default(300),
 });

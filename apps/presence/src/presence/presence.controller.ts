@@ -1,9 +1,21 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
 import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
 import { ApiKeyGuard, ProblemException, ZodPipe } from '@app/http';
 import { partitionOf } from './partition.util';
 import { PresenceConsumer } from './presence.consumer';
+import { PresenceLookup } from './presence.lookup';
 import {
   DevicePathSchema,
   PresenceReportSchema,
@@ -20,6 +32,7 @@ export class PresenceController {
     private readonly producer: EventProducer,
     private readonly presence: PresenceService,
     private readonly consumer: PresenceConsumer,
+    private readonly lookup: PresenceLookup,
     @Inject(PRESENCE_TOPICS) private readonly topics: PresenceTopics,
   ) {}
 
@@ -48,22 +61,42 @@ export class PresenceController {
     return { accepted: event };
   }
 
+  /**
+   * From memory when this instance owns the user's partition (timers applied as of now), else the
+   * last snapshot on the compacted topic; `x-presence-source` says which.
+   */
   @Get('presence')
-  read(
+  async read(
     @Param(new ZodPipe(UserPathSchema)) path: { appId: string; userId: string },
-  ): PresenceUserState {
-    const partition = partitionOf(userKey(path), this.consumer.partitions());
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PresenceUserState> {
+    const key = userKey(path);
+    const partition = partitionOf(key, this.consumer.partitions());
     const view = this.presence.view(path.appId, path.userId, partition);
-    if (view === 'not_owner')
-      throw new ProblemException(
-        421,
-        'NOT_OWNER',
-        `partition ${partition} of user ${path.userId} is held by another presence instance`,
-      );
+    if (view === 'not_owner') {
+      const stored = await this.fromTopic(key, partition);
+      res.setHeader('x-presence-source', 'changelog');
+      return stored;
+    }
     if (!this.consumer.isRestored())
       throw new ProblemException(503, 'RESTORING', 'presence state is still being restored');
-    if (view === 'unknown')
-      throw new ProblemException(404, 'PRESENCE_UNKNOWN', `no presence known for ${path.userId}`);
+    if (view === 'unknown') throw this.unknown(path.userId);
+    res.setHeader('x-presence-source', 'memory');
     return view;
+  }
+
+  private async fromTopic(key: string, partition: number): Promise<PresenceUserState> {
+    let stored: PresenceUserState | null | undefined;
+    try {
+      stored = await this.lookup.find(key, partition);
+    } catch (e) {
+      throw new ProblemException(503, 'LOOKUP_FAILED', (e as Error).message);
+    }
+    if (!stored) throw this.unknown(key.slice(key.indexOf(':') + 1));
+    return stored;
+  }
+
+  private unknown(userId: string): ProblemException {
+    return new ProblemException(404, 'PRESENCE_UNKNOWN', `no presence known for ${userId}`);
   }
 }

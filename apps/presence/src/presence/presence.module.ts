@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { PresenceStore } from '../state/presence.store';
 import { PresenceConsumer } from './presence.consumer';
 import { PresenceController } from './presence.controller';
+import { PresenceLookup } from './presence.lookup';
 import { PresenceReadiness } from './presence.readiness';
 import { PresenceService } from './presence.service';
 import { CONTRACT_TOPICS, PRESENCE_TOPICS } from './presence.topics';
@@ -15,6 +16,7 @@ import { CONTRACT_TOPICS, PRESENCE_TOPICS } from './presence.topics';
     { provide: PRESENCE_TOPICS, useValue: CONTRACT_TOPICS },
     PresenceService,
     PresenceConsumer,
+    PresenceLookup,
     PresenceReadiness,
   ],
   exports: [PresenceReadiness, PresenceConsumer, PresenceService],
