@@ -12,6 +12,7 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
+import { InvalidationConsumer } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
 import { OutboxRelay } from '../../../apps/token-registry/src/outbox/outbox.relay';
 import { apnsToken, DEMO, migratedDataSource, startRegistry, tailTopic } from './registry.fixture';
 
@@ -130,7 +131,17 @@ describe('token-registry outbox relay', () => {
       const tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
       const users = [uniqueId('outage'), uniqueId('outage')];
       let app = await startRegistry(env);
+      // An instance that only consumes invalidations lives through the outage: its readiness
+      // must come back by itself (a consumer that crashed for good would keep it at 503).
+      const observer = await startRegistry({
+        KAFKA_BROKERS: broker.brokers.join(','),
+        REGISTRY_OUTBOX_RELAY: 'false',
+      });
+      const consumer = observer.get(InvalidationConsumer).runner;
+      const ready = async () =>
+        (await request(observer.getHttpServer()).get('/health/ready')).status;
       try {
+        await waitFor(() => consumer.isHealthy(), { what: 'invalidation consumer running' });
         for (const u of users) await register(app, u, 'before').expect(200);
         await waitFor(() => users.every((u) => versionsOf(tail, 'demo', u).includes(1)), {
           what: 'v1 published before the outage',
@@ -143,6 +154,7 @@ describe('token-registry outbox relay', () => {
           for (const u of users) await register(app, u, `during-${i}`).expect(200);
         }
         expect(await unsent(ds, users)).toBeGreaterThan(0);
+        await waitFor(async () => (await ready()) === 503, { what: '503 during the outage' });
         // The instance goes away while Kafka is still down: nothing is lost with it.
         await app.close();
         expect(await unsent(ds, users)).toBeGreaterThan(0);
@@ -153,15 +165,29 @@ describe('token-registry outbox relay', () => {
           what: 'outbox drained after the restart',
           timeoutMs: 60000,
         });
-        const after = await tailFromStart(kafka);
+        // Read from the start until the newest snapshots are there (a broker just restarted may
+        // take a moment to serve a new consumer group).
+        const after = await waitFor(
+          async () => {
+            const all = await tailFromStart(kafka);
+            const last = (u: string) => all.filter((m) => m.key === `demo:${u}`).at(-1)?.version;
+            return users.every((u) => last(u) === 5) ? all : undefined;
+          },
+          { what: 'v5 of both users on the topic', timeoutMs: 45000 },
+        );
         for (const u of users) {
           const seen = after.filter((m) => m.key === `demo:${u}`).map((m) => m.version);
           expect(seen.at(-1)).toBe(5);
           expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b));
           expect(seen[0]).toBe(1);
         }
+        await waitFor(async () => (await ready()) === 200 && consumer.isHealthy(), {
+          what: 'observer ready again',
+          timeoutMs: 60000,
+        });
       } finally {
         await app.close();
+        await observer.close();
       }
     });
   });

@@ -1,5 +1,6 @@
 import {
   Injectable,
+  Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
@@ -27,6 +28,10 @@ export const INVALIDATION_GROUP = 'token-registry-invalidation';
 @Injectable()
 export class InvalidationConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly runner: ConsumerRunner;
+  private readonly logger = new Logger(InvalidationConsumer.name);
+  private starting: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
 
   constructor(
     kafka: Kafka,
@@ -63,14 +68,46 @@ export class InvalidationConsumer implements OnApplicationBootstrap, BeforeAppli
     }
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /**
+   * Starts in the background: the HTTP API and the relay do not need this consumer, so a broker
+   * that is unreachable or lacks the topic at boot delays invalidations, not the service. Once
+   * running, the runner is tracked by readiness, so a consumer that crashed for good shows there.
+   */
+  onApplicationBootstrap(): void {
     if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
-    this.health.track(this.runner);
-    await this.runner.start();
+    this.starting = this.startWithRetry();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
+    if (!this.starting) return;
+    this.stopping = true;
+    this.wake?.();
+    await this.starting;
     await this.runner.stop();
+  }
+
+  private async startWithRetry(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.runner.start();
+        this.health.track(this.runner);
+        return;
+      } catch (e) {
+        const retryInMs = Math.min(1000 * attempt, 10000);
+        this.logger.error({
+          msg: 'invalidation consumer cannot start; retrying',
+          err: (e as Error).message,
+          retryInMs,
+        });
+        await this.runner.stop().catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, retryInMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
   }
 }
