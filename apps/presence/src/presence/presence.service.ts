@@ -172,7 +172,7 @@ export class PresenceService {
       { ...this.rulesFor(appId), forgetAfterMs: 0 },
       part.watchingSince,
     );
-    return toSnapshot(user, current.user!.devices);
+    return toSnapshot(user, current.user?.devices ?? new Map());
   }
 
   private partition(partition: number): PartitionState {
