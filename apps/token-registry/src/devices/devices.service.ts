@@ -11,6 +11,7 @@ import { registryMetrics } from '../registry.metrics';
 import { UsersRepository } from '../users/users.repository';
 import type { DevicePath, RegisterDeviceInput, UserPath } from './device.dto';
 import type { DeviceEntity } from './device.entity';
+import { devicesToEvict } from './device-cap.util';
 import { DevicesRepository } from './devices.repository';
 
 export interface DeviceView {
@@ -76,7 +77,7 @@ export class DevicesService {
       const movedFrom = await this.devices.releaseToken(tx, key, input.provider, input.token);
       await this.devices.upsert(tx, key, input);
       let devices = await this.devices.ofUser(tx, key.appId, key.userId);
-      const evicted = this.overCap(devices, key.deviceId);
+      const evicted = devicesToEvict(devices, key.deviceId, this.maxDevices);
       if (evicted.length) {
         await this.devices.remove(tx, key.appId, key.userId, evicted);
         devices = devices.filter((d) => !evicted.includes(d.deviceId));
@@ -133,16 +134,6 @@ export class DevicesService {
   async republishUser(tx: Tx, appId: string, userId: string): Promise<void> {
     const user = await this.users.lockAndBump(tx, appId, userId);
     await this.outbox.append(tx, user, await this.devices.ofUser(tx, appId, userId));
-  }
-
-  /**
-   * The devices to evict: beyond the cap, the least recently registered go; the device being
-   * registered never does (`devices` come most recent first).
-   */
-  private overCap(devices: DeviceEntity[], keep: string): string[] {
-    if (devices.length <= this.maxDevices) return [];
-    const others = devices.filter((d) => d.deviceId !== keep);
-    return others.slice(this.maxDevices - 1).map((d) => d.deviceId);
   }
 
   /** When the app names its APNs topics (bundle ids), a device's topic must be one of them. */
