@@ -7,6 +7,8 @@ export const PresenceEnvSchema = BaseEnvSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/)
     .default('presence'),
+  /** How often the IM gateways' clients send heartbeats (Tencent: every 2 minutes). */
+  PRESENCE_HEARTBEAT_INTERVAL_SECONDS: envInt(1, 86400).default(120),
   /** A foreground device silent this long has lost its connection (Tencent: 400 s). */
   PRESENCE_HEARTBEAT_TIMEOUT_SECONDS: envInt(1, 86400).default(400),
   /** How often the timers of owned partitions are checked. */
@@ -22,5 +24,13 @@ export const PresenceEnvSchema = BaseEnvSchema.extend({
   PRESENCE_LOOKUP_TIMEOUT_MS: envInt(100, 60000).default(5000),
   /** Events dated further than this into the future are dead-lettered (they would pin a device). */
   PRESENCE_MAX_CLOCK_SKEW_SECONDS: envInt(0, 86400).default(300),
+}).superRefine((env, ctx) => {
+  // A timeout within one interval would flip every healthy device between two heartbeats.
+  if (env.PRESENCE_HEARTBEAT_TIMEOUT_SECONDS <= env.PRESENCE_HEARTBEAT_INTERVAL_SECONDS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PRESENCE_HEARTBEAT_TIMEOUT_SECONDS'],
+      message: `must be longer than PRESENCE_HEARTBEAT_INTERVAL_SECONDS (${env.PRESENCE_HEARTBEAT_INTERVAL_SECONDS})`,
+    });
 });
 export type PresenceEnv = z.infer<typeof PresenceEnvSchema>;

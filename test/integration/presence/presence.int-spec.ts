@@ -23,6 +23,7 @@ describe('presence service', () => {
   const env = {
     PUSH_APPS_FILE: tenant.file,
     PRESENCE_CONSUMER_GROUP: groupId,
+    PRESENCE_HEARTBEAT_INTERVAL_SECONDS: '1',
     PRESENCE_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
     PRESENCE_SWEEP_INTERVAL_MS: '200',
   };

@@ -96,6 +96,7 @@ export class PresenceService {
         if (!entry) byUser.set(key, (entry = { appId: e.appId, userId: e.userId, events: [] }));
         entry.events.push(toEventInput(e));
       }
+      this.assertOwned(part);
       const changes = [...byUser].map(([key, { appId, userId, events }]) => {
         const held = part.users.get(key) ?? emptyUser(appId, userId);
         return [
@@ -137,6 +138,8 @@ export class PresenceService {
     let published = 0;
     for (const part of this.store.owned()) {
       published += await part.exclusive(async () => {
+        // Dropped by a rebalance while earlier partitions were swept: its new owner runs its timers.
+        if (this.store.get(part.partition) !== part) return 0;
         const changes: Array<readonly [string, UserChange]> = [];
         for (const [key, user] of part.users) {
           const rules = this.rulesFor(user.appId);
@@ -180,6 +183,15 @@ export class PresenceService {
     // The runner hands over batches of assigned partitions only, after `onAssigned`.
     if (!part) throw new RetryableException(`partition ${partition} is not assigned here`);
     return part;
+  }
+
+  /**
+   * A rebalance may take the partition away while a batch waits for the partition's turn: nothing
+   * computed from the old state may then be published (the runner reads the batch again later).
+   */
+  private assertOwned(part: PartitionState): void {
+    if (this.store.get(part.partition) !== part)
+      throw new RetryableException(`partition ${part.partition} is no longer assigned here`);
   }
 
   private async publish(changes: ReadonlyArray<readonly [string, UserChange]>): Promise<void> {
