@@ -1,6 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices } from '@app/contracts';
 import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import { hashApiKey } from '@app/config';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import {
@@ -214,6 +218,43 @@ describe('token-registry HTTP API', () => {
       settings: expected,
     });
     expect((await snapshot('demo', user, 2)).settings).toEqual(expected);
+  });
+
+  it("checks an APNs topic against the app's topics when the apps file lists them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'registry-apps-'));
+    const file = join(dir, 'apps.yaml');
+    writeFileSync(
+      file,
+      [
+        'apps:',
+        '  - id: demo',
+        `    apiKeys: ['${hashApiKey('demo-api-key')}']`,
+        '    apns: { teamId: TEAM123456, keyId: ABC123DEFG, keyFile: ./demo.p8, topics: [com.example.chat] }',
+        '',
+      ].join('\n'),
+    );
+    const scoped = await startRegistry({
+      PUSH_APPS_FILE: file,
+      REGISTRY_OUTBOX_RELAY: 'false',
+      REGISTRY_INVALIDATION_CONSUMER: 'false',
+    });
+    try {
+      const path = devicePath(uniqueId('u'), 'phone');
+      const wrong = await request(scoped.getHttpServer())
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send({ ...ios(), topic: 'com.evil.app' });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body.errors).toEqual([expect.objectContaining({ field: 'topic' })]);
+      await request(scoped.getHttpServer())
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send(ios())
+        .expect(200);
+    } finally {
+      await scoped.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('authentication and tenants', () => {
