@@ -4,10 +4,11 @@ import { OutboxEntryEntity } from '../outbox/outbox-entry.entity';
 import { PushUserEntity } from '../users/push-user.entity';
 import type { DatabaseEnv } from '../registry-env.schema';
 import { RegistrySchema1764136800000 } from './migrations/1764136800000-registry-schema';
+import { OutboxUnsentById1764140400000 } from './migrations/1764140400000-outbox-unsent-by-id';
 
 /** Listed, not globbed: the service is bundled by webpack, where a file glob finds nothing. */
 export const REGISTRY_ENTITIES = [PushUserEntity, DeviceEntity, OutboxEntryEntity];
-export const REGISTRY_MIGRATIONS = [RegistrySchema1764136800000];
+export const REGISTRY_MIGRATIONS = [RegistrySchema1764136800000, OutboxUnsentById1764140400000];
 
 /** The one place the registry's database settings are spelt out (service, CLI commands, bench). */
 export function registryDataSourceOptions(

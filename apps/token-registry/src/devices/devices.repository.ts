@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Provider } from '@app/contracts';
 import { DataSource, In } from 'typeorm';
 import type { Tx } from '../database/transaction.util';
 import type { RegisterDeviceInput } from './device.dto';
@@ -83,10 +84,10 @@ export class DevicesRepository {
   async holderOf(
     tx: Tx,
     appId: string,
-    provider: string,
+    provider: Provider,
     token: string,
   ): Promise<DeviceEntity | null> {
-    return tx.manager.findOneBy(DeviceEntity, { appId, provider: provider as 'apns', token });
+    return tx.manager.findOneBy(DeviceEntity, { appId, provider, token });
   }
 
   /**

@@ -7,6 +7,7 @@ import type { TokenUserDevices } from '@app/contracts';
  */
 @Entity({ name: 'registry_outbox' })
 @Index('registry_outbox_unsent', ['appId', 'userId', 'version'], { where: 'sent_at IS NULL' })
+@Index('registry_outbox_unsent_id', ['id'], { where: 'sent_at IS NULL' })
 @Index('registry_outbox_sent_at', ['sentAt'], { where: 'sent_at IS NOT NULL' })
 export class OutboxEntryEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
