@@ -33,6 +33,11 @@ export interface DeviceState {
   /** The IM connection is open as far as we know; only matters while the app is in the foreground. */
   connected: boolean;
   offlineReason: OfflineReason | null;
+  /**
+   * Bookkeeping of the snapshot layer, carried along untouched by the machine: the `lastSeenAt`
+   * the last snapshot published for this device (undefined: never published).
+   */
+  persistedLastSeenAt?: number;
 }
 
 /** The fields of an event the machine reads, with `at` already parsed. */

@@ -11,7 +11,11 @@ import {
   type PresencePolicy,
 } from './device-presence.machine';
 
-/** One user's devices, and the snapshot last published for them. */
+/**
+ * One user's devices. Invariant: `devices` never differs from the last published snapshot in
+ * anything `differsForSnapshot` looks at (a change is either published or was none), so deciding
+ * whether to publish compares with the devices held before the change: no second copy is kept.
+ */
 export interface UserPresence {
   appId: string;
   userId: string;
@@ -19,8 +23,6 @@ export interface UserPresence {
   version: number;
   updatedAt: number;
   devices: ReadonlyMap<string, DeviceState>;
-  /** The device states as the last snapshot carried them (what a restart would restore). */
-  published: ReadonlyMap<string, DeviceState>;
 }
 
 export interface SnapshotRules extends PresencePolicy {
@@ -47,18 +49,21 @@ export const emptyUser = (appId: string, userId: string): UserPresence => ({
   version: 0,
   updatedAt: 0,
   devices: new Map(),
-  published: new Map(),
 });
 
 export function fromSnapshot(s: PresenceUserState): UserPresence {
-  const devices = new Map(s.devices.map((d) => [d.deviceId, fromSnapshotDevice(d)]));
+  const devices = new Map(
+    s.devices.map((d) => {
+      const state = fromSnapshotDevice(d);
+      return [d.deviceId, { ...state, persistedLastSeenAt: state.lastSeenAt }] as const;
+    }),
+  );
   return {
     appId: s.appId,
     userId: s.userId,
     version: s.version,
     updatedAt: Date.parse(s.updatedAt),
     devices,
-    published: devices,
   };
 }
 
@@ -75,15 +80,15 @@ export function toSnapshot(u: UserPresence, devices = u.devices): PresenceUserSt
 }
 
 function needsSnapshot(
-  u: UserPresence,
+  before: ReadonlyMap<string, DeviceState>,
   devices: ReadonlyMap<string, DeviceState>,
   rules: SnapshotRules,
 ) {
-  if (devices.size !== u.published.size) return true;
+  if (devices.size !== before.size) return true;
   for (const [id, d] of devices) {
-    const p = u.published.get(id);
+    const p = before.get(id);
     if (!p || differsForSnapshot(p, d)) return true;
-    if (d.lastSeenAt - p.lastSeenAt >= rules.persistLastSeenMs) return true;
+    if (d.lastSeenAt - (d.persistedLastSeenAt ?? -Infinity) >= rules.persistLastSeenMs) return true;
   }
   return false;
 }
@@ -113,14 +118,9 @@ export function settle(
     // Nothing was ever published for it: nothing to delete downstream either.
     return u.version === 0 ? { user: undefined } : { user: undefined, snapshot: null };
   }
-  if (!needsSnapshot(u, devices, rules)) return { user: { ...u, devices } };
-  const published: UserPresence = {
-    ...u,
-    version: u.version + 1,
-    updatedAt: now,
-    devices,
-    published: devices,
-  };
+  if (!needsSnapshot(u.devices, devices, rules)) return { user: { ...u, devices } };
+  for (const [id, d] of devices) devices.set(id, { ...d, persistedLastSeenAt: d.lastSeenAt });
+  const published: UserPresence = { ...u, version: u.version + 1, updatedAt: now, devices };
   return { user: published, snapshot: toSnapshot(published) };
 }
 
