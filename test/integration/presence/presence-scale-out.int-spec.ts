@@ -4,6 +4,7 @@ import { EventProducer, outbound } from '@app/kafka';
 import { json, testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import request from 'supertest';
+import { partitionOf } from '../../../apps/presence/src/presence/partition.util';
 import { PresenceService } from '../../../apps/presence/src/presence/presence.service';
 import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
 
@@ -101,6 +102,14 @@ describe('presence with two instances', () => {
       ).toHaveLength(1);
     }
     expect(sources).toEqual({ memory: users.length, changelog: users.length });
+
+    // A user nobody knows, on a partition of B, asked of A: the scan finds nothing, 404.
+    let stranger = uniqueId('nobody');
+    while (owned(a).includes(partitionOf(`${tenant.appId}:${stranger}`, 12)))
+      stranger = uniqueId('nobody');
+    const missing = await get(a, stranger);
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('PRESENCE_UNKNOWN');
 
     // A stops: B takes every partition over, restoring A's users from the changelog.
     await a.close();
