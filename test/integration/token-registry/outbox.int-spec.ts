@@ -141,7 +141,10 @@ describe('token-registry outbox relay', () => {
       const ready = async () =>
         (await request(observer.getHttpServer()).get('/health/ready')).status;
       try {
-        await waitFor(() => consumer.isHealthy(), { what: 'invalidation consumer running' });
+        await waitFor(() => consumer.isHealthy(), {
+          what: 'invalidation consumer running',
+          timeoutMs: 60000,
+        });
         for (const u of users) await register(app, u, 'before').expect(200);
         await waitFor(() => users.every((u) => versionsOf(tail, 'demo', u).includes(1)), {
           what: 'v1 published before the outage',
