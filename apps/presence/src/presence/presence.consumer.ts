@@ -9,6 +9,7 @@ import { ServiceConfig } from '@app/config';
 import { ConsumerRunner, EventProducer, KafkaHealthIndicator } from '@app/kafka';
 import { Kafka } from 'kafkajs';
 import type { PresenceEnv } from '../presence-env.schema';
+import { BackgroundStart } from './background-start.util';
 import { presenceMetrics } from './presence.metrics';
 import { createPresenceRunner } from './presence.runner';
 import { PresenceService } from './presence.service';
@@ -24,6 +25,7 @@ export class PresenceConsumer implements OnApplicationBootstrap, BeforeApplicati
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> = Promise.resolve();
   private partitionCount: number | undefined;
+  private readonly starter = new BackgroundStart(this.logger, 'the presence consumer');
 
   constructor(
     private readonly kafka: Kafka,
@@ -42,15 +44,21 @@ export class PresenceConsumer implements OnApplicationBootstrap, BeforeApplicati
     );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.partitionCount = await this.fetchPartitionCount();
-    this.health.track(this.runner);
-    await this.runner.start();
+  onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.tick(), this.config.env.PRESENCE_SWEEP_INTERVAL_MS);
+    this.starter.run(
+      async () => {
+        this.partitionCount = await this.fetchPartitionCount();
+        await this.runner.start();
+        this.health.track(this.runner);
+      },
+      () => this.runner.stop(),
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    await this.starter.stop();
     await this.sweeping;
     await this.runner.stop();
     this.health.untrack(this.runner);

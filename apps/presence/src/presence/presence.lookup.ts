@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
@@ -9,6 +10,7 @@ import type { PresenceUserState } from '@app/contracts';
 import { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { PresenceEnv } from '../presence-env.schema';
+import { BackgroundStart } from './background-start.util';
 import { PRESENCE_TOPICS, type PresenceTopics } from './presence.topics';
 import { SnapshotLookup } from './snapshot.lookup';
 
@@ -17,6 +19,10 @@ import { SnapshotLookup } from './snapshot.lookup';
 export class PresenceLookup implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly lookup: SnapshotLookup;
   private readonly timeoutMs: number;
+  private readonly starter = new BackgroundStart(
+    new Logger(PresenceLookup.name),
+    'the lookup reader',
+  );
 
   constructor(
     kafka: Kafka,
@@ -29,11 +35,15 @@ export class PresenceLookup implements OnApplicationBootstrap, BeforeApplication
     this.timeoutMs = config.env.PRESENCE_LOOKUP_TIMEOUT_MS;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.lookup.start();
+  onApplicationBootstrap(): void {
+    this.starter.run(
+      () => this.lookup.start(),
+      () => this.lookup.stop(),
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.starter.stop();
     await this.lookup.stop();
   }
 
