@@ -73,29 +73,7 @@ export class PresenceService {
     const part = this.partition(partition);
     return part.exclusive(async () => {
       const now = Date.now();
-      const letters: OutboundRecord[] = [];
-      const byUser = new Map<
-        string,
-        { appId: string; userId: string; events: DeviceEventInput[] }
-      >();
-      for (const rec of records) {
-        const rejection = checkEvent(rec, this.apps, now, this.maxSkewMs);
-        if (rejection) {
-          this.logger.warn({
-            msg: 'dead-lettering device event',
-            offset: rec.offset,
-            ...rejection,
-          });
-          presenceMetrics.rejected.inc({ code: rejection.code });
-          letters.push(rejectedEvent(rec, rejection));
-          continue;
-        }
-        const e = rec.value!;
-        const key = rec.key!;
-        let entry = byUser.get(key);
-        if (!entry) byUser.set(key, (entry = { appId: e.appId, userId: e.userId, events: [] }));
-        entry.events.push(toEventInput(e));
-      }
+      const { byUser, letters } = this.triage(records, now);
       this.assertOwned(part);
       const changes = [...byUser].map(([key, { appId, userId, events }]) => {
         const held = part.users.get(key) ?? emptyUser(appId, userId);
@@ -109,6 +87,26 @@ export class PresenceService {
       presenceMetrics.events.inc(records.length - letters.length);
       return { records: letters };
     });
+  }
+
+  /** Groups the batch's events by user, in order, and turns the ones presence rejects into letters. */
+  private triage(records: ConsumedRecord<PresenceDeviceEvent>[], now: number) {
+    const letters: OutboundRecord[] = [];
+    const byUser = new Map<string, { appId: string; userId: string; events: DeviceEventInput[] }>();
+    for (const rec of records) {
+      const rejection = checkEvent(rec, this.apps, now, this.maxSkewMs);
+      if (rejection) {
+        this.logger.warn({ msg: 'dead-lettering device event', offset: rec.offset, ...rejection });
+        presenceMetrics.rejected.inc({ code: rejection.code });
+        letters.push(rejectedEvent(rec, rejection));
+        continue;
+      }
+      const e = rec.value!;
+      let entry = byUser.get(rec.key!);
+      if (!entry) byUser.set(rec.key!, (entry = { appId: e.appId, userId: e.userId, events: [] }));
+      entry.events.push(toEventInput(e));
+    }
+    return { byUser, letters };
   }
 
   /** Changelog records of one partition: the restore, and afterwards our own snapshots coming back. */
