@@ -6,13 +6,17 @@
  *
  *   npx tsx bench/token-registry/registrations.ts [--seconds 8] [--concurrency 1,16]
  *
- * HTTP parsing and the relay are not included (the relay is a separate, batched loop). Loopback
- * PostgreSQL only; bench rows are deleted at the end.
+ * A last phase sends the same registrations as HTTP requests to the real service, run as a child
+ * process from its sources (`swc-hook.js`), so auth, validation, JSON and logging are included.
+ * The relay is not (it is a separate, batched loop). Loopback only; bench rows are deleted at the
+ * end.
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
@@ -27,11 +31,11 @@ import { UsersRepository } from '../../apps/token-registry/src/users/users.repos
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '6' },
     concurrency: { type: 'string', default: '1,16' },
   },
 });
-const SECONDS = Math.min(Number(values.seconds), 12);
+const SECONDS = Math.min(Number(values.seconds), 10);
 const CONCURRENCY = values.concurrency.split(',').map(Number);
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://push:push@127.0.0.1:5432/push';
 const POOL = 10;
@@ -167,8 +171,40 @@ async function main(): Promise<void> {
       rows.push(line);
       console.log(JSON.stringify(line));
     }
-    console.table(rows);
+    const http = await startService(DATABASE_URL);
+    try {
+      const c = Math.max(...CONCURRENCY);
+      const base = await measure(c, baseline, () => baselineQueries);
+      const reg = await measure(
+        c,
+        (i) => registerOverHttp(http.url, `${appId}-u${i % users}`, i),
+        () => 0,
+      );
+      const line = {
+        concurrency: c,
+        'baseline ops/s': Math.round(base.ops / base.seconds),
+        'HTTP registrations/s': Math.round(reg.ops / reg.seconds),
+        'HTTP registration p50 ms': +reg.p50.toFixed(2),
+        'HTTP registration p99 ms': +reg.p99.toFixed(2),
+        'throughput ratio (HTTP registration/baseline)': +(
+          reg.ops /
+          reg.seconds /
+          (base.ops / base.seconds)
+        ).toFixed(3),
+      };
+      rows.push(line);
+      console.log(JSON.stringify(line));
+    } finally {
+      await http.stop();
+    }
+    console.log(`token-registry bench done: ${rows.length} phases (JSON lines above)`);
   } finally {
+    await pool.query(`DELETE FROM registry_outbox WHERE app_id = 'demo' AND user_id LIKE $1`, [
+      `${appId}-%`,
+    ]);
+    await pool.query(`DELETE FROM registry_users WHERE app_id = 'demo' AND user_id LIKE $1`, [
+      `${appId}-%`,
+    ]);
     // The bench's users never reach Kafka: their rows go, so no relay publishes them later.
     await pool.query(`DELETE FROM registry_outbox WHERE app_id = $1`, [appId]);
     await pool.query(`DELETE FROM registry_users WHERE app_id = $1`, [appId]);
@@ -176,6 +212,71 @@ async function main(): Promise<void> {
     await pool.end();
     await ds.destroy();
   }
+}
+
+/** The registry service as its own process, from its sources, on a free loopback port. */
+async function startService(
+  databaseUrl: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await new Promise<number>((ok) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => ok(p));
+    });
+  });
+  const root = resolve(__dirname, '../..');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-r', resolve(__dirname, 'swc-hook.js'), resolve(root, 'apps/token-registry/src/main.ts')],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        DATABASE_POOL_SIZE: String(POOL),
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+        PUSH_APPS_FILE: process.env.PUSH_APPS_FILE ?? resolve(root, 'deploy/local/apps.yaml'),
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        REGISTRY_OUTBOX_RELAY: 'false',
+        REGISTRY_INVALIDATION_CONSUMER: 'false',
+      },
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const ok = await fetch(`${url}/health/live`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('the registry service did not start');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((ok) => {
+        child.once('exit', () => ok());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function registerOverHttp(url: string, userId: string, i: number): Promise<void> {
+  const res = await fetch(`${url}/v1/apps/demo/users/${userId}/devices/d${(i >> 4) % 3}`, {
+    method: 'PUT',
+    headers: { authorization: 'Bearer demo-api-key', 'content-type': 'application/json' },
+    body: JSON.stringify({ platform: 'ios', token: randomBytes(32).toString('hex') }),
+  });
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
 }
 
 main().catch((e) => {

@@ -29,7 +29,6 @@ export function relayProducer(env: RegistryEnv, clientId: string): EventProducer
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly relay: OutboxRelay;
-  private readonly producer: EventProducer;
 
   constructor(
     dataSource: DataSource,
@@ -37,10 +36,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
     private readonly config: ServiceConfig<RegistryEnv>,
   ) {
     const env = config.env;
-    this.producer = relayProducer(env, `${config.instanceId}-outbox`);
     this.relay = new OutboxRelay(
       dataSource,
-      this.producer,
+      () => relayProducer(env, `${config.instanceId}-outbox`),
       {
         batchSize: env.REGISTRY_OUTBOX_BATCH,
         pollMs: env.REGISTRY_OUTBOX_POLL_MS,
@@ -57,6 +55,5 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
   /** Lets the round in flight finish (publish and mark, or fail and roll back), then disconnects. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.relay.stop();
-    await this.producer.disconnect();
   }
 }

@@ -53,9 +53,17 @@ export class OutboxRelay {
     if (this.wakeOnWrite) this.wake?.();
   };
 
+  private producer: EventProducer | undefined;
+
+  /**
+   * `createProducer` gives a fresh producer: after a failed send the relay drops its producer and
+   * takes a new one (a new producer id). kafkajs rolls the idempotence sequence back when a send
+   * fails, so if the broker had in fact written that batch, the next batch (a different snapshot)
+   * would reuse its sequence number and could be discarded by the broker as a duplicate.
+   */
   constructor(
     private readonly dataSource: DataSource,
-    private readonly producer: EventProducer,
+    private readonly createProducer: () => EventProducer,
     private readonly opts: OutboxRelayOptions,
     private readonly writer?: OutboxWriter,
   ) {}
@@ -73,11 +81,19 @@ export class OutboxRelay {
    * The relay's producer has a short retry budget, so this returns within seconds.
    */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    this.writer?.written.off('written', this.onWritten);
-    this.wake?.();
-    await this.loop;
+    if (this.running) {
+      this.running = false;
+      this.writer?.written.off('written', this.onWritten);
+      this.wake?.();
+      await this.loop;
+    }
+    await this.dropProducer();
+  }
+
+  private async dropProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect();
   }
 
   private async run(): Promise<void> {
@@ -155,7 +171,13 @@ export class OutboxRelay {
             }),
           );
         }
-        await this.producer.send(records);
+        this.producer ??= this.createProducer();
+        try {
+          await this.producer.send(records);
+        } catch (e) {
+          await this.dropProducer();
+          throw e;
+        }
         const marked = await this.markSent(tx, latest);
         for (const r of rejected) {
           // Cannot happen for rows this service wrote (the writer checks the schema); a row put

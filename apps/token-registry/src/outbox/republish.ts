@@ -44,18 +44,21 @@ async function main(): Promise<void> {
     log({ level: 'info', msg: 'snapshots written to the outbox', users });
     if (relay) {
       const env = loadEnv(RegistryEnvSchema);
-      const producer = relayProducer(env, `token-registry-republish-${process.pid}`);
-      const outbox = new OutboxRelay(dataSource, producer, {
-        batchSize: env.REGISTRY_OUTBOX_BATCH,
-        pollMs: env.REGISTRY_OUTBOX_POLL_MS,
-        retentionHours: env.REGISTRY_OUTBOX_RETENTION_HOURS,
-      });
+      const outbox = new OutboxRelay(
+        dataSource,
+        () => relayProducer(env, `republish-${process.pid}`),
+        {
+          batchSize: env.REGISTRY_OUTBOX_BATCH,
+          pollMs: env.REGISTRY_OUTBOX_POLL_MS,
+          retentionHours: env.REGISTRY_OUTBOX_RETENTION_HOURS,
+        },
+      );
       let published = 0;
       for (let n = -1; n !== 0;) {
         n = await outbox.publishOnce();
         published += n;
       }
-      await producer.disconnect();
+      await outbox.stop();
       log({ level: 'info', msg: 'outbox relayed', published });
     }
   } finally {
