@@ -22,6 +22,8 @@ const b64json = (s: string): Record<string, unknown> | undefined => {
  */
 export class JwtChecker {
   private readonly keys = new Map<string, { teamId: string; key: KeyObject }>();
+  /** Verified tokens (signature and claims), so each is checked once, as APNs does per connection. */
+  private readonly verified = new Map<string, { keyId: string; iat: number }>();
 
   constructor(
     trusted: TrustedKey[],
@@ -34,6 +36,11 @@ export class JwtChecker {
   check(authorization: string | undefined, now = Date.now()): JwtVerdict {
     const deny = (reason: string): JwtVerdict => ({ ok: false, status: 403, reason });
     if (!authorization) return deny('MissingProviderToken');
+    const seen = this.verified.get(authorization);
+    if (seen) {
+      if (now / 1000 - seen.iat > this.maxAgeSeconds) return deny('ExpiredProviderToken');
+      return { ok: true, keyId: seen.keyId };
+    }
     const m = /^bearer (.+)$/i.exec(authorization);
     const parts = m?.[1].split('.');
     if (!parts || parts.length !== 3) return deny('InvalidProviderToken');
@@ -51,6 +58,8 @@ export class JwtChecker {
     if (!signed) return deny('InvalidProviderToken');
     if (typeof claims.iat !== 'number') return deny('InvalidProviderToken');
     if (now / 1000 - claims.iat > this.maxAgeSeconds) return deny('ExpiredProviderToken');
+    if (this.verified.size > 1000) this.verified.clear();
+    this.verified.set(authorization, { keyId: header.kid as string, iat: claims.iat });
     return { ok: true, keyId: header.kid as string };
   }
 }
