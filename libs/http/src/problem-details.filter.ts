@@ -38,7 +38,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     let status = 500;
     let body: Record<string, unknown>;
-    if (exception instanceof HttpException && exception.getStatus() < 500) {
+    if (
+      exception instanceof ProblemException ||
+      (exception instanceof HttpException && exception.getStatus() < 500)
+    ) {
       status = exception.getStatus();
       const detail =
         exception instanceof ProblemException ? exception.message : this.detailOf(exception);

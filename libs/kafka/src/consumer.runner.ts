@@ -99,6 +99,10 @@ type Decoded =
   | { ok: true; record: ConsumedRecord<unknown> }
   | { ok: false; message: KafkaMessage; reason: DeadLetterReason };
 
+/** A fresh context for a record without a correlation id, keeping its trace if it had one. */
+const withTraceparent = (ctx: RecordContext, traceparent: string | undefined): RecordContext =>
+  traceparent ? { ...ctx, traceparent } : ctx;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Thrown to kafkajs so that it rejoins and reads the batch again (it restarts on retriable errors). */
@@ -228,7 +232,7 @@ export class ConsumerRunner {
     const key = message.key ? (decodeUtf8(message.key) ?? null) : null;
     const context: RecordContext = headers[HEADERS.correlationId]
       ? { correlationId: headers[HEADERS.correlationId], traceparent: headers[HEADERS.traceparent] }
-      : { ...newContext(), traceparent: headers[HEADERS.traceparent] ?? newContext().traceparent };
+      : withTraceparent(newContext(), headers[HEADERS.traceparent]);
     const base = {
       topic,
       partition,

@@ -37,6 +37,8 @@ export class KafkaHealthIndicator implements ReadinessCheck {
       const crashed = [...this.runners].filter((r) => !r.isHealthy()).length;
       if (crashed)
         return indicator.down({ message: `${crashed} consumer(s) stopped after a crash` });
+      const restoring = [...this.runners].filter((r) => !r.isRestored()).length;
+      if (restoring) return indicator.down({ message: `${restoring} consumer(s) restoring state` });
       return indicator.up({ brokers: cluster.brokers.length });
     } catch (e) {
       return indicator.down({ message: (e as Error).message });
