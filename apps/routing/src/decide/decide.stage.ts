@@ -6,7 +6,12 @@ import {
   type TokenUserDevices,
 } from '@app/contracts';
 import type { AppsRegistry } from '@app/config';
-import { ConsumerRunner, type ConsumedRecord, type EventProducer } from '@app/kafka';
+import {
+  ConsumerRunner,
+  type ConsumedRecord,
+  type EventProducer,
+  type HandlerResult,
+} from '@app/kafka';
 import type { Kafka } from 'kafkajs';
 import { routingMetrics } from '../routing.metrics';
 import { DecideState } from './decide.state';
@@ -19,9 +24,14 @@ export interface DecideStageOptions {
   transactionalIdPrefix?: string;
   clock?: () => Date;
   maxBytesPerPartition?: number;
+  /** Output per transaction, estimated (see DecideOptions.maxOutputBytes). */
+  maxOutputBytes?: number;
   /** How soon the group notices a member that died (ms). */
   sessionTimeout?: number;
 }
+
+/** Half of Kafka's default message.max.bytes, leaving room for the estimate's error. */
+const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024;
 
 const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) =>
   r.key ?? `${r.value!.appId}:${r.value!.userId}`;
@@ -81,14 +91,25 @@ export class DecideStage {
     });
   }
 
-  private decide(rs: ConsumedRecord<PushIntent>[]) {
+  private decide(rs: ConsumedRecord<PushIntent>[]): HandlerResult {
     const result = decideIntents(
       rs.map((r) => r.value!),
       this.state,
-      { now: this.clock(), dedupeWindow: this.opts.dedupeWindow, app: (id) => this.apps.get(id) },
+      {
+        now: this.clock(),
+        dedupeWindow: this.opts.dedupeWindow,
+        app: (id) => this.apps.get(id),
+        maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+        contexts: rs.map((r) => r.context),
+      },
     );
     return {
       records: result.records,
+      // A large batch is cut: the rest is read again at once and decided in the next transaction.
+      deferFrom:
+        result.handled < rs.length
+          ? { offset: rs[result.handled].offset, until: Date.now() }
+          : undefined,
       // Only a committed transaction changes memory; an aborted one is decided again.
       onCommit: () => {
         this.state.commitBadges(result.badges);

@@ -20,10 +20,13 @@ export interface RequestBase {
 
 /** What rendering made of one device: a request, or why there is none. */
 export type BuiltRequest =
-  | { kind: 'apns'; request: ApnsRequest }
-  | { kind: 'fcm'; request: FcmRequest }
+  | { kind: 'apns'; request: ApnsRequest; bytes: number }
+  | { kind: 'fcm'; request: FcmRequest; bytes: number }
   | { kind: 'suppressed'; code: 'empty_content'; reason: string }
   | { kind: 'rejected'; code: string; reason: string };
+
+/** A request's fields around its payload, in JSON (ids, dates, topic): a generous estimate. */
+const REQUEST_OVERHEAD_BYTES = 700;
 
 export const platformOf = (d: RegisteredDevice): PushPlatform =>
   d.provider === 'apns' ? 'apns' : 'fcm';
@@ -79,6 +82,7 @@ export function buildDeviceRequest(
     const pushType = device.pushType ?? 'alert';
     return {
       kind: 'apns',
+      bytes: fit.bytes + device.token.length + REQUEST_OVERHEAD_BYTES,
       request: {
         ...common,
         topic,
@@ -93,5 +97,9 @@ export function buildDeviceRequest(
   const remaining = Math.max(0, (base.expiresAt.getTime() - base.now.getTime()) / 1000);
   const fit = renderFcmMessage(m, content, badge, remaining);
   if (!fit.ok) return tooLarge(fit.bytes);
-  return { kind: 'fcm', request: { ...common, message: fit.value } };
+  return {
+    kind: 'fcm',
+    bytes: fit.bytes + device.token.length + REQUEST_OVERHEAD_BYTES,
+    request: { ...common, message: fit.value },
+  };
 }

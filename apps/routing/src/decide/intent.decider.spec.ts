@@ -156,4 +156,18 @@ describe('decideIntents', () => {
     state.applyBadgeRecord('demo:bob', older); // our first write, coming back late
     expect(state.badges.get('demo:bob')!.devices.get('iphone-1')!.count).toBe(4);
   });
+
+  it('stops taking intents once the output budget is used, and handles at least one', () => {
+    const many = Array.from({ length: 50 }, (_, i) => intent(message({ messageId: `b${i}` })));
+    const r = decideIntents(many, state, opts({ maxOutputBytes: 20_000 }));
+    expect(r.handled).toBeGreaterThan(1);
+    expect(r.handled).toBeLessThan(50);
+    expect(byTopic(r.records, TOPICS.apnsRequest.name)).toHaveLength(r.handled);
+    const bytes = toTopicMessages(r.records).reduce(
+      (a, t) => a + t.messages.reduce((b, m) => b + Buffer.byteLength(m.value as string), 0),
+      0,
+    );
+    expect(bytes).toBeLessThan(20_000 + 5_000); // the estimate errs on the large side
+    expect(decideIntents(many, state, opts({ maxOutputBytes: 1 })).handled).toBe(1);
+  });
 });

@@ -1,6 +1,7 @@
 import { TOPICS, type PushIntent, type PushOutcome } from '@app/contracts';
 import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
+import type { RecordContext } from '@app/observability';
 import { nextBadge } from '../badge/badge.counter';
 import { decideDevices, type AppPolicy, type SuppressionRule } from '../decision/decision.rules';
 import { buildDeviceRequest, platformOf } from './device-request.builder';
@@ -18,6 +19,17 @@ export interface DecideOptions {
   /** How many recent pushed messages per user are remembered to drop repeated intents. */
   dedupeWindow: number;
   app: (appId: string) => AppConfig | undefined;
+  /**
+   * Stop taking intents once the output is about this large (bytes of JSON). Every output record
+   * of a user lands on the same partition number, and Kafka refuses a produce batch over
+   * message.max.bytes (1 MB by default): the rest of the batch is handled in the next transaction.
+   */
+  maxOutputBytes?: number;
+  /**
+   * The correlation context of each intent (same order), carried onto what it produces, so that
+   * a push can be followed from the message to the provider (and no context is minted per record).
+   */
+  contexts?: ReadonlyArray<RecordContext | undefined>;
 }
 
 export interface DecideTally {
@@ -34,7 +46,13 @@ export interface DecideResult {
   /** Badge state to apply in memory once the transaction commits. */
   badges: Map<string, UserBadges>;
   tally: DecideTally;
+  /** How many of the intents (from the first) were handled; the rest wait for the next batch. */
+  handled: number;
 }
+
+/** JSON size estimates of an outcome and a badge record (their fields are bounded). */
+const OUTCOME_BYTES = 600;
+const BADGE_RECORD_BYTES = 1200;
 
 const DEFAULT_POLICY: AppPolicy = { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 };
 
@@ -64,6 +82,7 @@ export function decideIntents(
   const { now } = opts;
   const records: OutboundRecord[] = [];
   const changed = new Map<string, UserBadges>();
+  const contextOf = new Map<string, RecordContext | undefined>();
   const tally: DecideTally = {
     apns: 0,
     fcm: 0,
@@ -72,7 +91,13 @@ export function decideIntents(
     expired: 0,
     duplicates: 0,
   };
+  const budget = opts.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+  let bytes = 0;
+  let handled = 0;
   for (const intent of intents) {
+    if (handled > 0 && bytes >= budget) break;
+    const context = opts.contexts?.[handled];
+    handled++;
     const { appId, userId, message: m } = intent;
     const key = `${appId}:${userId}`;
     const badges = changed.get(key) ?? cloneBadges(state.badges.get(key) ?? emptyBadges());
@@ -105,7 +130,8 @@ export function decideIntents(
         latencyMs: null,
         at: now.toISOString(),
       };
-      records.push(outbound(TOPICS.pushOutcome, value));
+      records.push(outbound(TOPICS.pushOutcome, value, { context }));
+      bytes += OUTCOME_BYTES;
     };
     const expiresAt = new Date(Date.parse(m.sentAt) + m.ttlSeconds * 1000);
     const verdicts = decideDevices({
@@ -152,10 +178,10 @@ export function decideIntents(
       });
       switch (built.kind) {
         case 'apns':
-          records.push(outbound(TOPICS.apnsRequest, built.request));
+          records.push(outbound(TOPICS.apnsRequest, built.request, { context }));
           break;
         case 'fcm':
-          records.push(outbound(TOPICS.fcmRequest, built.request));
+          records.push(outbound(TOPICS.fcmRequest, built.request, { context }));
           break;
         case 'suppressed':
           tally.suppressed++;
@@ -167,6 +193,7 @@ export function decideIntents(
           continue;
       }
       tally[built.kind]++;
+      bytes += built.bytes;
       badges.devices.set(v.device.deviceId, step.next);
       pushed = true;
     }
@@ -176,6 +203,8 @@ export function decideIntents(
         badges.recent.splice(0, badges.recent.length - opts.dedupeWindow);
     }
     if (pushed) {
+      if (!changed.has(key)) bytes += BADGE_RECORD_BYTES;
+      contextOf.set(key, context);
       // Devices the user no longer has keep no count.
       const registered = new Set(tokens?.devices.map((d) => d.deviceId));
       for (const deviceId of badges.devices.keys())
@@ -190,8 +219,9 @@ export function decideIntents(
       outbound(
         TOPICS.routingBadgeState,
         badgeRecord(key.slice(0, sep), key.slice(sep + 1), b, now),
+        { context: contextOf.get(key) },
       ),
     );
   }
-  return { records, badges: changed, tally };
+  return { records, badges: changed, tally, handled };
 }

@@ -2,21 +2,35 @@ import { TOPICS, type ImMessageSent, type PushIntent } from '@app/contracts';
 import { outbound, type EventProducer, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
 
+/** An intent's fields around its message, in JSON. */
+const INTENT_OVERHEAD_BYTES = 200;
+
 /**
- * Buffers intents and produces them in chunks, a few chunks in flight at once, so that a large
- * group streams out in bounded memory (about chunk × inFlight intents) and small messages of one
- * batch share produce calls.
+ * Buffers intents and produces them in chunks, so that a large group streams out in bounded
+ * memory (about two chunks: one being sent, one being filled) and small messages of one batch
+ * share produce calls.
  */
 export class IntentWriter {
   private buffer: OutboundRecord[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private failure: Error | undefined;
+  private bufferBytes = 0;
+  private source: ImMessageSent | undefined;
+  private stripped: ImMessageSent | undefined;
+  private intentBytes = 0;
   written = 0;
 
   constructor(
     private readonly producer: EventProducer,
     private readonly chunk: number,
-    private readonly maxInFlight = 4,
+    // kafkajs's idempotent producer assigns sequence numbers per request: concurrent sendBatch
+    // calls on one producer can reach the broker out of order (OUT_OF_ORDER_SEQUENCE_NUMBER).
+    private readonly maxInFlight = 1,
+    /**
+     * Kafka refuses a produce batch for one partition over message.max.bytes (1 MB by default);
+     * a chunk never exceeds half of it, even if every intent went to the same partition.
+     */
+    private readonly maxChunkBytes = 512 * 1024,
   ) {}
 
   /** The intent of one recipient; its message carries no recipient list (it may be 100,000 long). */
@@ -26,19 +40,27 @@ export class IntentWriter {
     fanoutAt: string,
     context: RecordContext,
   ): Promise<void> {
-    const message: ImMessageSent = {
-      ...m,
-      recipients: m.conversation.type === 'c2c' ? [userId] : null,
-    };
+    if (m !== this.source) {
+      // Once per message: a group's recipients share one stripped copy and one size estimate.
+      this.source = m;
+      this.stripped = { ...m, recipients: null };
+      this.intentBytes =
+        Buffer.byteLength(JSON.stringify(this.stripped), 'utf8') + INTENT_OVERHEAD_BYTES;
+    }
+    const message: ImMessageSent =
+      m.conversation.type === 'c2c' ? { ...m, recipients: [userId] } : this.stripped!;
     const intent: PushIntent = { appId: m.appId, userId, message, fanoutAt };
     this.buffer.push(outbound(TOPICS.pushIntent, intent, { context }));
-    if (this.buffer.length >= this.chunk) await this.flushChunk();
+    this.bufferBytes += this.intentBytes;
+    if (this.buffer.length >= this.chunk || this.bufferBytes >= this.maxChunkBytes)
+      await this.flushChunk();
   }
 
   private async flushChunk(): Promise<void> {
     this.throwIfFailed();
     const records = this.buffer;
     this.buffer = [];
+    this.bufferBytes = 0;
     if (records.length === 0) return;
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
     this.throwIfFailed();
