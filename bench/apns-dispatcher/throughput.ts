@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { bareHttp2, bareNodeApn, parseAdapter, type Work } from './baselines';
-import { procStats, runService, startFakeProcess, type FakeProcess } from './bench-procs';
+import { procStats, ROOT, runService, startFakeProcess, type FakeProcess } from './bench-procs';
 
 const { values } = parseArgs({
   options: {
@@ -156,7 +156,7 @@ async function dispatcher(
       APNS_CONNECTIONS_PER_POOL: String(CONNECTIONS),
       APNS_MAX_IN_FLIGHT_PER_CONNECTION: String(WINDOW),
     },
-    values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(__dirname, 'profiles')}`] : [],
+    values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local/apns-profiles')}`] : [],
   );
   try {
     await waitFor(async () => (await f.stats()).requests > base, {
