@@ -24,5 +24,7 @@ export const isRetryableConflict = (e: unknown): boolean => {
 export const isTransientDbError = (e: unknown): boolean => {
   const c = sqlState(e);
   if (c) return TRANSIENT_CODES.has(c) || TRANSIENT_CLASSES.includes(c.slice(0, 2));
-  return e instanceof Error && TRANSIENT_MESSAGES.test(e.message);
+  // Duck-typed: socket errors may come from another realm, where `instanceof Error` fails.
+  const message = (e as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && TRANSIENT_MESSAGES.test(message);
 };

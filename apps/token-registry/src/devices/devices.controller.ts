@@ -1,5 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Put,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiKeyGuard, ZodPipe } from '@app/http';
+import { DatabaseUnavailableInterceptor } from '../database/database-unavailable.interceptor';
 import {
   DevicePathSchema,
   RegisterDeviceBodySchema,
@@ -12,6 +23,7 @@ import { DevicesService, type DeviceView, type RegisterResult } from './devices.
 
 @Controller('v1/apps/:appId/users/:userId/devices')
 @UseGuards(ApiKeyGuard)
+@UseInterceptors(DatabaseUnavailableInterceptor)
 export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
 

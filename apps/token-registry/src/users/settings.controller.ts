@@ -1,11 +1,22 @@
-import { Body, Controller, Get, HttpCode, Param, Put, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Put,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiKeyGuard, ZodPipe } from '@app/http';
+import { DatabaseUnavailableInterceptor } from '../database/database-unavailable.interceptor';
 import { UserPathSchema, type UserPath } from '../devices/device.dto';
 import { UpdateSettingsBodySchema, type UpdateSettingsInput } from './settings.dto';
 import { SettingsService, type SettingsView } from './settings.service';
 
 @Controller('v1/apps/:appId/users/:userId/settings')
 @UseGuards(ApiKeyGuard)
+@UseInterceptors(DatabaseUnavailableInterceptor)
 export class SettingsController {
   constructor(private readonly settings: SettingsService) {}
 

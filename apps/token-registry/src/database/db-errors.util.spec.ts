@@ -1,0 +1,28 @@
+import { isRetryableConflict, isTransientDbError } from './db-errors.util';
+
+const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
+
+describe('database error classes', () => {
+  it.each([
+    [pgError('08006'), true], // connection failure
+    [pgError('57P01'), true], // admin shutdown
+    [pgError('53300'), true], // too many connections
+    [pgError('40P01'), true], // deadlock
+    [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      true,
+    ],
+    [new Error('Connection terminated unexpectedly'), true],
+    [pgError('42601'), false], // syntax error: a bug, not an outage
+    [pgError('23502'), false], // not-null violation
+    [new Error('something else'), false],
+  ])('%s → transient %s', (e, expected) => {
+    expect(isTransientDbError(e)).toBe(expected);
+  });
+
+  it('retries the transaction on deadlocks, serialisation failures and unique races only', () => {
+    expect(isRetryableConflict(pgError('40P01'))).toBe(true);
+    expect(isRetryableConflict(pgError('23505'))).toBe(true);
+    expect(isRetryableConflict(pgError('08006'))).toBe(false);
+  });
+});
