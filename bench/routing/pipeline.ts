@@ -270,7 +270,11 @@ async function benchFanout(kafka: Kafka, admin: Admin, producer: EventProducer) 
     ]);
   }
   await groupAtEnd(admin, 'bench-fanout', TOPICS.imMessageSent.name);
-  const stage = new FanoutStage(kafka, producer, apps, { groupId: 'bench-fanout', chunk: 2000 });
+  const stage = new FanoutStage(kafka, producer, apps, {
+    groupId: 'bench-fanout',
+    chunk: 2000,
+    unknownGroupGraceMs: 0,
+  });
   await stage.start();
   await until(() => stage.runner.isRestored() && stage.groups.size >= sizes.length);
   for (const size of sizes) {

@@ -9,6 +9,11 @@ export const RoutingSettingsSchema = z.object({
   ROUTING_DECIDE: envBoolean.default(true),
   /** Intents per produce call while a message fans out (bounds memory for a large group). */
   ROUTING_FANOUT_CHUNK: envInt(1, 100000).default(2000),
+  /**
+   * How long a group message whose group has no membership record yet waits (the membership may
+   * have been written just before it) before it is dead-lettered as UNKNOWN_GROUP.
+   */
+  ROUTING_UNKNOWN_GROUP_GRACE_MS: envInt(0, 600000).default(10000),
   /** Pushed messages remembered per user (in the badge changelog) to drop repeated intents. */
   ROUTING_DEDUPE_WINDOW: envInt(0, 256).default(16),
   /** How long boot waits for the first state restore before it listens anyway (not ready). */

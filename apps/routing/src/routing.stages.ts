@@ -46,6 +46,7 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
       this.fanout = new FanoutStage(kafka, producer, config.apps, {
         groupId: env.ROUTING_FANOUT_GROUP,
         chunk: env.ROUTING_FANOUT_CHUNK,
+        unknownGroupGraceMs: env.ROUTING_UNKNOWN_GROUP_GRACE_MS,
       });
     if (env.ROUTING_DECIDE)
       this.decide = new DecideStage(kafka, producer, config.apps, {

@@ -50,6 +50,7 @@ describe('routing pipeline', () => {
       LOG_LEVEL: 'warn',
       ROUTING_FANOUT_GROUP: fanoutGroup,
       ROUTING_DECIDE_GROUP: decideGroup,
+      ROUTING_UNKNOWN_GROUP_GRACE_MS: '2000',
     });
     app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
     await app.init();

@@ -18,6 +18,8 @@ export interface FanoutStageOptions {
   groupId: string;
   /** Intents per produce call. */
   chunk: number;
+  /** How long a group message waits for its group's membership before it is dead-lettered. */
+  unknownGroupGraceMs: number;
   clock?: () => Date;
 }
 
@@ -45,6 +47,8 @@ const rawOf = (r: ConsumedRecord<unknown>): KafkaMessage =>
 export class FanoutStage {
   private readonly logger = new Logger('FanoutStage');
   readonly groups = new Map<string, readonly string[]>();
+  /** `partition:offset` of messages waiting for their group's membership, since when. */
+  private readonly waitingSince = new Map<string, number>();
   readonly runner: ConsumerRunner;
   private readonly clock: () => Date;
 
@@ -58,7 +62,10 @@ export class FanoutStage {
     this.runner = new ConsumerRunner(kafka, producer, {
       groupId: opts.groupId,
       copartitioned: true,
-      onAssigned: () => this.groups.clear(),
+      onAssigned: () => {
+        this.groups.clear();
+        this.waitingSince.clear();
+      },
       subscriptions: [
         {
           topic: TOPICS.imGroupMembers,
@@ -85,32 +92,41 @@ export class FanoutStage {
     topic: string,
     partition: number,
   ): Promise<{ records: OutboundRecord[] }> {
-    const writer = new IntentWriter(this.producer, this.opts.chunk);
     const letters: OutboundRecord[] = [];
-    const fanoutAt = this.clock().toISOString();
+    const reject = (r: ConsumedRecord<ImMessageSent>, code: string, message: string) => {
+      this.logger.warn({ msg: 'dead-lettering message', code, reason: message, offset: r.offset });
+      letters.push(deadLetterFor(topic, partition, rawOf(r), { code, message }));
+    };
+    // Resolve every message before writing anything, so that waiting for a group's membership
+    // (below) never repeats the intents of the messages before it.
+    const plans: Array<{ r: ConsumedRecord<ImMessageSent>; userIds: Iterable<string> }> = [];
     for (const r of rs) {
       const m = r.value!;
-      const reject = (code: string, message: string) => {
-        this.logger.warn({
-          msg: 'dead-lettering message',
-          code,
-          reason: message,
-          offset: r.offset,
-        });
-        letters.push(deadLetterFor(topic, partition, rawOf(r), { code, message }));
-      };
       if (!this.apps.get(m.appId)) {
-        reject('UNKNOWN_APP', `app ${m.appId} is not configured in PUSH_APPS_FILE`);
+        reject(r, 'UNKNOWN_APP', `app ${m.appId} is not configured in PUSH_APPS_FILE`);
         continue;
       }
       const recipients = resolveRecipients(m, (key) => this.groups.get(key));
+      const waitKey = `${partition}:${r.offset}`;
       if (!recipients.ok) {
-        reject(recipients.code, recipients.message);
+        // A membership written just before the message may not be read yet: wait a little.
+        const since = this.waitingSince.get(waitKey) ?? Date.now();
+        this.waitingSince.set(waitKey, since);
+        if (Date.now() - since < this.opts.unknownGroupGraceMs)
+          throw new RetryableException(`${recipients.message}; waiting for it`);
+        this.waitingSince.delete(waitKey);
+        reject(r, recipients.code, recipients.message);
         continue;
       }
+      this.waitingSince.delete(waitKey);
       routingMetrics.fanoutRecipients.observe(recipients.count);
+      plans.push({ r, userIds: recipients.userIds });
+    }
+    const writer = new IntentWriter(this.producer, this.opts.chunk);
+    const fanoutAt = this.clock().toISOString();
+    for (const { r, userIds } of plans) {
       try {
-        for (const userId of recipients.userIds) await writer.add(m, userId, fanoutAt, r.context);
+        for (const userId of userIds) await writer.add(r.value!, userId, fanoutAt, r.context);
       } catch (e) {
         throw new RetryableException('producing intents failed', { cause: e });
       }
