@@ -10,7 +10,9 @@ import { isTransientDbError } from './db-errors.util';
 
 /**
  * A database outage answers 503 (the client may retry; nothing was changed: the transaction rolled
- * back) instead of a 500 that reads like a bug. The error is still logged with its id.
+ * back) instead of a 500 that reads like a bug. Any other database error becomes a plain error
+ * carrying only its message and SQLSTATE: TypeORM's error holds the statement's parameters and
+ * PostgreSQL's `detail` may quote a key, either of which can be a device token, and the 500 is logged.
  */
 @Injectable()
 export class DatabaseUnavailableInterceptor implements NestInterceptor {
@@ -23,6 +25,10 @@ export class DatabaseUnavailableInterceptor implements NestInterceptor {
             'DATABASE_UNAVAILABLE',
             'the registry database is unavailable; retry later',
           );
+        }
+        const err = e as { parameters?: unknown; message?: unknown; code?: unknown };
+        if (err && typeof err === 'object' && 'parameters' in err) {
+          throw new Error(`database error ${String(err.code)}: ${String(err.message)}`);
         }
         throw e;
       }),

@@ -26,7 +26,9 @@ export function registryDataSourceOptions(
     migrationsRun: extra.runMigrations ?? false,
     synchronize: false,
     logger: extra.logger,
-    logging: extra.logger ? ['query', 'error'] : ['error'],
+    // Off: TypeORM would log failing statements with their parameters, device tokens included.
+    // Errors reach the caller, which logs them without parameters.
+    logging: extra.logger ? ['query'] : false,
     extra: { max: env.DATABASE_POOL_SIZE, connectionTimeoutMillis: 3000 },
   };
 }

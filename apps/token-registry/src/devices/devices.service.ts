@@ -37,6 +37,14 @@ export interface RegisterResult {
   evicted: string[];
 }
 
+const isTokenTaken = (e: unknown): boolean => {
+  const err = e as { code?: unknown; constraint?: unknown; driverError?: { constraint?: unknown } };
+  return (
+    err.code === '23505' &&
+    (err.constraint ?? err.driverError?.constraint) === 'registry_devices_token_uq'
+  );
+};
+
 const view = (d: DeviceEntity): DeviceView => ({
   deviceId: d.deviceId,
   platform: d.platform,
@@ -67,15 +75,29 @@ export class DevicesService {
 
   /**
    * Registers a device, or moves its token here from whoever held it. One transaction: the user's
-   * row is locked and bumped first, the token released by its previous holder, the device written,
-   * the cap applied, and each touched user's new snapshot appended to the outbox.
+   * row is locked and bumped first, the device written, the cap applied, and each touched user's
+   * new snapshot appended to the outbox.
+   *
+   * Most registrations are an app re-registering the token it already has, so the token is not
+   * looked for elsewhere first: when another user or device holds it, the upsert hits the unique
+   * (app, provider, token) index, the transaction rolls back, and it runs again releasing the token
+   * from its holder first. That saves a round trip on every ordinary registration.
    */
   async register(key: DevicePath, input: RegisterDeviceInput): Promise<RegisterResult> {
     this.checkTopic(key.appId, input.topic);
+    let releaseFirst = false;
     const result = await inTransaction(this.dataSource, async (tx) => {
       const user = await this.users.lockAndBump(tx, key.appId, key.userId);
-      const movedFrom = await this.devices.releaseToken(tx, key, input.provider, input.token);
-      await this.devices.upsert(tx, key, input);
+      const movedFrom = releaseFirst
+        ? await this.devices.releaseToken(tx, key, input.provider, input.token)
+        : [];
+      try {
+        await this.devices.upsert(tx, key, input);
+      } catch (e) {
+        // inTransaction runs the transaction again after a unique violation.
+        if (isTokenTaken(e)) releaseFirst = true;
+        throw e;
+      }
       let devices = await this.devices.ofUser(tx, key.appId, key.userId);
       const evicted = devicesToEvict(devices, key.deviceId, this.maxDevices);
       if (evicted.length) {
