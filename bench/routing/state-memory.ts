@@ -4,7 +4,7 @@
  * nothing shared grows with N). Values go through JSON like the consumer's (parse of the record
  * bytes, then the topic's schema), so the objects have the shape they have in production.
  *
- *   node --expose-gc --import tsx bench/routing/state-memory.ts [users=200000]
+ *   node --expose-gc --import tsx bench/routing/state-memory.ts [users=100000]
  */
 import { TOPICS } from '@app/contracts';
 import { DecideState } from '../../apps/routing/src/decide/decide.state';
@@ -17,35 +17,54 @@ function heap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-function main(): void {
-  if (!gc) throw new Error('run with node --expose-gc --import tsx');
-  const users = Number(process.argv[2] ?? 200_000);
+type Part = 'tokens' | 'presence' | 'badges';
+
+/** Heap growth of a DecideState holding `parts` of `users` users. */
+function measure(users: number, parts: Part[]): { bytes: number; ms: number } {
   const state = new DecideState();
   const before = heap();
   const started = performance.now();
+  // As the consumer does: bytes → JSON.parse → the topic's schema.
+  const roundTrip = <T>(topic: { schema: { parse: (v: unknown) => T } }, v: unknown): T =>
+    topic.schema.parse(JSON.parse(JSON.stringify(v)));
   for (let i = 0; i < users; i++) {
     const userId = `user${i}`;
     const key = `bench:${userId}`;
     const s = userSnapshots('bench', userId);
-    // As the consumer does: bytes → JSON.parse → schema.
-    const roundTrip = <T>(topic: { schema: { parse: (v: unknown) => T } }, v: unknown): T =>
-      topic.schema.parse(JSON.parse(JSON.stringify(v)));
-    state.applyTokens(key, roundTrip(TOPICS.tokenUserDevices, s.tokens));
-    state.applyPresence(key, roundTrip(TOPICS.presenceUserState, s.presence));
-    state.applyBadgeRecord(key, roundTrip(TOPICS.routingBadgeState, s.badges));
+    if (parts.includes('tokens'))
+      state.applyTokens(key, roundTrip(TOPICS.tokenUserDevices, s.tokens));
+    if (parts.includes('presence'))
+      state.applyPresence(key, roundTrip(TOPICS.presenceUserState, s.presence));
+    if (parts.includes('badges'))
+      state.applyBadgeRecord(key, roundTrip(TOPICS.routingBadgeState, s.badges));
   }
-  const loadMs = performance.now() - started;
-  const after = heap();
-  const perUser = (after - before) / users;
-  const result = {
-    users,
-    heapBytes: after - before,
-    bytesPerUser: Math.round(perUser),
-    extrapolatedGiBPerMillionUsers: Number(((perUser * 1e6) / 2 ** 30).toFixed(2)),
-    loadSeconds: Number((loadMs / 1000).toFixed(1)),
-    held: state.tokens.size + state.presence.size + state.badges.size,
-  };
-  console.log(JSON.stringify(result));
+  const ms = performance.now() - started;
+  const bytes = heap() - before;
+  if (state.tokens.size + state.presence.size + state.badges.size === 0) throw new Error('empty');
+  return { bytes, ms };
+}
+
+function main(): void {
+  if (!gc) throw new Error('run with node --expose-gc --import tsx');
+  const users = Number(process.argv[2] ?? 100_000);
+  const all = measure(users, ['tokens', 'presence', 'badges']);
+  const perUser = all.bytes / users;
+  const share = Object.fromEntries(
+    (['tokens', 'presence', 'badges'] as const).map((p) => [
+      p,
+      Math.round(measure(users, [p]).bytes / users),
+    ]),
+  );
+  console.log(
+    JSON.stringify({
+      users,
+      devicesPerUser: 2,
+      bytesPerUser: Math.round(perUser),
+      bytesPerUserByPart: share,
+      extrapolatedGiBPerMillionUsers: Number(((perUser * 1e6) / 2 ** 30).toFixed(2)),
+      loadSeconds: Number((all.ms / 1000).toFixed(1)),
+    }),
+  );
 }
 
 main();
