@@ -35,6 +35,12 @@ describe('toAdminMessage', () => {
     expect(short.android?.ttl).toBe(60_000);
   });
 
+  it('leaves the request as it was', () => {
+    const r = req({ android: { ttl: '60s' }, data: { a: '1' } });
+    toAdminMessage(r, 1_000_000);
+    expect(r.message).toEqual({ android: { ttl: '60s' }, data: { a: '1' } });
+  });
+
   it('gives a ttl when none was set, and leaves an unreadable one for firebase-admin to reject', () => {
     expect(toAdminMessage(req({}, 10_500), 1_000_000).android?.ttl).toBe(10_000);
     expect(toAdminMessage(req({ android: { ttl: 'soon' } }), 1_000_000).android?.ttl).toBe('soon');

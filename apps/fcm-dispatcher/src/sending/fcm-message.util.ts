@@ -18,14 +18,13 @@ export function durationToMs(value: string): number | undefined {
  * `expiresAt`.
  */
 export function toAdminMessage(req: FcmRequest, now = Date.now()): Message {
-  const msg = structuredClone<Record<string, unknown>>(req.message);
+  // Shallow copies: firebase-admin deep-copies the message itself; only `android` is changed here.
+  const msg: Record<string, unknown> = { ...req.message };
   delete msg.topic;
   delete msg.condition;
   const remaining = Math.max(0, Date.parse(req.expiresAt) - now);
-  const android =
-    typeof msg.android === 'object' && msg.android !== null
-      ? (msg.android as Record<string, unknown>)
-      : {};
+  const android: Record<string, unknown> =
+    typeof msg.android === 'object' && msg.android !== null ? { ...msg.android } : {};
   const given =
     typeof android.ttl === 'string'
       ? durationToMs(android.ttl)
