@@ -23,9 +23,12 @@ import { bareHttp2, bareNodeApn, parseAdapter, type Work } from './baselines';
 import { procStats, ROOT, runService, startFakeProcess, type FakeProcess } from './bench-procs';
 
 const { values } = parseArgs({
+  // --only dispatcher: skip the baselines (tuning runs); --max-bytes: fetch size per partition
   options: {
     n: { type: 'string', default: '20000' },
     profile: { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
+    'max-bytes': { type: 'string', default: '1048576' },
   },
 });
 const N = Number(values.n);
@@ -155,6 +158,7 @@ async function dispatcher(
       APNS_GROUP_ID: groupId,
       APNS_CONNECTIONS_PER_POOL: String(CONNECTIONS),
       APNS_MAX_IN_FLIGHT_PER_CONNECTION: String(WINDOW),
+      APNS_MAX_BYTES_PER_PARTITION: values['max-bytes'],
     },
     values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local/apns-profiles')}`] : [],
   );
@@ -216,28 +220,33 @@ async function main(): Promise<void> {
         bareHttp2(fake, work, CONNECTIONS, WINDOW),
       ),
     );
-    results.push(
-      await inProcess(`bare node-apn Provider.send (${CHUNK} at once)`, fake, () =>
-        bareNodeApn(fake, work, CHUNK),
-      ),
-    );
-    results.push(
-      await inProcess(`@parse/push-adapter APNS.send (${CHUNK} at once)`, fake, () =>
-        parseAdapter(fake, work, CHUNK),
-      ),
-    );
+    const all = values.only !== 'dispatcher';
+    if (all)
+      results.push(
+        await inProcess(`bare node-apn Provider.send (${CHUNK} at once)`, fake, () =>
+          bareNodeApn(fake, work, CHUNK),
+        ),
+      );
+    if (all)
+      results.push(
+        await inProcess(`@parse/push-adapter APNS.send (${CHUNK} at once)`, fake, () =>
+          parseAdapter(fake, work, CHUNK),
+        ),
+      );
     results.push(await dispatcher(fake, work, dir, broker.brokers));
-    results.push(
-      await inProcess(`bare node-apn Provider.send (all ${N} at once)`, fake, () =>
-        bareNodeApn(fake, work, N),
-      ),
-    );
+    if (all)
+      results.push(
+        await inProcess(`bare node-apn Provider.send (all ${N} at once)`, fake, () =>
+          bareNodeApn(fake, work, N),
+        ),
+      );
   } finally {
     fake.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
   const rate = (r: Result) => (r.ok / r.ms) * 1000;
-  const [loop, , parse] = results;
+  const loop = results[0];
+  const parse = results.find((r) => r.name.startsWith('@parse')) ?? loop;
   console.log(
     `\nAPNs throughput, ${N} notifications per contender, fake APNs in its own process, ${new Date().toISOString()}`,
   );

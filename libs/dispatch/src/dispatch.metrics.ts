@@ -1,5 +1,15 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 
+const inFlightSources = new Map<string, () => number>();
+
+/**
+ * Reports a provider's in-flight sends when `/metrics` is scraped (a callback rather than an
+ * inc/dec on every send, which costs two label lookups per push on the hot path).
+ */
+export function reportInFlight(provider: string, read: () => number): void {
+  inFlightSources.set(provider, read);
+}
+
 /**
  * Metric names shared by the dispatchers, in one place; every series carries `provider`
  * (`apns`, `fcm`) so one dashboard serves both.
@@ -29,8 +39,11 @@ export const dispatchMetrics = {
   }),
   inFlight: new Gauge({
     name: 'push_dispatch_in_flight',
-    help: 'Sends waiting for the provider',
+    help: 'Sends waiting for the provider (read at scrape time, see reportInFlight)',
     labelNames: ['provider'] as const,
+    collect() {
+      for (const [provider, read] of inFlightSources) this.set({ provider }, read());
+    },
   }),
   retriesScheduled: new Counter({
     name: 'push_dispatch_retries_scheduled_total',

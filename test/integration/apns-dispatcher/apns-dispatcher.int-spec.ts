@@ -48,7 +48,11 @@ describe('APNs dispatcher against the fake APNs', () => {
     ]);
     out = await new Collector(kafka).start();
     app = await startDispatcher(dispatcherEnv(broker.brokers, appsFile));
-  });
+    // A fresh broker's group coordinator can take a while: wait until the dispatcher consumes.
+    const warmUp = apnsRequest(both, hexToken());
+    await produce(kafka, [warmUp]);
+    await out.outcome(warmUp.jobId, 90000);
+  }, 180000);
 
   afterAll(async () => {
     await app?.close();

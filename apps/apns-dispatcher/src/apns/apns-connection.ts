@@ -37,6 +37,9 @@ export class ApnsConnection {
   /** apns-id -> Retry-After (ms), read from response headers before node-apn drops them. */
   private readonly retryAfter = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  private readonly sweeper: NodeJS.Timeout;
+  /** Sends in flight with the time by which node-apn must have settled them. */
+  private readonly guarded = new Set<{ deadline: number; settle: (a: ApnsRawAnswer) => void }>();
   private consecutiveTimeouts = 0;
   private pingOutstanding = false;
   private sessionBornAt = 0;
@@ -55,27 +58,27 @@ export class ApnsConnection {
     this.instrumentConnect();
     this.timer = setInterval(() => this.healthCheck(), opts.pingIntervalMs);
     this.timer.unref();
+    this.sweeper = setInterval(() => this.sweep(), 250);
+    this.sweeper.unref();
   }
 
   async send(note: apn.Notification, token: string, apnsId: string): Promise<ApnsRawAnswer> {
     this.inFlight++;
-    let guard: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<ApnsRawAnswer>((resolve) => {
-        guard = setTimeout(
-          () => resolve({ sent: false, error: 'send guard timeout' }),
-          this.opts.requestTimeoutMs + 1000,
-        );
-      });
-      const answer: ApnsRawAnswer = await Promise.race<ApnsRawAnswer>([
-        this.provider
+      const answer = await new Promise<ApnsRawAnswer>((resolve) => {
+        const entry = { deadline: Date.now() + this.opts.requestTimeoutMs + 1000, settle: resolve };
+        this.guarded.add(entry);
+        void this.provider
           .send(note, token)
           .then(classifyNodeApnResponse, (e: unknown): ApnsRawAnswer => ({
             sent: false,
             error: e instanceof Error ? e.message : String(e),
-          })),
-        timeout,
-      ]);
+          }))
+          .then((a) => {
+            this.guarded.delete(entry);
+            resolve(a);
+          });
+      });
       const ra = this.retryAfter.get(apnsId);
       if (ra !== undefined) {
         this.retryAfter.delete(apnsId);
@@ -84,8 +87,17 @@ export class ApnsConnection {
       this.noteOutcome(answer);
       return answer;
     } finally {
-      clearTimeout(guard);
       this.inFlight--;
+    }
+  }
+
+  /** Settles sends node-apn never settled (one sweep instead of a timer per send). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const e of this.guarded) {
+      if (e.deadline > now) continue;
+      this.guarded.delete(e);
+      e.settle({ sent: false, error: 'send guard timeout' });
     }
   }
 
@@ -97,6 +109,8 @@ export class ApnsConnection {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.sweeper);
+    this.sweep();
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 2000);
       t.unref();

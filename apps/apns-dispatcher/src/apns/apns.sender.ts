@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { AppsRegistry } from '@app/config';
 import type { ApnsEnvironment, ApnsRequest } from '@app/contracts';
-import { dispatchMetrics, type SendResult } from '@app/dispatch';
+import { dispatchMetrics, reportInFlight, type SendResult } from '@app/dispatch';
 import { redactToken } from '@app/observability';
 import apn from '@parse/node-apn';
 import { apnsIdFor } from './apns-id.util';
@@ -26,7 +26,9 @@ export class ApnsSender {
   constructor(
     private readonly pools: ApnsPools,
     private readonly apps: AppsRegistry,
-  ) {}
+  ) {
+    reportInFlight('apns', () => pools.inFlight);
+  }
 
   /** The `SendFn` of the dispatch library: concurrency is bounded by the pools. */
   send = (requests: ApnsRequest[]): Promise<SendResult[]> =>
@@ -155,26 +157,21 @@ export class ApnsSender {
     note.expiry = Math.floor(Date.parse(req.expiresAt) / 1000);
     if (req.collapseId) note.collapseId = req.collapseId;
     const started = process.hrtime.bigint();
-    dispatchMetrics.inFlight.inc({ provider: 'apns' });
-    try {
-      const answer = await pool.send(note, req.token, apnsId);
-      const v = classifyApnsAnswer(answer);
-      const status = answer.sent ? 'ok' : String(answer.status ?? 'transport');
-      dispatchMetrics.sendSeconds.observe(
-        { provider: 'apns', status },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-      if (!answer.sent && answer.status === undefined)
-        this.logger.warn({
-          msg: 'APNs send failed in transport',
-          app: req.appId,
-          environment,
-          token: redactToken(req.token),
-          err: answer.error,
-        });
-      return v;
-    } finally {
-      dispatchMetrics.inFlight.dec({ provider: 'apns' });
-    }
+    const answer = await pool.send(note, req.token, apnsId);
+    const v = classifyApnsAnswer(answer);
+    const status = answer.sent ? 'ok' : String(answer.status ?? 'transport');
+    dispatchMetrics.sendSeconds.observe(
+      { provider: 'apns', status },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+    if (!answer.sent && answer.status === undefined)
+      this.logger.warn({
+        msg: 'APNs send failed in transport',
+        app: req.appId,
+        environment,
+        token: redactToken(req.token),
+        err: answer.error,
+      });
+    return v;
   }
 }
