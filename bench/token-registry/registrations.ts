@@ -61,37 +61,66 @@ interface Result {
   roundTrips: number;
 }
 
-/** Runs `op` from `concurrency` loops for `seconds`; latencies in ms. */
-async function measure(
+/** Latencies (ms), time spent and round trips of one side of a comparison, over its slices. */
+class Tally {
+  latencies: number[] = [];
+  seconds = 0;
+  roundTrips = 0;
+
+  result(): Result {
+    const l = [...this.latencies].sort((a, b) => a - b);
+    const pct = (p: number) => l[Math.min(l.length - 1, Math.floor(p * l.length))];
+    return {
+      ops: l.length,
+      seconds: this.seconds,
+      p50: pct(0.5),
+      p99: pct(0.99),
+      roundTrips: this.roundTrips / l.length,
+    };
+  }
+}
+
+/** Runs `op` from `concurrency` loops for `ms` into `tally`. */
+async function slice(
+  tally: Tally,
   concurrency: number,
+  ms: number,
   op: (i: number) => Promise<void>,
   countRoundTrips: () => number,
-): Promise<Result> {
-  const latencies: number[] = [];
+): Promise<void> {
   const before = countRoundTrips();
   const started = performance.now();
-  const deadline = started + SECONDS * 1000;
+  const deadline = started + ms;
   let i = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         const t = performance.now();
         await op(i++);
-        latencies.push(performance.now() - t);
+        tally.latencies.push(performance.now() - t);
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return {
-    ops: latencies.length,
-    seconds,
-    p50: pct(0.5),
-    p99: pct(0.99),
-    roundTrips: (countRoundTrips() - before) / latencies.length,
-  };
+  tally.seconds += (performance.now() - started) / 1000;
+  tally.roundTrips += countRoundTrips() - before;
+}
+
+/**
+ * Baseline and subject in alternating slices (3 each), so that load from elsewhere on a shared
+ * machine weighs on both alike.
+ */
+async function compare(
+  concurrency: number,
+  baseline: [(i: number) => Promise<void>, () => number],
+  subject: [(i: number) => Promise<void>, () => number],
+): Promise<{ base: Result; subject: Result }> {
+  const [b, s] = [new Tally(), new Tally()];
+  const ms = (SECONDS * 1000) / 3;
+  for (let round = 0; round < 3; round++) {
+    await slice(b, concurrency, ms, ...baseline);
+    await slice(s, concurrency, ms, ...subject);
+  }
+  return { base: b.result(), subject: s.result() };
 }
 
 async function main(): Promise<void> {
@@ -151,8 +180,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < 200; i++) await Promise.all([register(i), baseline(i)]);
     const rows: Array<Record<string, string | number>> = [];
     for (const c of CONCURRENCY) {
-      const base = await measure(c, baseline, () => baselineQueries);
-      const reg = await measure(c, register, () => counter.queries);
+      const { base, subject: reg } = await compare(
+        c,
+        [baseline, () => baselineQueries],
+        [register, () => counter.queries],
+      );
       const line = {
         concurrency: c,
         'baseline ops/s': Math.round(base.ops / base.seconds),
@@ -174,11 +206,10 @@ async function main(): Promise<void> {
     const http = await startService(DATABASE_URL);
     try {
       const c = Math.max(...CONCURRENCY);
-      const base = await measure(c, baseline, () => baselineQueries);
-      const reg = await measure(
+      const { base, subject: reg } = await compare(
         c,
-        (i) => registerOverHttp(http.url, `${appId}-u${i % users}`, i),
-        () => 0,
+        [baseline, () => baselineQueries],
+        [(i) => registerOverHttp(http.url, `${appId}-u${i % users}`, i), () => 0],
       );
       const line = {
         concurrency: c,
