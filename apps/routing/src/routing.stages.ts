@@ -34,6 +34,8 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
   readonly fanout?: FanoutStage;
   readonly decide?: DecideStage;
   private readonly settings: RoutingSettings;
+  /** The fan-out's own producer: its chunks never interleave with other sends (see docs). */
+  private readonly fanoutProducer: EventProducer;
 
   constructor(
     @Inject(ServiceConfig) private readonly config: ServiceConfig<RoutingEnv>,
@@ -42,8 +44,9 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
     private readonly health: KafkaHealthIndicator,
   ) {
     const env = (this.settings = routingSettings(config.env));
+    this.fanoutProducer = new EventProducer(kafka);
     if (env.ROUTING_FANOUT)
-      this.fanout = new FanoutStage(kafka, producer, config.apps, {
+      this.fanout = new FanoutStage(kafka, this.fanoutProducer, config.apps, {
         groupId: env.ROUTING_FANOUT_GROUP,
         chunk: env.ROUTING_FANOUT_CHUNK,
         unknownGroupGraceMs: env.ROUTING_UNKNOWN_GROUP_GRACE_MS,
@@ -94,5 +97,6 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.stages().map((s) => s.stop()));
     for (const s of this.stages()) this.health.untrack(s.runner);
+    await this.fanoutProducer.disconnect();
   }
 }

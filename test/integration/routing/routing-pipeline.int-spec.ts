@@ -288,6 +288,34 @@ describe('routing pipeline', () => {
     expect(letter.source.topic).toBe(TOPICS.imMessageSent.name);
   });
 
+  it('accepts many concurrent requests, each stored once', async () => {
+    const sent = await Tail.open(kafka, admin, TOPICS.imMessageSent.name);
+    const prefix = uniqueId('burst');
+    const ids = Array.from({ length: 40 }, (_, i) => `${prefix}-${i}`);
+    const responses = await Promise.all(
+      ids.map((messageId) =>
+        request(app.getHttpServer())
+          .post('/v1/apps/demo/messages')
+          .set(AUTH)
+          .send({
+            appId: 'demo',
+            messageId,
+            sentAt: new Date().toISOString(),
+            conversation: { type: 'c2c', id: 'alice' },
+            sender: { userId: 'alice' },
+            recipients: [uniqueId('nobody')],
+            elements: [{ type: 'text', text: 'hi' }],
+          }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(ids.map(() => 202));
+    const stored = await sent.collect<{ messageId: string }>(
+      (v) => v.messageId.startsWith(prefix),
+      { count: ids.length, settleMs: 500 },
+    );
+    expect(stored.map((v) => v.messageId).sort()).toEqual([...ids].sort());
+  });
+
   it('answers 400/401/403 with problem+json', async () => {
     const http = () => request(app.getHttpServer()).post('/v1/apps/demo/messages');
     const bad = await http()
