@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 for app in token-registry presence routing apns-dispatcher fcm-dispatcher; do
   npx --no-install nest build "$app"
 done
-for script in scripts/ops/*.ts; do
-  [ -f "$script" ] || continue
-  npx --no-install esbuild "$script" --bundle --platform=node --target=node24 --packages=external \
-    --log-level=warning --outfile="dist/scripts/$(basename "$script" .ts).js"
-done
+bundle() { # entry, output name
+  npx --no-install esbuild "$1" --bundle --platform=node --target=node24 --packages=external \
+    --log-level=warning --outfile="dist/scripts/$2.js"
+}
+bundle scripts/ops/create-topics.ts create-topics
+bundle apps/token-registry/src/database/migrate.ts migrate-registry
+bundle apps/token-registry/src/outbox/republish.ts republish-registry

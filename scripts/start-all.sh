@@ -10,6 +10,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=lib/node24.sh
 source scripts/lib/node24.sh
+command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
+command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 ensure_node24
 ensure_npm_packages
 
@@ -22,9 +24,6 @@ bash deploy/local/infra.sh up
 echo "[start] building the services"
 npm run build >"$RUN/logs/build.log" 2>&1 || { tail -30 "$RUN/logs/build.log"; exit 1; }
 
-# Demo tenants and credentials for the local fakes (generated once, never committed).
-npx --no-install tsx scripts/demo/prepare.ts "$RUN"
-export PUSH_APPS_FILE="$RUN/apps.yaml"
 
 start_bg() { # name, command...
   local name="$1"; shift
@@ -36,9 +35,13 @@ start_bg() { # name, command...
   echo "[start] $name (pid $!) → .local/run/logs/$name.log"
 }
 
-start_bg fake-apns npx --no-install tsx scripts/demo/fake-providers.ts apns "$RUN"
-start_bg fake-fcm npx --no-install tsx scripts/demo/fake-providers.ts fcm "$RUN"
-npm run --silent migrate:registry 2>/dev/null || true
+# The fakes write the demo tenant's apps file (credentials generated here, never committed).
+rm -f "$RUN/apps.yaml"
+start_bg fakes npx --no-install tsx scripts/demo/fakes.ts "$RUN"
+for _ in $(seq 1 60); do [ -f "$RUN/apps.yaml" ] && break; sleep 0.5; done
+[ -f "$RUN/apps.yaml" ] || { echo "[start] the fakes did not start; see .local/run/logs/fakes.log"; exit 1; }
+export PUSH_APPS_FILE="$RUN/apps.yaml"
+npm run --silent migrate:registry
 for svc in token-registry presence routing apns-dispatcher fcm-dispatcher; do
   start_bg "$svc" node "dist/apps/$svc/main.js"
 done
@@ -54,5 +57,5 @@ done
 echo "[start] ready: token-registry :3001, presence :3002, routing :3003, apns-dispatcher :3004, fcm-dispatcher :3005"
 
 if [ "${DEMO:-1}" = 1 ]; then
-  npx --no-install tsx scripts/demo/demo.ts "$RUN"
+  npx --no-install tsx scripts/demo/demo.ts
 fi

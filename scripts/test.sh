@@ -10,6 +10,8 @@ source scripts/lib/node24.sh
 started=$(date +%s)
 say() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
+# The provider fakes generate their throw-away CAs with the openssl CLI.
+command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
 say "Node 24"; ensure_node24; node --version
 say "npm packages"; ensure_npm_packages
 
