@@ -6,13 +6,7 @@
  *
  *   npx tsx scripts/demo/fakes.ts <run dir>
  */
-import {
-  FakeApns,
-  FakeFcm,
-  ensureTlsMaterial,
-  generateApnsKey,
-  generateTlsMaterial,
-} from '@app/testing';
+import { FakeApns, FakeFcm, ensureTlsMaterial, generateApnsKey } from '@app/testing';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
@@ -40,7 +34,7 @@ async function main(): Promise<void> {
   const fcm = await FakeFcm.start({
     host: '127.0.0.1',
     port: FCM_PORT,
-    tls: generateTlsMaterial(fcmDir),
+
     record: true,
   });
   const serviceAccountFile = fcm.writeServiceAccount('demo-project', fcmDir);
@@ -68,7 +62,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  const control = http.createServer((req, res) => {
+  const control = http.createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ apns: apns.received, fcm: fcm.received }));
   });
