@@ -1,7 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { dispatchMetrics } from '@app/dispatch';
-import { startSilentPeer, waitFor, type DisposableBroker, type FakeApns } from '@app/testing';
+import {
+  generateApnsClientCertificate,
+  startSilentPeer,
+  waitFor,
+  type DisposableBroker,
+  type FakeApns,
+} from '@app/testing';
 import type { Kafka } from 'kafkajs';
+import { join } from 'node:path';
 import { apnsIdFor } from '../../../apps/apns-dispatcher/src/apns/apns-id.util';
 import {
   ApnsWorld,
@@ -31,6 +38,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   const prodOnly = 'apnsprod';
   const stranger = 'apnsstranger';
   const silent = 'apnssilent';
+  const certified = 'apnscert';
 
   beforeAll(async () => {
     ({ broker, kafka } = await startBroker());
@@ -45,6 +53,7 @@ describe('APNs dispatcher against the fake APNs', () => {
         id: silent,
         endpoint: { host: '127.0.0.1', port: silentPeer.port, caFile: world.tls.caFile },
       },
+      { id: certified, cert: generateApnsClientCertificate(world.tls, join(world.dir, 'client')) },
     ]);
     out = await new Collector(kafka).start();
     app = await startDispatcher(dispatcherEnv(broker.brokers, appsFile));
@@ -92,6 +101,14 @@ describe('APNs dispatcher against the fake APNs', () => {
       expiration: String(Math.floor(Date.parse(req.expiresAt) / 1000)),
       payload: req.payload,
     });
+    expect(fake.receivedFor(token)).toHaveLength(1);
+  });
+
+  it('certificate auth: the client certificate replaces the provider token', async () => {
+    const token = hexToken();
+    const req = apnsRequest(certified, token);
+    await produce(kafka, [req]);
+    expect(await out.outcome(req.jobId)).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(fake.receivedFor(token)).toHaveLength(1);
   });
 

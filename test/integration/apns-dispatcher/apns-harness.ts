@@ -55,6 +55,8 @@ export interface AppSpec {
   environments?: Array<'production' | 'sandbox'>;
   key?: ApnsSigningKey;
   endpoint?: { host: string; port: number; caFile?: string };
+  /** Certificate auth instead of a provider token. */
+  cert?: { certFile: string; keyFile: string };
 }
 
 /** Temp dir with TLS material, a `.p8`, and an apps file the tests write. */
@@ -82,9 +84,7 @@ export class ApnsWorld {
           id: a.id,
           apiKeys: [hashApiKey(`${a.id}-key`)],
           apns: {
-            teamId: key.teamId,
-            keyId: key.keyId,
-            keyFile: key.keyFile,
+            ...(a.cert ?? { teamId: key.teamId, keyId: key.keyId, keyFile: key.keyFile }),
             topics: [TOPIC],
             environments: a.environments ?? ['production', 'sandbox'],
             endpoint: a.endpoint ?? { host: '127.0.0.1', port: fakePort, caFile: this.tls.caFile },

@@ -4,6 +4,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { JwtChecker, type TrustedKey } from './jwt-check';
 import {
   isPerEnv,
@@ -71,6 +72,10 @@ export class FakeApns {
       cert: this.opts.tls.cert,
       allowHTTP1: false,
       settings: { maxConcurrentStreams: this.opts.maxConcurrentStreams ?? 1000 },
+      // Certificate auth: a client certificate signed by the test CA stands in for a provider token.
+      requestCert: true,
+      rejectUnauthorized: false,
+      ca: this.opts.tls.ca,
     });
     server.on('session', () => this.counts.sessions++);
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
@@ -148,9 +153,17 @@ export class FakeApns {
     if (h[':method'] !== 'POST') return reply(405, 'MethodNotAllowed');
     const m = /^\/3\/device\/([^/?]+)$/.exec(h[':path'] ?? '');
     if (!m) return reply(404, 'BadPath');
-    const auth = this.jwt.check(h.authorization);
-    if (!auth.ok) return reply(auth.status, auth.reason);
-    if (this.rejectIssuedBefore && this.iat(h.authorization as string) < this.rejectIssuedBefore)
+    const socket = stream.session?.socket as TLSSocket | undefined;
+    const certified = !h.authorization && socket?.authorized === true;
+    if (!certified) {
+      const auth = this.jwt.check(h.authorization);
+      if (!auth.ok) return reply(auth.status, auth.reason);
+    }
+    if (
+      !certified &&
+      this.rejectIssuedBefore &&
+      this.iat(h.authorization as string) < this.rejectIssuedBefore
+    )
       return reply(403, 'ExpiredProviderToken');
     const token = m[1].toLowerCase();
     if (!TOKEN.test(token)) return reply(400, 'BadDeviceToken');

@@ -114,3 +114,52 @@ export function generateApnsKey(
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 }
+
+/**
+ * A client certificate for APNs certificate auth, signed by the fake's CA: RSA (node-apn parses
+ * certificates with node-forge) with Apple's push environment extensions (development and
+ * production), which node-apn checks against the configured environment.
+ */
+export function generateApnsClientCertificate(
+  tls: TlsMaterial,
+  dir: string,
+): { certFile: string; keyFile: string } {
+  mkdirSync(dir, { recursive: true });
+  const f = (n: string) => join(dir, n);
+  const ossl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ossl(['genrsa', '-out', f('client.key'), '2048']);
+  ossl([
+    'req',
+    '-new',
+    '-key',
+    f('client.key'),
+    '-subj',
+    '/CN=Apple Push Services: com.example.chat',
+    '-out',
+    f('client.csr'),
+  ]);
+  writeFileSync(
+    f('client.ext'),
+    'extendedKeyUsage=clientAuth\n1.2.840.113635.100.6.3.1=ASN1:NULL\n1.2.840.113635.100.6.3.2=ASN1:NULL\n',
+  );
+  ossl([
+    'x509',
+    '-req',
+    '-in',
+    f('client.csr'),
+    '-CA',
+    tls.caFile,
+    '-CAkey',
+    join(tls.dir, 'ca.key'),
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    f('client.ext'),
+    '-out',
+    f('client.crt'),
+  ]);
+  return { certFile: f('client.crt'), keyFile: f('client.key') };
+}
