@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import {
-  Tail,
+  Recorder,
   apnsDevice,
   fcmDevice,
   publishPresence,
@@ -57,6 +57,7 @@ describe('decide stage across a crash', () => {
   let admin: Admin;
   let producer: EventProducer;
   const children: Child[] = [];
+  const recorders: Recorder[] = [];
 
   beforeAll(async () => {
     kafka = testKafka('routing-crash-it');
@@ -69,6 +70,7 @@ describe('decide stage across a crash', () => {
   afterAll(async () => {
     for (const c of children)
       if (c.proc.exitCode === null && !c.proc.killed) c.proc.kill('SIGKILL');
+    await Promise.all(recorders.map((r) => r.stop()));
     await producer?.disconnect();
     await admin?.disconnect();
   });
@@ -86,8 +88,10 @@ describe('decide stage across a crash', () => {
       },
     ]);
     await startGroupAtEnd(admin, group, [TOPICS.pushIntent.name]);
-    const apns = await Tail.open(kafka, admin, TOPICS.apnsRequest.name);
-    const fcm = await Tail.open(kafka, admin, TOPICS.fcmRequest.name);
+    const topics = [TOPICS.apnsRequest.name, TOPICS.fcmRequest.name];
+    const committed = await Recorder.start(kafka, admin, topics);
+    const uncommitted = await Recorder.start(kafka, admin, topics, { readUncommitted: true });
+    recorders.push(committed, uncommitted);
 
     const first = startChild({ GROUP: group, KILL_AT_COMMIT: '3' });
     children.push(first);
@@ -129,8 +133,16 @@ describe('decide stage across a crash', () => {
     children.push(second);
     const mine = (r: { userId: string }) => r.userId === user;
     const [apnsReqs, fcmReqs] = await Promise.all([
-      apns.collect<ApnsRequest>(mine, { count: 12, timeoutMs: 60000, settleMs: 3000 }),
-      fcm.collect<FcmRequest>(mine, { count: 12, timeoutMs: 60000, settleMs: 3000 }),
+      committed.collect<ApnsRequest>(TOPICS.apnsRequest.name, mine, {
+        count: 12,
+        timeoutMs: 60000,
+        settleMs: 3000,
+      }),
+      committed.collect<FcmRequest>(TOPICS.fcmRequest.name, mine, {
+        count: 12,
+        timeoutMs: 60000,
+        settleMs: 3000,
+      }),
     ]);
     second.proc.kill('SIGTERM');
     await second.exited;
@@ -152,11 +164,10 @@ describe('decide stage across a crash', () => {
     ).toEqual(uniqueIds.map((_, i) => 1 + i));
 
     // The crashed transaction did reach the broker: read uncommitted, there is more.
-    const uncommitted = await apns.collect<ApnsRequest>(mine, {
+    const seenUncommitted = await uncommitted.collect<ApnsRequest>(TOPICS.apnsRequest.name, mine, {
       count: uniqueIds.length + 1,
       timeoutMs: 5000,
-      readUncommitted: true,
     });
-    expect(uncommitted.length).toBeGreaterThan(uniqueIds.length);
+    expect(seenUncommitted.length).toBeGreaterThan(uniqueIds.length);
   });
 });

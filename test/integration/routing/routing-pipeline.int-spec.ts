@@ -17,7 +17,7 @@ import { RoutingAppModule } from '../../../apps/routing/src/app.module';
 import { RoutingStages } from '../../../apps/routing/src/routing.stages';
 import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
 import {
-  Tail,
+  Recorder,
   apnsDevice,
   fcmDevice,
   publishPresence,
@@ -34,6 +34,7 @@ describe('routing pipeline', () => {
   let producer: EventProducer;
   let app: INestApplication;
   let stages: RoutingStages;
+  let rec: Recorder;
 
   beforeAll(async () => {
     kafka = testKafka('routing-it');
@@ -52,6 +53,14 @@ describe('routing pipeline', () => {
       ROUTING_DECIDE_GROUP: decideGroup,
       ROUTING_UNKNOWN_GROUP_GRACE_MS: '2000',
     });
+    rec = await Recorder.start(kafka, admin, [
+      TOPICS.apnsRequest.name,
+      TOPICS.fcmRequest.name,
+      TOPICS.pushOutcome.name,
+      TOPICS.pushIntent.name,
+      TOPICS.deadLetter.name,
+      TOPICS.imMessageSent.name,
+    ]);
     app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
     await app.init();
     stages = app.get(RoutingStages);
@@ -59,6 +68,7 @@ describe('routing pipeline', () => {
 
   afterAll(async () => {
     await app?.close();
+    await rec?.stop();
     await producer?.disconnect();
     await admin?.disconnect();
   });
@@ -101,10 +111,6 @@ describe('routing pipeline', () => {
     await publishTokens(producer, carol, [apnsDevice('iphone-9')]);
     await publishPresence(producer, carol, [{ deviceId: 'iphone-9', status: 'online' }]);
     await decideSees([bob, carol]);
-    const apns = await Tail.open(kafka, admin, TOPICS.apnsRequest.name);
-    const fcm = await Tail.open(kafka, admin, TOPICS.fcmRequest.name);
-    const outcomes = await Tail.open(kafka, admin, TOPICS.pushOutcome.name);
-    const intents = await Tail.open(kafka, admin, TOPICS.pushIntent.name);
     const groupId = uniqueId('g');
     const messageId = uniqueId('m');
     const res = await request(app.getHttpServer())
@@ -125,10 +131,10 @@ describe('routing pipeline', () => {
 
     const mine = (v: { messageId: string }) => v.messageId === messageId;
     const [apnsReqs, fcmReqs, outs, ints] = await Promise.all([
-      apns.collect<ApnsRequest>(mine, { count: 1, settleMs: 1500 }),
-      fcm.collect<FcmRequest>(mine, { count: 1, settleMs: 1500 }),
-      outcomes.collect<PushOutcome>(mine, { count: 2, settleMs: 1500 }),
-      intents.collect<PushIntent>((v) => v.message.messageId === messageId, {
+      rec.collect<ApnsRequest>(TOPICS.apnsRequest.name, mine, { count: 1, settleMs: 1500 }),
+      rec.collect<FcmRequest>(TOPICS.fcmRequest.name, mine, { count: 1, settleMs: 1500 }),
+      rec.collect<PushOutcome>(TOPICS.pushOutcome.name, mine, { count: 2, settleMs: 1500 }),
+      rec.collect<PushIntent>(TOPICS.pushIntent.name, (v) => v.message.messageId === messageId, {
         count: 3,
         settleMs: 1500,
       }),
@@ -186,9 +192,6 @@ describe('routing pipeline', () => {
       messageId: string,
       want: { apns: number; fcm: number; outcomes: number },
     ) => {
-      const apns = await Tail.open(kafka, admin, TOPICS.apnsRequest.name);
-      const fcm = await Tail.open(kafka, admin, TOPICS.fcmRequest.name);
-      const outcomes = await Tail.open(kafka, admin, TOPICS.pushOutcome.name);
       await producer.send([
         outbound(TOPICS.imMessageSent, {
           appId: 'demo',
@@ -204,9 +207,21 @@ describe('routing pipeline', () => {
       // Decide commits a batch's records together: once the expected ones are there, a read of
       // the others (from the same start) shows whether anything else was written.
       const reads = [
-        () => apns.collect<ApnsRequest>(mine, { count: want.apns, settleMs: 1000 }),
-        () => fcm.collect<FcmRequest>(mine, { count: want.fcm, settleMs: 1000 }),
-        () => outcomes.collect<PushOutcome>(mine, { count: want.outcomes, settleMs: 1000 }),
+        () =>
+          rec.collect<ApnsRequest>(TOPICS.apnsRequest.name, mine, {
+            count: want.apns,
+            settleMs: 1000,
+          }),
+        () =>
+          rec.collect<FcmRequest>(TOPICS.fcmRequest.name, mine, {
+            count: want.fcm,
+            settleMs: 1000,
+          }),
+        () =>
+          rec.collect<PushOutcome>(TOPICS.pushOutcome.name, mine, {
+            count: want.outcomes,
+            settleMs: 1000,
+          }),
       ] as const;
       const counts = [want.apns, want.fcm, want.outcomes];
       const results: unknown[][] = [[], [], []];
@@ -267,7 +282,6 @@ describe('routing pipeline', () => {
   });
 
   it('dead-letters a group message whose membership is unknown', async () => {
-    const letters = await Tail.open(kafka, admin, TOPICS.deadLetter.name);
     const groupId = uniqueId('nogroup');
     await producer.send([
       outbound(TOPICS.imMessageSent, {
@@ -280,7 +294,8 @@ describe('routing pipeline', () => {
         ttlSeconds: 60,
       }),
     ]);
-    const [letter] = await letters.collect<DeadLetter>(
+    const [letter] = await rec.collect<DeadLetter>(
+      TOPICS.deadLetter.name,
       (d) => d.source.key === `demo:group:${groupId}`,
       { count: 1 },
     );
@@ -289,7 +304,6 @@ describe('routing pipeline', () => {
   });
 
   it('accepts many concurrent requests, each stored once', async () => {
-    const sent = await Tail.open(kafka, admin, TOPICS.imMessageSent.name);
     const prefix = uniqueId('burst');
     const ids = Array.from({ length: 40 }, (_, i) => `${prefix}-${i}`);
     const responses = await Promise.all(
@@ -309,7 +323,8 @@ describe('routing pipeline', () => {
       ),
     );
     expect(responses.map((r) => r.status)).toEqual(ids.map(() => 202));
-    const stored = await sent.collect<{ messageId: string }>(
+    const stored = await rec.collect<{ messageId: string }>(
+      TOPICS.imMessageSent.name,
       (v) => v.messageId.startsWith(prefix),
       { count: ids.length, settleMs: 500 },
     );

@@ -6,7 +6,7 @@ import {
 } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
 import { json, uniqueId } from '@app/testing';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 
 /**
  * A new consumer group starts at the end of the shared input topics, so that a test decides only
@@ -101,61 +101,58 @@ export async function publishPresence(
 }
 
 /**
- * Records written to a shared topic after the tail was opened: each read starts a new group at
- * the offsets the topic had then, so nothing older (other runs, other tests) is read.
+ * One consumer over several shared topics for a whole test file, started at their ends: every
+ * value written afterwards is kept, and `collect` filters what arrived (one group join in all,
+ * rather than one per read).
  */
-export class Tail {
-  private constructor(
-    private readonly kafka: Kafka,
-    private readonly admin: Admin,
-    readonly topic: string,
-    private readonly start: Array<{ partition: number; offset: string }>,
-  ) {}
+export class Recorder {
+  private readonly values = new Map<string, unknown[]>();
 
-  static async open(kafka: Kafka, admin: Admin, topic: string): Promise<Tail> {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Tail(
-      kafka,
-      admin,
-      topic,
-      offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-    );
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(
+    kafka: Kafka,
+    admin: Admin,
+    topics: string[],
+    opts: { readUncommitted?: boolean } = {},
+  ): Promise<Recorder> {
+    const groupId = uniqueId('recorder');
+    await startGroupAtEnd(admin, groupId, topics);
+    const consumer = kafka.consumer({ groupId, readUncommitted: opts.readUncommitted ?? false });
+    const recorder = new Recorder(consumer);
+    for (const t of topics) recorder.values.set(t, []);
+    let joined!: () => void;
+    const ready = new Promise<void>((r) => (joined = r));
+    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: false });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (message.value) recorder.values.get(topic)!.push(json(message));
+      },
+    });
+    await ready;
+    return recorder;
   }
 
   /**
-   * Values that match, once `count` arrived (then `settleMs` more, to catch extras such as
-   * duplicates) or when `timeoutMs` passed.
+   * The matching values once `count` arrived, after `settleMs` more (to catch extras such as
+   * duplicates); or what arrived when `timeoutMs` passed.
    */
   async collect<T>(
+    topic: string,
     match: (v: T) => boolean,
-    opts: { count: number; timeoutMs?: number; settleMs?: number; readUncommitted?: boolean },
+    opts: { count: number; timeoutMs?: number; settleMs?: number },
   ): Promise<T[]> {
-    const groupId = uniqueId('tail');
-    await this.admin.setOffsets({ groupId, topic: this.topic, partitions: this.start });
-    const consumer = this.kafka.consumer({
-      groupId,
-      readUncommitted: opts.readUncommitted ?? false,
-    });
-    const out: T[] = [];
-    let reached!: () => void;
-    const enough = new Promise<void>((r) => (reached = r));
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        if (!message.value) return;
-        const v = json<T>(message);
-        if (match(v)) out.push(v);
-        if (out.length >= opts.count) reached();
-      },
-    });
-    // Nothing expected: read what is there already (see settleMs) and stop.
-    if (opts.count === 0) reached();
-    const timer = setTimeout(reached, opts.timeoutMs ?? 30000);
-    await enough;
-    clearTimeout(timer);
+    const now = () => (this.values.get(topic) as T[]).filter(match);
+    const deadline = Date.now() + (opts.timeoutMs ?? 30000);
+    while (now().length < opts.count && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
-    await consumer.disconnect();
-    return out;
+    return now();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
   }
 }
