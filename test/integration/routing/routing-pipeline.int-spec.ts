@@ -35,6 +35,7 @@ describe('routing pipeline', () => {
   let app: INestApplication;
   let stages: RoutingStages;
   let rec: Recorder;
+  let readyAtBoot: request.Response;
 
   beforeAll(async () => {
     kafka = testKafka('routing-it');
@@ -52,6 +53,8 @@ describe('routing pipeline', () => {
       ROUTING_FANOUT_GROUP: fanoutGroup,
       ROUTING_DECIDE_GROUP: decideGroup,
       ROUTING_UNKNOWN_GROUP_GRACE_MS: '2000',
+      // Boot does not wait for the restore: readiness must say so.
+      ROUTING_BOOT_RESTORE_WAIT_MS: '0',
     });
     rec = await Recorder.start(kafka, admin, [
       TOPICS.apnsRequest.name,
@@ -64,6 +67,11 @@ describe('routing pipeline', () => {
     app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
     await app.init();
     stages = app.get(RoutingStages);
+    readyAtBoot = await request(app.getHttpServer()).get('/health/ready');
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
+      what: 'ready after the restore',
+      timeoutMs: 60000,
+    });
   });
 
   afterAll(async () => {
@@ -96,7 +104,13 @@ describe('routing pipeline', () => {
     );
   }
 
-  it('is ready once the state is restored', async () => {
+  it('is not ready until the state is restored, then ready', async () => {
+    expect(readyAtBoot.status).toBe(503);
+    expect(readyAtBoot.body.error.routingState).toEqual({
+      status: 'down',
+      message: 'restoring state from the compacted topics',
+    });
+    expect(stages.decide!.runner.isRestored()).toBe(true);
     const res = await request(app.getHttpServer()).get('/health/ready');
     expect(res.status).toBe(200);
     expect(res.body.details.routingState.status).toBe('up');
