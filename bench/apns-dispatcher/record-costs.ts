@@ -1,0 +1,58 @@
+/**
+ * CPU per record of the dispatcher's non-APNs work, in isolation (no I/O): decoding and validating
+ * a request as the consumer does, building and encoding its outcome as the producer does, and
+ * preparing the node-apn Notification.   npx tsx bench/apns-dispatcher/record-costs.ts
+ */
+import { ApnsRequestSchema, TOPICS, type ApnsRequest } from '@app/contracts';
+import { buildOutcome } from '@app/dispatch';
+import { encodeRecord } from '@app/kafka';
+import apn from '@parse/node-apn';
+import { apnsIdFor } from '../../apps/apns-dispatcher/src/apns/apns-id.util';
+
+const N = 50_000;
+const now = Date.now();
+const req: ApnsRequest = {
+  jobId: 'm-1001:iphone-1',
+  appId: 'demo',
+  userId: 'bob',
+  deviceId: 'iphone-1',
+  messageId: 'm-1001',
+  token: 'ab'.repeat(32),
+  createdAt: new Date(now).toISOString(),
+  expiresAt: new Date(now + 3_600_000).toISOString(),
+  attempt: 0,
+  topic: 'com.example.chat',
+  environment: 'production',
+  pushType: 'alert',
+  priority: 10,
+  collapseId: null,
+  payload: {
+    aps: { alert: { title: 'Weekend hikers', body: 'Alice: hello' }, badge: 3, sound: 'default' },
+    ext: '{"conv":"g-7"}',
+  },
+};
+const raw = Buffer.from(JSON.stringify(req));
+
+function time(name: string, fn: (i: number) => unknown): void {
+  for (let i = 0; i < 2000; i++) fn(i); // warm-up
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < N; i++) fn(i);
+  const t = process.cpuUsage(t0);
+  console.log(
+    `${name.padEnd(58)} ${(((t.user + t.system) / N) | 0).toString().padStart(5)} µs/record`,
+  );
+}
+
+time('consume: JSON.parse + zod ApnsRequestSchema', () =>
+  ApnsRequestSchema.safeParse(JSON.parse(raw.toString('utf8'))),
+);
+time('produce: buildOutcome + encodeRecord (zod + JSON + headers)', () =>
+  encodeRecord(TOPICS.pushOutcome, buildOutcome(req, 'apns', 'delivered', { now })),
+);
+time('send: apns-id (SHA-256) + Notification + compile', () => {
+  const n = new apn.Notification();
+  n.rawPayload = req.payload;
+  n.topic = req.topic;
+  n.id = apnsIdFor(req.jobId);
+  return n.compile();
+});
