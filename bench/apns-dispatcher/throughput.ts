@@ -29,6 +29,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
     'max-bytes': { type: 'string', default: '1048576' },
+    consumers: { type: 'string', default: '1' },
   },
 });
 const N = Number(values.n);
@@ -159,6 +160,7 @@ async function dispatcher(
       APNS_CONNECTIONS_PER_POOL: String(CONNECTIONS),
       APNS_MAX_IN_FLIGHT_PER_CONNECTION: String(WINDOW),
       APNS_MAX_BYTES_PER_PARTITION: values['max-bytes'],
+      APNS_CONSUMERS: values.consumers,
     },
     values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local/apns-profiles')}`] : [],
   );

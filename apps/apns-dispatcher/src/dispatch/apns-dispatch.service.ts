@@ -22,7 +22,7 @@ import { ApnsSender } from '../apns/apns.sender';
 export class ApnsDispatchService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ApnsDispatchService.name);
   readonly dispatcher: BatchDispatcher<ApnsRequest>;
-  private readonly runner: ConsumerRunner;
+  private readonly runners: ConsumerRunner[];
 
   constructor(
     @Inject(ServiceConfig) config: ServiceConfig,
@@ -43,29 +43,35 @@ export class ApnsDispatchService implements OnApplicationBootstrap, BeforeApplic
       }),
       memory: new RecentJobs(Math.max(1, env.APNS_RECENT_JOBS_PER_PARTITION)),
     });
-    this.runner = new ConsumerRunner(kafka, producer, {
-      groupId: env.APNS_GROUP_ID,
-      partitionsConsumedConcurrently: env.APNS_PARTITIONS_CONCURRENTLY,
-      maxBytesPerPartition: env.APNS_MAX_BYTES_PER_PARTITION,
-      sessionTimeout: env.APNS_SESSION_TIMEOUT_MS,
-      // Bounds how late a parked retry partition is read again after it is due.
-      maxWaitTimeInMs: 500,
-      subscriptions: [
-        { topic: TOPICS.apnsRequest, handle: this.dispatcher.handleRequests },
-        { topic: TOPICS.apnsRetry, handle: this.dispatcher.handleRetries },
-      ],
-    });
+    // Several members of the group in one process: kafkajs fetches again only when every batch of
+    // a fetch is handled, so independent consumers let one's sends overlap another's commits.
+    this.runners = Array.from(
+      { length: env.APNS_CONSUMERS },
+      () =>
+        new ConsumerRunner(kafka, producer, {
+          groupId: env.APNS_GROUP_ID,
+          partitionsConsumedConcurrently: env.APNS_PARTITIONS_CONCURRENTLY,
+          maxBytesPerPartition: env.APNS_MAX_BYTES_PER_PARTITION,
+          sessionTimeout: env.APNS_SESSION_TIMEOUT_MS,
+          // Bounds how late a parked retry partition is read again after it is due.
+          maxWaitTimeInMs: 500,
+          subscriptions: [
+            { topic: TOPICS.apnsRequest, handle: this.dispatcher.handleRequests },
+            { topic: TOPICS.apnsRetry, handle: this.dispatcher.handleRetries },
+          ],
+        }),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.health.track(this.runner);
-    await this.runner.start();
+    this.runners.forEach((r) => this.health.track(r));
+    await Promise.all(this.runners.map((r) => r.start()));
     this.logger.log('consuming APNs requests and retries');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-    this.health.untrack(this.runner);
+    await Promise.all(this.runners.map((r) => r.stop()));
+    this.runners.forEach((r) => this.health.untrack(r));
     await this.pools.close();
   }
 }
