@@ -18,6 +18,11 @@ export const RoutingSettingsSchema = z.object({
   ROUTING_DEDUPE_WINDOW: envInt(0, 256).default(16),
   /** How long boot waits for the first state restore before it listens anyway (not ready). */
   ROUTING_BOOT_RESTORE_WAIT_MS: envInt(0, 600000).default(15000),
+  /**
+   * Where a consumer group that never committed starts on its input topic: `latest` (default,
+   * like Kafka's auto.offset.reset) or `earliest` (decide everything the topic retains).
+   */
+  ROUTING_NEW_GROUP_START: z.enum(['latest', 'earliest']).default('latest'),
   /** Consumer group ids; the decide group's id also prefixes its transactional ids. */
   ROUTING_FANOUT_GROUP: z.string().min(1).default('routing-fanout'),
   ROUTING_DECIDE_GROUP: z.string().min(1).default('routing-decide'),

@@ -11,6 +11,7 @@ import { EventProducer, KafkaHealthIndicator, ensureTopics } from '@app/kafka';
 import { Kafka } from 'kafkajs';
 import { DecideStage } from './decide/decide.stage';
 import { FanoutStage } from './fanout/fanout.stage';
+import { startNewGroupAtEnd } from './new-group-offsets.util';
 import { routingSettings, type RoutingEnv, type RoutingSettings } from './routing-env.schema';
 
 /** The topics routing reads or writes: created when missing, partition counts checked at boot. */
@@ -75,6 +76,16 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
         },
         ROUTING_TOPICS as never,
       );
+      if (this.settings.ROUTING_NEW_GROUP_START === 'latest') {
+        const inputs = [
+          [this.fanout, this.settings.ROUTING_FANOUT_GROUP, TOPICS.imMessageSent.name],
+          [this.decide, this.settings.ROUTING_DECIDE_GROUP, TOPICS.pushIntent.name],
+        ] as const;
+        for (const [stage, group, topic] of inputs) {
+          if (stage && (await startNewGroupAtEnd(admin, group, topic)))
+            this.logger.log({ msg: 'new consumer group starts at the end', group, topic });
+        }
+      }
     } finally {
       await admin.disconnect();
     }

@@ -16,14 +16,7 @@ import request from 'supertest';
 import { RoutingAppModule } from '../../../apps/routing/src/app.module';
 import { RoutingStages } from '../../../apps/routing/src/routing.stages';
 import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
-import {
-  Recorder,
-  apnsDevice,
-  fcmDevice,
-  publishPresence,
-  publishTokens,
-  startGroupAtEnd,
-} from './routing.helpers';
+import { Recorder, apnsDevice, fcmDevice, publishPresence, publishTokens } from './routing.helpers';
 
 const AUTH = { authorization: 'Bearer demo-api-key' };
 
@@ -36,6 +29,7 @@ describe('routing pipeline', () => {
   let stages: RoutingStages;
   let rec: Recorder;
   let readyAtBoot: request.Response;
+  let groups: { fanout: string; decide: string };
 
   beforeAll(async () => {
     kafka = testKafka('routing-it');
@@ -45,8 +39,8 @@ describe('routing pipeline', () => {
     await producer.connect();
     const fanoutGroup = uniqueId('routing-fanout');
     const decideGroup = uniqueId('routing-decide');
-    await startGroupAtEnd(admin, fanoutGroup, [TOPICS.imMessageSent.name]);
-    await startGroupAtEnd(admin, decideGroup, [TOPICS.pushIntent.name]);
+    // New groups: routing itself starts them at the end of the shared input topics.
+    groups = { fanout: fanoutGroup, decide: decideGroup };
     const config = buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, {
       ...process.env,
       LOG_LEVEL: 'warn',
@@ -111,6 +105,14 @@ describe('routing pipeline', () => {
       message: 'restoring state from the compacted topics',
     });
     expect(stages.decide!.runner.isRestored()).toBe(true);
+    // The new groups were started at the end of their input, not at the week-old beginning.
+    for (const [group, topic] of [
+      [groups.fanout, TOPICS.imMessageSent.name],
+      [groups.decide, TOPICS.pushIntent.name],
+    ]) {
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      expect(committed.partitions.every((p) => Number(p.offset) >= 0)).toBe(true);
+    }
     const res = await request(app.getHttpServer()).get('/health/ready');
     expect(res.status).toBe(200);
     expect(res.body.details.routingState.status).toBe('up');
