@@ -34,7 +34,7 @@ describe('token-registry through a database outage', () => {
   });
 
   afterAll(async () => {
-    await proxy.start().catch(() => undefined);
+    await proxy.start();
     await app?.close();
     await proxy.stop();
     await producer?.disconnect();

@@ -12,6 +12,7 @@ export class PausableProxy {
   constructor(private readonly target: { host: string; port: number }) {}
 
   async start(): Promise<void> {
+    if (this.server) return;
     const server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host);
       for (const s of [client, upstream]) {
@@ -24,7 +25,10 @@ export class PausableProxy {
       }
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((ok) => server.listen(this.port, '127.0.0.1', ok));
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(this.port, '127.0.0.1', ok);
+    });
     this.port = (server.address() as { port: number }).port;
     this.server = server;
   }
