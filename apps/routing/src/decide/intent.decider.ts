@@ -1,4 +1,11 @@
-import { TOPICS, type PushIntent, type PushOutcome } from '@app/contracts';
+import {
+  TOPICS,
+  type DevicePresence,
+  type PushIntent,
+  type PushOutcome,
+  type RegisteredDevice,
+  type TokenUserDevices,
+} from '@app/contracts';
 import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
@@ -69,21 +76,22 @@ const RULE_REASONS: Record<SuppressionRule, string> = {
   snooze: 'the user snoozed notifications',
 };
 
-/**
- * One batch of intents of one partition against the state: the requests and outcomes to produce,
- * the badge changelog records, and the badge state to apply after the commit. Pure over its
- * inputs (the state is read, never written here).
- */
-export function decideIntents(
-  intents: readonly PushIntent[],
-  state: DecideState,
-  opts: DecideOptions,
-): DecideResult {
-  const { now } = opts;
-  const records: OutboundRecord[] = [];
-  const changed = new Map<string, UserBadges>();
-  const contextOf = new Map<string, RecordContext | undefined>();
-  const tally: DecideTally = {
+/** What one intent needs while its devices are decided. */
+interface IntentScope {
+  intent: PushIntent;
+  key: string;
+  context: RecordContext | undefined;
+  app: AppConfig | undefined;
+  tokens: TokenUserDevices | undefined;
+  badges: UserBadges;
+  expiresAt: Date;
+}
+
+/** The output of one batch, built intent by intent. */
+class BatchDecision {
+  readonly records: OutboundRecord[] = [];
+  readonly changed = new Map<string, UserBadges>();
+  readonly tally: DecideTally = {
     apns: 0,
     fcm: 0,
     suppressed: 0,
@@ -91,137 +99,163 @@ export function decideIntents(
     expired: 0,
     duplicates: 0,
   };
-  const budget = opts.maxOutputBytes ?? Number.POSITIVE_INFINITY;
-  let bytes = 0;
-  let handled = 0;
-  for (const intent of intents) {
-    if (handled > 0 && bytes >= budget) break;
-    const context = opts.contexts?.[handled];
-    handled++;
+  /** Estimated JSON bytes of `records` so far. */
+  bytes = 0;
+  private readonly contextOf = new Map<string, RecordContext | undefined>();
+
+  constructor(
+    private readonly state: DecideState,
+    private readonly opts: DecideOptions,
+  ) {}
+
+  decide(intent: PushIntent, context: RecordContext | undefined): void {
     const { appId, userId, message: m } = intent;
     const key = `${appId}:${userId}`;
-    const badges = changed.get(key) ?? cloneBadges(state.badges.get(key) ?? emptyBadges());
+    const badges =
+      this.changed.get(key) ?? cloneBadges(this.state.badges.get(key) ?? emptyBadges());
     const digest = messageDigest(m.messageId);
     if (badges.recent.includes(digest)) {
-      tally.duplicates++;
-      continue;
+      this.tally.duplicates++;
+      return;
     }
-    const app = opts.app(appId);
-    const tokens = state.tokens.get(key);
-    const presence = state.presence.get(key);
-    const outcome = (
-      deviceId: string | null,
-      provider: PushOutcome['provider'],
-      status: PushOutcome['status'],
-      code: string,
-      reason: string,
-    ) => {
-      const value: PushOutcome = {
-        jobId: jobIdFor(appId, m.messageId, userId, deviceId),
-        messageId: m.messageId,
-        appId,
-        userId,
-        deviceId,
-        provider,
-        status,
-        code,
-        reason,
-        attempts: 0,
-        latencyMs: null,
-        at: now.toISOString(),
-      };
-      records.push(outbound(TOPICS.pushOutcome, value, { context }));
-      bytes += OUTCOME_BYTES;
+    const app = this.opts.app(appId);
+    const tokens = this.state.tokens.get(key);
+    const scope: IntentScope = {
+      intent,
+      key,
+      context,
+      app,
+      tokens,
+      badges,
+      expiresAt: new Date(Date.parse(m.sentAt) + m.ttlSeconds * 1000),
     };
-    const expiresAt = new Date(Date.parse(m.sentAt) + m.ttlSeconds * 1000);
     const verdicts = decideDevices({
       message: m,
       userId,
       tokens,
-      presence,
+      presence: this.state.presence.get(key),
       policy: app?.policy ?? DEFAULT_POLICY,
-      now,
+      now: this.opts.now,
     });
     let pushed = false;
     for (const v of verdicts) {
-      const provider = v.device ? v.device.provider : null;
-      const deviceId = v.device?.deviceId ?? null;
-      if (!v.push) {
-        tally.suppressed++;
-        outcome(deviceId, provider, 'suppressed', v.rule, RULE_REASONS[v.rule]);
-        continue;
-      }
-      if (m.ttlSeconds > 0 && expiresAt.getTime() <= now.getTime()) {
-        tally.expired++;
-        outcome(
-          deviceId,
-          provider,
-          'expired',
-          'ttl_elapsed',
-          'ttlSeconds passed before the decision',
-        );
-        continue;
-      }
-      const step = nextBadge(
-        badges.devices.get(v.device.deviceId),
-        v.presence,
-        m.offlinePush,
-        platformOf(v.device),
-        now,
-      );
-      const built = buildDeviceRequest(m, v.device, tokens?.settings, app, step.shown, {
-        jobId: jobIdFor(appId, m.messageId, userId, v.device.deviceId),
-        appId,
-        userId,
-        now,
-        expiresAt,
-      });
-      switch (built.kind) {
-        case 'apns':
-          records.push(outbound(TOPICS.apnsRequest, built.request, { context }));
-          break;
-        case 'fcm':
-          records.push(outbound(TOPICS.fcmRequest, built.request, { context }));
-          break;
-        case 'suppressed':
-          tally.suppressed++;
-          outcome(deviceId, provider, 'suppressed', built.code, built.reason);
-          continue;
-        case 'rejected':
-          tally.rejected++;
-          outcome(deviceId, provider, 'rejected', built.code, built.reason);
-          continue;
-      }
-      tally[built.kind]++;
-      bytes += built.bytes;
-      badges.devices.set(v.device.deviceId, step.next);
-      pushed = true;
+      if (v.push) pushed = this.push(scope, v.device, v.presence) || pushed;
+      else this.outcome(scope, v.device, 'suppressed', v.rule, RULE_REASONS[v.rule]);
     }
-    if (pushed && opts.dedupeWindow > 0) {
+    if (pushed) this.remember(scope, digest);
+  }
+
+  /** The request for one device that should ring; false when rendering stopped it. */
+  private push(s: IntentScope, device: RegisteredDevice, presence: DevicePresence | undefined) {
+    const { now } = this.opts;
+    const { appId, userId, message: m } = s.intent;
+    if (m.ttlSeconds > 0 && s.expiresAt.getTime() <= now.getTime()) {
+      this.outcome(s, device, 'expired', 'ttl_elapsed', 'ttlSeconds passed before the decision');
+      return false;
+    }
+    const badgeBefore = s.badges.devices.get(device.deviceId);
+    const step = nextBadge(badgeBefore, presence, m.offlinePush, platformOf(device), now);
+    const built = buildDeviceRequest(m, device, s.tokens?.settings, s.app, step.shown, {
+      jobId: jobIdFor(appId, m.messageId, userId, device.deviceId),
+      appId,
+      userId,
+      now,
+      expiresAt: s.expiresAt,
+    });
+    switch (built.kind) {
+      case 'apns':
+        this.records.push(outbound(TOPICS.apnsRequest, built.request, { context: s.context }));
+        break;
+      case 'fcm':
+        this.records.push(outbound(TOPICS.fcmRequest, built.request, { context: s.context }));
+        break;
+      case 'suppressed':
+      case 'rejected':
+        this.outcome(s, device, built.kind, built.code, built.reason);
+        return false;
+    }
+    this.tally[built.kind]++;
+    this.bytes += built.bytes;
+    s.badges.devices.set(device.deviceId, step.next);
+    return true;
+  }
+
+  private outcome(
+    s: IntentScope,
+    device: RegisteredDevice | null,
+    status: 'suppressed' | 'rejected' | 'expired',
+    code: string,
+    reason: string,
+  ): void {
+    const { appId, userId, message: m } = s.intent;
+    const deviceId = device?.deviceId ?? null;
+    const value: PushOutcome = {
+      jobId: jobIdFor(appId, m.messageId, userId, deviceId),
+      messageId: m.messageId,
+      appId,
+      userId,
+      deviceId,
+      provider: device?.provider ?? null,
+      status,
+      code,
+      reason,
+      attempts: 0,
+      latencyMs: null,
+      at: this.opts.now.toISOString(),
+    };
+    this.records.push(outbound(TOPICS.pushOutcome, value, { context: s.context }));
+    this.tally[status]++;
+    this.bytes += OUTCOME_BYTES;
+  }
+
+  /** A pushed message: the user's badges change (and remember the message, for dedupe). */
+  private remember(s: IntentScope, digest: string): void {
+    const { badges } = s;
+    if (this.opts.dedupeWindow > 0) {
       badges.recent.push(digest);
-      if (badges.recent.length > opts.dedupeWindow)
-        badges.recent.splice(0, badges.recent.length - opts.dedupeWindow);
+      if (badges.recent.length > this.opts.dedupeWindow)
+        badges.recent.splice(0, badges.recent.length - this.opts.dedupeWindow);
     }
-    if (pushed) {
-      if (!changed.has(key)) bytes += BADGE_RECORD_BYTES;
-      contextOf.set(key, context);
-      // Devices the user no longer has keep no count.
-      const registered = new Set(tokens?.devices.map((d) => d.deviceId));
-      for (const deviceId of badges.devices.keys())
-        if (!registered.has(deviceId)) badges.devices.delete(deviceId);
-      badges.seq++;
-      changed.set(key, badges);
+    // Devices the user no longer has keep no count.
+    const registered = new Set(s.tokens?.devices.map((d) => d.deviceId));
+    for (const deviceId of badges.devices.keys())
+      if (!registered.has(deviceId)) badges.devices.delete(deviceId);
+    badges.seq++;
+    if (!this.changed.has(s.key)) this.bytes += BADGE_RECORD_BYTES;
+    this.changed.set(s.key, badges);
+    this.contextOf.set(s.key, s.context);
+  }
+
+  /** One changelog record per user whose badges changed, with their final state. */
+  finish(): void {
+    for (const [key, b] of this.changed) {
+      const sep = key.indexOf(':');
+      const value = badgeRecord(key.slice(0, sep), key.slice(sep + 1), b, this.opts.now);
+      this.records.push(
+        outbound(TOPICS.routingBadgeState, value, { context: this.contextOf.get(key) }),
+      );
     }
   }
-  for (const [key, b] of changed) {
-    const sep = key.indexOf(':');
-    records.push(
-      outbound(
-        TOPICS.routingBadgeState,
-        badgeRecord(key.slice(0, sep), key.slice(sep + 1), b, now),
-        { context: contextOf.get(key) },
-      ),
-    );
+}
+
+/**
+ * One batch of intents of one partition against the state: the requests and outcomes to produce,
+ * the badge changelog records, and the badge state to apply after the commit. Pure over its
+ * inputs (the state is read, never written here). Stops early once the output budget is used.
+ */
+export function decideIntents(
+  intents: readonly PushIntent[],
+  state: DecideState,
+  opts: DecideOptions,
+): DecideResult {
+  const batch = new BatchDecision(state, opts);
+  const budget = opts.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+  let handled = 0;
+  for (const intent of intents) {
+    if (handled > 0 && batch.bytes >= budget) break;
+    batch.decide(intent, opts.contexts?.[handled]);
+    handled++;
   }
-  return { records, badges: changed, tally, handled };
+  batch.finish();
+  return { records: batch.records, badges: batch.changed, tally: batch.tally, handled };
 }
