@@ -11,10 +11,10 @@
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { hashApiKey } from '@app/config';
 import { ensureTopics, EventProducer, outbound } from '@app/kafka';
-import { startDisposableBroker, uniqueId } from '@app/testing';
+import { startDisposableBroker, uniqueId, waitFor } from '@app/testing';
 import { initializeApp, deleteApp } from 'firebase-admin/app';
 import { getMessaging, type Message } from 'firebase-admin/messaging';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,6 +129,16 @@ async function baseline(fake: FakeInfo, project: string, n: number, inFlight: nu
   return r;
 }
 
+/** Commits a group's offsets at the topic's end (kafkajs's resetOffsets commits the -1 sentinel). */
+async function startAtEnd(admin: Admin, groupId: string, topic: string): Promise<void> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.setOffsets({
+    groupId,
+    topic,
+    partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+  });
+}
+
 /** Peak RSS of another process (Linux), in MB. */
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -148,6 +158,14 @@ async function startDispatcher(
   extraEnv: Record<string, string> = {},
 ) {
   const groupId = uniqueId('bench-fcm');
+  // The broker keeps earlier runs' requests: this group starts at the end of its topics.
+  const admin = kafka.admin();
+  await admin.connect();
+  for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name])
+    await startAtEnd(admin, groupId, topic);
+  const readerGroup = uniqueId('bench-reader');
+  await startAtEnd(admin, readerGroup, TOPICS.pushOutcome.name);
+  await admin.disconnect();
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(
     process.execPath,
@@ -173,7 +191,7 @@ async function startDispatcher(
     },
   );
   process.once('exit', () => child.kill('SIGKILL'));
-  const reader = kafka.consumer({ groupId: uniqueId('bench-reader'), readUncommitted: false });
+  const reader = kafka.consumer({ groupId: readerGroup, readUncommitted: false });
   await reader.connect();
   await reader.subscribe({ topic: TOPICS.pushOutcome.name, fromBeginning: false });
   const seen = new Set<string>();
@@ -253,6 +271,11 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, { partitions: 4, replicationFactor: 1 });
+  // A broker just started may not have elected every leader yet.
+  await waitFor(() => admin.fetchTopicOffsets(TOPICS.fcmRequest.name).then(() => true), {
+    what: 'partition leaders',
+    timeoutMs: 60_000,
+  });
   await admin.disconnect();
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-fcm-'));

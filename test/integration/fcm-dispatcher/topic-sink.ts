@@ -1,5 +1,5 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import { uniqueId } from '@app/testing';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { uniqueId, waitFor } from '@app/testing';
 
 /** Collects every value of some topics (read_committed) as parsed JSON, for the test to inspect. */
 export class TopicSink {
@@ -10,12 +10,19 @@ export class TopicSink {
 
   private constructor(private readonly consumer: Consumer) {}
 
+  /** Reads from the current end of each topic: only what this run produces is seen. */
   static async start(kafka: Kafka, topics: string[]): Promise<TopicSink> {
-    const consumer = kafka.consumer({ groupId: uniqueId('sink'), readUncommitted: false });
+    const groupId = uniqueId('sink');
+    // Committed start offsets at the current ends, so nothing produced after this call is missed.
+    const admin = kafka.admin();
+    await admin.connect();
+    for (const topic of topics) await startAtEnd(admin, groupId, topic);
+    await admin.disconnect();
+    const consumer = kafka.consumer({ groupId, readUncommitted: false });
     const sink = new TopicSink(consumer);
     for (const t of topics) sink.byTopic.set(t, []);
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.subscribe({ topics, fromBeginning: false });
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         if (!message.value) return;
@@ -35,4 +42,24 @@ export class TopicSink {
   async stop(): Promise<void> {
     await this.consumer.disconnect();
   }
+}
+
+/**
+ * Commits `groupId`'s offsets on `topic` at the topic's current end, so that the group starts there.
+ * (kafkajs's `resetOffsets` to latest commits the -1 sentinel, which a new group reads as "none".)
+ */
+export async function startAtEnd(admin: Admin, groupId: string, topic: string): Promise<void> {
+  // A broker just started may not have elected every leader yet.
+  await waitFor(
+    async () => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+      });
+      return true;
+    },
+    { what: `offsets of ${topic}`, timeoutMs: 60_000, intervalMs: 500 },
+  );
 }
