@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { ensureTopics } from '@app/kafka';
+import { Kafka, logLevel } from 'kafkajs';
 
 /**
  * How the tests reach Kafka and PostgreSQL:
@@ -29,6 +31,19 @@ export interface DisposableBroker {
  * jars are already cached), or, under testcontainers, a container that is paused and resumed.
  */
 export async function startDisposableBroker(port = 19092): Promise<DisposableBroker> {
+  const broker = await launchDisposableBroker(port);
+  // Services started against it find their topics there, as they would in production.
+  const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, { partitions: 12, replicationFactor: 1 });
+  } finally {
+    await admin.disconnect();
+  }
+  return broker;
+}
+
+async function launchDisposableBroker(port: number): Promise<DisposableBroker> {
   if (infraMode() === 'docker') {
     const { KafkaContainer } = await import('@testcontainers/kafka');
     const container = await new KafkaContainer('confluentinc/cp-kafka:8.1.0')
