@@ -309,6 +309,13 @@ export class ConsumerRunner {
           );
           break;
         } catch (e) {
+          // A commit can fail on the client after the coordinator committed it (a lost EndTxn
+          // answer): then the offsets are there, and handling the batch again would duplicate.
+          if (this.opts.transactional && (await this.isCommitted(topic, partition, nextOffset))) {
+            this.logger.warn({ msg: 'commit reported failure but is committed', topic, partition });
+            results.onCommit.forEach((f) => f());
+            break;
+          }
           kafkaMetrics.batchFailures.inc({ group: this.opts.groupId, topic });
           if (!stillOurs() || attempt >= 5) throw e;
           this.logger.warn({
@@ -545,6 +552,21 @@ export class ConsumerRunner {
       throw e;
     }
     onCommit();
+  }
+
+  /** Whether the group's committed offset for the partition already reached `offset`. */
+  private async isCommitted(topic: string, partition: number, offset: string): Promise<boolean> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const [t] = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
+      const committed = t?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      return BigInt(committed) >= BigInt(offset);
+    } catch {
+      return false; // unknown: handle again (the transaction retry path)
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   private txProducer(topic: string, partition: number): Promise<Producer> {
