@@ -10,7 +10,7 @@
  */
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { hashApiKey } from '@app/config';
-import { ensureTopics, EventProducer, outbound } from '@app/kafka';
+import { EventProducer, outbound } from '@app/kafka';
 import { startDisposableBroker, uniqueId, waitFor } from '@app/testing';
 import { initializeApp, deleteApp } from 'firebase-admin/app';
 import { getMessaging, type Message } from 'firebase-admin/messaging';
@@ -180,7 +180,6 @@ async function startDispatcher(
       env: {
         ...process.env,
         KAFKA_BROKERS: brokers.join(','),
-        KAFKA_PARTITIONS: '4',
         PUSH_APPS_FILE: appsFile,
         LOG_LEVEL: 'warn',
         HTTP_PORT: String(port),
@@ -270,7 +269,6 @@ async function main(): Promise<void> {
   });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { partitions: 4, replicationFactor: 1 });
   // A broker just started may not have elected every leader yet.
   await waitFor(() => admin.fetchTopicOffsets(TOPICS.fcmRequest.name).then(() => true), {
     what: 'partition leaders',

@@ -25,6 +25,8 @@ export const FcmEnvSchema = BaseEnvSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9._-]+$/)
     .default('fcm-dispatcher'),
+  /** Bytes fetched per partition and batch: larger batches mean fewer commits per message. */
+  FCM_FETCH_MAX_BYTES_PER_PARTITION: envInt(16_384, 64 * 1024 * 1024).default(1024 * 1024),
   /** How long a silent member keeps its partitions (a killed instance's move after this). */
   FCM_SESSION_TIMEOUT_MS: envInt(6000, 300_000).default(30_000),
   /** Outcomes and offsets commit in one Kafka transaction (read outcomes with read_committed). */

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { buildServiceConfig } from '@app/config';
 import { createServiceApp } from '@app/http';
-import { EventProducer, ensureTopics, outbound } from '@app/kafka';
+import { EventProducer, outbound } from '@app/kafka';
 import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,7 +17,7 @@ const ROOT = resolve(__dirname, '../../..');
 
 /**
  * The dispatcher end to end: requests on Kafka, the real firebase-admin, the fake FCM, and the
- * records it answers with. A broker of its own (port 19592), so that nothing else's requests are
+ * records it answers with. A broker of its own (port 19592, 12-partition contract topics), so that nothing else's requests are
  * consumed and nothing of ours reaches the shared topics.
  */
 describe('FCM dispatcher over Kafka', () => {
@@ -31,7 +31,6 @@ describe('FCM dispatcher over Kafka', () => {
   const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     ...process.env,
     KAFKA_BROKERS: broker.brokers.join(','),
-    KAFKA_PARTITIONS: '4',
     PUSH_APPS_FILE: fx.appsFile,
     LOG_LEVEL: 'warn',
     FCM_GROUP_ID: groupId,
@@ -46,7 +45,6 @@ describe('FCM dispatcher over Kafka', () => {
     kafka = new Kafka({ clientId: 'fcm-it', brokers: broker.brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, { partitions: 4, replicationFactor: 1 });
     // This broker outlives the run (benchmarks use it too): the group starts at the end of its
     // topics rather than working through what earlier runs left there.
     for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name])

@@ -56,6 +56,7 @@ export class FcmDispatchService implements OnApplicationBootstrap, BeforeApplica
       groupId: env.FCM_GROUP_ID,
       partitionsConsumedConcurrently: env.FCM_PARTITIONS_CONCURRENTLY,
       sessionTimeout: env.FCM_SESSION_TIMEOUT_MS,
+      maxBytesPerPartition: env.FCM_FETCH_MAX_BYTES_PER_PARTITION,
       transactional: env.FCM_TRANSACTIONAL ? { idPrefix: `${env.FCM_GROUP_ID}-tx` } : undefined,
       subscriptions: [
         { topic: TOPICS.fcmRequest, handle: this.dispatcher.handleRequests },

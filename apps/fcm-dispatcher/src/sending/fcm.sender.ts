@@ -82,6 +82,7 @@ export class FcmSender {
       dispatchMetrics.inFlight.dec({ provider: 'fcm' }, messages.length);
       end({ status: response ? 'settled' : 'failed' });
     }
+    const alarms = new Map<string, number>();
     batch.indexes.forEach((idx, k) => {
       const r = response?.responses[k];
       if (r?.success) {
@@ -98,14 +99,12 @@ export class FcmSender {
           app: batch.appId,
           reason: c.authAlarm,
         });
-        this.logger.error({
-          msg: 'FCM credentials problem',
-          appId: batch.appId,
-          reason: c.authAlarm,
-          code: c.result.kind === 'delivered' ? undefined : c.result.code,
-        });
+        alarms.set(c.authAlarm, (alarms.get(c.authAlarm) ?? 0) + 1);
       }
       results[idx] = c.result;
     });
+    // One line per call, not per message: a wrong service account fails every message at once.
+    for (const [reason, count] of alarms)
+      this.logger.error({ msg: 'FCM credentials problem', appId: batch.appId, reason, count });
   }
 }
