@@ -43,9 +43,15 @@ describe('readiness follows the real broker', () => {
     await Promise.all(apps.map((a) => a.init()));
     const ready = (app: INestApplication) => request(app.getHttpServer()).get('/health/ready');
 
+    // Routing restores its state before it is ready: wait for that first.
     for (const app of apps) {
-      const res = await ready(app);
-      expect(res.status).toBe(200);
+      const res = await waitFor(
+        async () => {
+          const r = await ready(app);
+          return r.status === 200 ? r : undefined;
+        },
+        { what: 'ready with every dependency up', timeoutMs: 60000 },
+      );
       expect(res.body.details.kafka.status).toBe('up');
     }
     expect((await ready(registry)).body.details.database.status).toBe('up');

@@ -32,6 +32,8 @@ export const ROUTING_TOPICS = [
 @Injectable()
 export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RoutingStages.name);
+  private starting: Promise<void> | undefined;
+  private stopping = false;
   readonly fanout?: FanoutStage;
   readonly decide?: DecideStage;
   private readonly settings: RoutingSettings;
@@ -63,7 +65,50 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
     return [this.fanout, this.decide].filter((s) => s !== undefined);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /**
+   * Starts in the background so that the HTTP server (health, the messages API) is up even while
+   * Kafka is not: readiness stays 503 until the stages run and their state is restored. Passing
+   * broker errors (a coordinator still loading, a broker down) are retried with backoff; a topic
+   * with the wrong partition count stops the process.
+   */
+  onApplicationBootstrap(): void {
+    this.starting = this.startWhenKafkaAnswers();
+  }
+
+  private async startWhenKafkaAnswers(): Promise<void> {
+    let delay = 500;
+    for (;;) {
+      if (this.stopping) return;
+      try {
+        await this.prepareTopicsAndOffsets();
+        break;
+      } catch (e) {
+        const err = e as Error;
+        if (err.message.startsWith('partition count differs')) {
+          this.logger.fatal({ msg: 'cannot start routing', err: err.message });
+          process.exit(1);
+        }
+        this.logger.warn({
+          msg: 'Kafka not ready for routing yet; retrying',
+          err: err.message,
+          delayMs: delay,
+        });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10000);
+      }
+    }
+    for (const stage of this.stages()) {
+      if (this.stopping) return;
+      this.health.track(stage.runner);
+      await stage.start();
+    }
+    const deadline = Date.now() + this.settings.ROUTING_BOOT_RESTORE_WAIT_MS;
+    while (Date.now() < deadline && !this.isRestored())
+      await new Promise((r) => setTimeout(r, 100));
+    this.logger.log({ msg: 'routing stages started', restored: this.isRestored() });
+  }
+
+  private async prepareTopicsAndOffsets(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -87,18 +132,8 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
         }
       }
     } finally {
-      await admin.disconnect();
+      await admin.disconnect().catch(() => undefined);
     }
-    for (const stage of this.stages()) {
-      this.health.track(stage.runner);
-      await stage.start();
-    }
-    // A pod whose state is small is ready as soon as it listens; a large restore continues in
-    // the background (readiness stays false until it is done).
-    const deadline = Date.now() + this.settings.ROUTING_BOOT_RESTORE_WAIT_MS;
-    while (Date.now() < deadline && !this.isRestored())
-      await new Promise((r) => setTimeout(r, 100));
-    this.logger.log({ msg: 'routing stages started', restored: this.isRestored() });
   }
 
   isRestored(): boolean {
@@ -106,6 +141,8 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.starting?.catch(() => undefined);
     await Promise.all(this.stages().map((s) => s.stop()));
     for (const s of this.stages()) this.health.untrack(s.runner);
     await this.fanoutProducer.disconnect();
