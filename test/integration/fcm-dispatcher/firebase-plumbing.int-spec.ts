@@ -1,3 +1,7 @@
+import { AppsRegistry, hashApiKey } from '@app/config';
+import { uniqueId } from '@app/testing';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FcmApps } from '../../../apps/fcm-dispatcher/src/firebase/fcm-apps';
 import { startFcmFixture, type FcmFixture } from './fcm-fixture';
 
@@ -31,5 +35,51 @@ describe('firebase-admin through the endpoint override', () => {
     expect(got).toHaveLength(1);
     expect(got[0].httpVersion).toBe('1.1');
     expect(got[0].projectId).toBe(fx.projectId);
+  });
+
+  it('refuses to start with a tenant whose service account cannot be used, naming the app', () => {
+    const id = uniqueId('badsa');
+    const registry = (serviceAccountFile: string) =>
+      new AppsRegistry({
+        apps: [
+          {
+            id,
+            apiKeys: [hashApiKey('k')],
+            policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
+            fcm: { projectId: 'p', serviceAccountFile },
+          },
+        ],
+      });
+    expect(() => new FcmApps(registry(join(fx.dir, 'missing.json')), { maxSockets: 1 })).toThrow(
+      new RegExp(`app ${id}: cannot read the FCM service account file`),
+    );
+    const notSa = join(fx.dir, `${id}.json`);
+    writeFileSync(notSa, JSON.stringify({ type: 'authorized_user' }));
+    expect(() => new FcmApps(registry(notSa), { maxSockets: 1 })).toThrow(
+      /is not a service account JSON/,
+    );
+  });
+
+  it('builds production tenants on the default transport without any network call', async () => {
+    const id = uniqueId('prod');
+    const sa = fx.fake.writeServiceAccount('prod-project', fx.dir);
+    const prod = new FcmApps(
+      new AppsRegistry({
+        apps: [
+          {
+            id,
+            apiKeys: [hashApiKey('k')],
+            policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
+            fcm: { projectId: 'prod-project', serviceAccountFile: sa },
+          },
+        ],
+      }),
+      { maxSockets: 1 },
+    );
+    const tenant = prod.get(id)!;
+    expect(tenant.redirected).toBe(false);
+    expect(tenant.app.options.projectId).toBe('prod-project');
+    expect(tenant.app.options.httpAgent).toBeUndefined();
+    await prod.close();
   });
 });
