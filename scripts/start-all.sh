@@ -37,7 +37,7 @@ start_bg() { # name, command...
 
 # The fakes write the demo tenant's apps file (credentials generated here, never committed).
 rm -f "$RUN/apps.yaml"
-start_bg fakes npx --no-install tsx scripts/demo/fakes.ts "$RUN"
+start_bg fakes node --import tsx scripts/demo/fakes.ts "$RUN"
 for _ in $(seq 1 60); do [ -f "$RUN/apps.yaml" ] && break; sleep 0.5; done
 [ -f "$RUN/apps.yaml" ] || { echo "[start] the fakes did not start; see .local/run/logs/fakes.log"; exit 1; }
 export PUSH_APPS_FILE="$RUN/apps.yaml"
