@@ -1,4 +1,9 @@
-import type { BadgeState, PresenceUserState, TokenUserDevices } from '@app/contracts';
+import {
+  DEFAULT_PUSH_SETTINGS,
+  type BadgeState,
+  type PresenceUserState,
+  type TokenUserDevices,
+} from '@app/contracts';
 
 /** Realistic snapshots of one user with an iPhone and an Android phone. */
 export function userSnapshots(appId: string, userId: string, now = new Date()) {
@@ -34,12 +39,7 @@ export function userSnapshots(appId: string, userId: string, now = new Date()) {
       },
     ],
     settings: {
-      pushEnabled: true,
-      hidePreview: false,
-      snoozeUntil: null,
-      dnd: null,
-      sounds: { c2c: null, group: null },
-      conversations: {},
+      ...DEFAULT_PUSH_SETTINGS,
     },
   };
   const presence: PresenceUserState = {

@@ -4,6 +4,7 @@ import {
   type PresenceUserState,
   type RegisteredDevice,
   type TokenUserDevices,
+  DEFAULT_PUSH_SETTINGS,
 } from '@app/contracts';
 import type { z } from 'zod';
 
@@ -66,12 +67,7 @@ export function tokens(
     updatedAt: '2026-11-26T04:00:00.000Z',
     devices,
     settings: {
-      pushEnabled: true,
-      hidePreview: false,
-      snoozeUntil: null,
-      dnd: null,
-      sounds: { c2c: null, group: null },
-      conversations: {},
+      ...DEFAULT_PUSH_SETTINGS,
       ...settings,
     },
   };

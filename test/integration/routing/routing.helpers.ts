@@ -3,6 +3,7 @@ import {
   type PresenceUserState,
   type RegisteredDevice,
   type TokenUserDevices,
+  DEFAULT_PUSH_SETTINGS,
 } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
 import { json, uniqueId } from '@app/testing';
@@ -61,12 +62,7 @@ export async function publishTokens(
     updatedAt: new Date().toISOString(),
     devices,
     settings: {
-      pushEnabled: true,
-      hidePreview: false,
-      snoozeUntil: null,
-      dnd: null,
-      sounds: { c2c: null, group: null },
-      conversations: {},
+      ...DEFAULT_PUSH_SETTINGS,
       ...settings,
     },
   };

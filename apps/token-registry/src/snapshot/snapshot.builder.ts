@@ -1,15 +1,13 @@
-import type { PushSettings, RegisteredDevice, TokenUserDevices } from '@app/contracts';
+import {
+  DEFAULT_PUSH_SETTINGS,
+  type PushSettings,
+  type RegisteredDevice,
+  type TokenUserDevices,
+} from '@app/contracts';
 import type { DeviceEntity } from '../devices/device.entity';
 import type { PushUserEntity } from '../users/push-user.entity';
 
-export const DEFAULT_SETTINGS: PushSettings = {
-  pushEnabled: true,
-  hidePreview: false,
-  snoozeUntil: null,
-  dnd: null,
-  sounds: { c2c: null, group: null },
-  conversations: {},
-};
+export const DEFAULT_SETTINGS: Readonly<PushSettings> = DEFAULT_PUSH_SETTINGS;
 
 export type UserState = Pick<
   PushUserEntity,

@@ -42,6 +42,16 @@ export const PushSettingsSchema = z.object({
 });
 export type PushSettings = z.infer<typeof PushSettingsSchema>;
 
+/** A user who never changed a setting: pushes on, previews shown, nothing muted. */
+export const DEFAULT_PUSH_SETTINGS: Readonly<PushSettings> = Object.freeze({
+  pushEnabled: true,
+  hidePreview: false,
+  snoozeUntil: null,
+  dnd: null,
+  sounds: Object.freeze({ c2c: null, group: null }),
+  conversations: Object.freeze({}),
+});
+
 export const TokenUserDevicesSchema = z.object({
   appId: IdSchema,
   userId: IdSchema,
