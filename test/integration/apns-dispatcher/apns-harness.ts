@@ -108,7 +108,7 @@ export const dispatcherEnv = (
 ) => ({
   KAFKA_BROKERS: brokers.join(','),
   PUSH_APPS_FILE: appsFile,
-  LOG_LEVEL: 'error',
+  LOG_LEVEL: process.env.APNS_TEST_VERBOSE ? 'warn' : 'error',
   NODE_ENV: 'test',
   APNS_GROUP_ID: uniqueId('apns-dispatcher'),
   APNS_CONNECTIONS_PER_POOL: '2',
@@ -160,43 +160,92 @@ export function apnsRequest(
   };
 }
 
-/** Everything the dispatcher writes, read by a group of the test's own. */
+/**
+ * Everything the dispatcher writes from now on, read by a group of the test's own that starts at
+ * the topics' current ends (the benchmark leaves millions of records on this broker). A fresh
+ * broker's group coordinator can be slow to load: start() waits until the group is joined, and a
+ * consumer that crashes for good is replaced (records are deduplicated by position).
+ */
 export class Collector {
   readonly outcomes: PushOutcome[] = [];
   readonly invalidations: TokenInvalidated[] = [];
   readonly deadLetters: DeadLetter[] = [];
   readonly retries: ApnsRequest[] = [];
+  private readonly seen = new Set<string>();
+  private readonly byJob = new Map<string, PushOutcome[]>();
   private consumer?: Consumer;
+  private stopped = false;
+  private readonly groupId = uniqueId('collector');
+  private static readonly TOPICS = [
+    TOPICS.pushOutcome.name,
+    TOPICS.tokenInvalidated.name,
+    TOPICS.deadLetter.name,
+    TOPICS.apnsRetry.name,
+  ];
 
   constructor(private readonly kafka: Kafka) {}
 
   async start(): Promise<this> {
-    this.consumer = this.kafka.consumer({ groupId: uniqueId('collector'), maxWaitTimeInMs: 200 });
-    await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [
-        TOPICS.pushOutcome.name,
-        TOPICS.tokenInvalidated.name,
-        TOPICS.deadLetter.name,
-        TOPICS.apnsRetry.name,
-      ],
-      fromBeginning: true,
+    const admin = this.kafka.admin();
+    await admin.connect();
+    for (const topic of Collector.TOPICS) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId: this.groupId,
+        topic,
+        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
+    }
+    await admin.disconnect();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startOnce();
+        return this;
+      } catch (e) {
+        await this.consumer?.disconnect().catch(() => undefined);
+        if (attempt >= 3) throw e;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 200 });
+    this.consumer = consumer;
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || this.stopped || this.consumer !== consumer) return;
+      void consumer
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => this.startOnce())
+        .catch(() => undefined);
     });
-    await this.consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        if (topic === TOPICS.pushOutcome.name) this.outcomes.push(json<PushOutcome>(message));
-        else if (topic === TOPICS.tokenInvalidated.name)
+    await consumer.connect();
+    await consumer.subscribe({ topics: Collector.TOPICS, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const at = `${topic}:${partition}:${message.offset}`;
+        if (this.seen.has(at)) return;
+        this.seen.add(at);
+        if (topic === TOPICS.pushOutcome.name) {
+          const o = json<PushOutcome>(message);
+          this.outcomes.push(o);
+          const list = this.byJob.get(o.jobId);
+          if (list) list.push(o);
+          else this.byJob.set(o.jobId, [o]);
+        } else if (topic === TOPICS.tokenInvalidated.name)
           this.invalidations.push(json<TokenInvalidated>(message));
         else if (topic === TOPICS.deadLetter.name) this.deadLetters.push(json<DeadLetter>(message));
         else this.retries.push(json<ApnsRequest>(message));
         return Promise.resolve();
       },
     });
-    return this;
+    await waitFor(() => joined, { what: 'collector joined its group', timeoutMs: 60000 });
   }
 
   outcomesOf(jobId: string): PushOutcome[] {
-    return this.outcomes.filter((o) => o.jobId === jobId);
+    return this.byJob.get(jobId) ?? [];
   }
 
   outcome(jobId: string, timeoutMs = 20000): Promise<PushOutcome> {
@@ -208,6 +257,7 @@ export class Collector {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect();
   }
 }

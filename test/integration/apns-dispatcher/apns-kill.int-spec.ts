@@ -32,7 +32,9 @@ function runDispatcher(env: Record<string, string>): ChildProcess {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-  child.stderr?.on('data', () => undefined);
+  child.stderr?.on('data', (d: Buffer) => {
+    if (process.env.APNS_TEST_VERBOSE) process.stderr.write(d);
+  });
   return child;
 }
 
@@ -73,7 +75,7 @@ describe('APNs dispatcher killed mid-batch', () => {
     world = new ApnsWorld();
     fake = await world.fake();
     out = await new Collector(kafka).start();
-  });
+  }, 120000);
 
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -99,6 +101,9 @@ describe('APNs dispatcher killed mid-batch', () => {
     await produce(kafka, jobs);
     const where = await positions(kafka, ids);
 
+    const t0 = Date.now();
+    const phase = (what: string) =>
+      process.stderr.write(`[apns-kill] ${what} at +${Date.now() - t0} ms\n`);
     const first = runDispatcher(env);
     children.push(first);
     await waitFor(() => fake.received.length >= 600, {
@@ -106,6 +111,7 @@ describe('APNs dispatcher killed mid-batch', () => {
       timeoutMs: 60000,
       intervalMs: 5,
     });
+    phase(`killing after ${fake.received.length} sends`);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const receivedAtKill = new Map<string, number>();
@@ -122,13 +128,34 @@ describe('APNs dispatcher killed mid-batch', () => {
     await admin.disconnect();
     const committedAt = new Map(committed.partitions.map((p) => [p.partition, BigInt(p.offset)]));
 
+    phase('restarting');
     const second = runDispatcher(env);
+    const probe = kafka.admin();
+    await probe.connect();
+    const outcomeEnd = async () =>
+      (await probe.fetchTopicOffsets(TOPICS.pushOutcome.name)).reduce(
+        (a, p) => a + Number(p.high),
+        0,
+      );
+    const progress = setInterval(() => {
+      const withOutcome = jobs.filter((j) => out.outcomesOf(j.jobId).length > 0).length;
+      void outcomeEnd()
+        .then((n) =>
+          phase(
+            `${fake.received.length} sends, outcome topic end ${n}, ${withOutcome} jobs with outcomes`,
+          ),
+        )
+        .catch(() => undefined);
+    }, 10000);
     children.push(second);
     await waitFor(() => jobs.every((j) => out.outcomesOf(j.jobId).length > 0), {
       what: 'an outcome for every job',
       timeoutMs: 90000,
       intervalMs: 250,
     });
+    clearInterval(progress);
+    await probe.disconnect();
+    phase('all outcomes');
     second.kill('SIGTERM');
     await new Promise((r) => second.once('exit', r));
 
@@ -152,5 +179,5 @@ describe('APNs dispatcher killed mid-batch', () => {
     expect(acknowledged).toBeGreaterThan(0);
     // Only what was in flight (sent, not yet committed) at the kill may have been sent twice.
     expect(resent).toBeLessThanOrEqual(receivedAtKill.size);
-  });
+  }, 240000);
 });
