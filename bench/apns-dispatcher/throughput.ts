@@ -107,14 +107,21 @@ async function dispatcher(
   await ensureTopics(admin, { partitions: 12, replicationFactor: 1 });
   const groupId = uniqueId('apns-bench');
   // A fresh group that starts where the topics end now: only this run's records count.
-  for (const t of [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]) {
-    const ends = await admin.fetchTopicOffsets(t);
-    await admin.setOffsets({
-      groupId,
-      topic: t,
-      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-    });
-  }
+  // Just-created topics may not have leaders yet: retry until the ends can be read.
+  await waitFor(
+    async () => {
+      for (const t of [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]) {
+        const ends = await admin.fetchTopicOffsets(t);
+        await admin.setOffsets({
+          groupId,
+          topic: t,
+          partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+        });
+      }
+      return true;
+    },
+    { what: 'group offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },
+  );
   const outcomesEnd = async () =>
     (await admin.fetchTopicOffsets(TOPICS.pushOutcome.name)).reduce(
       (a, p) => a + Number(p.high),
@@ -277,7 +284,7 @@ async function main(): Promise<void> {
   console.log(
     'RSS: in-process contenders share the bench process (cumulative); the dispatcher row is its own peak RSS.',
   );
-  void broker; // left running: other APNs runs reuse it (stop: KAFKA_PORT=19492 ... infra.sh kafka-stop)
+  await broker.destroy();
 }
 
 void main().then(

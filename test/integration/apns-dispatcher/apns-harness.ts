@@ -188,14 +188,21 @@ export class Collector {
   async start(): Promise<this> {
     const admin = this.kafka.admin();
     await admin.connect();
-    for (const topic of Collector.TOPICS) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId: this.groupId,
-        topic,
-        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-      });
-    }
+    // Just-created topics may not have leaders yet: retry until the ends can be read.
+    await waitFor(
+      async () => {
+        for (const topic of Collector.TOPICS) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          await admin.setOffsets({
+            groupId: this.groupId,
+            topic,
+            partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+          });
+        }
+        return true;
+      },
+      { what: 'collector offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },
+    );
     await admin.disconnect();
     for (let attempt = 1; ; attempt++) {
       try {
