@@ -19,8 +19,9 @@ export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
 export DATABASE_URL="${DATABASE_URL:-postgres://push:push@127.0.0.1:5432/push}"
 export PUSH_APPS_FILE="${PUSH_APPS_FILE:-$ROOT/deploy/local/apps.yaml}"
 say "Kafka and PostgreSQL"
-bash deploy/local/infra.sh up
+# In CI, stop what this run started, also when starting it failed half-way.
 if [ "${CI:-}" = true ]; then trap 'bash "$ROOT/deploy/local/infra.sh" down || true' EXIT; fi
+bash deploy/local/infra.sh up
 
 say "npm test: lint, typecheck, build, unit, integration"
 export JEST_JSON_DIR="$ROOT/.local/test-results"

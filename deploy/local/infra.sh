@@ -10,6 +10,8 @@
 # Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (512m),
 # DATABASE_URL (postgres://push:push@127.0.0.1:5432/push), PUSH_LOCAL_DIR (<repo>/.local).
 set -euo pipefail
+# runuser, useradd and pg tools live in sbin, which a non-login PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="${PUSH_LOCAL_DIR:-$ROOT/.local}"
