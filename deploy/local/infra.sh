@@ -161,8 +161,14 @@ pg_start() {
     touch "$PG_PID_MARK"
   fi
   local sock="$PG_DIR"
+  if [ ! -f "$PG_PID_MARK" ]; then
+    # Another server holds the port, e.g. the cluster Debian's package starts on install: create
+    # the role and database there, as its superuser over the local socket.
+    [ -S "/var/run/postgresql/.s.PGSQL.$DB_PORT" ] ||
+      die "PostgreSQL at $DB_HOST:$DB_PORT is not ours and rejects $DATABASE_URL"
+    sock=/var/run/postgresql
+  fi
   local psql_su=(psql -h "$sock" -p "$DB_PORT" -U postgres -v ON_ERROR_STOP=1 -Atq)
-  if [ ! -f "$PG_PID_MARK" ]; then die "PostgreSQL at $DB_HOST:$DB_PORT is not ours and rejects $DATABASE_URL"; fi
   run_as_pg "${psql_su[@]}" -d postgres -c "DO \$\$BEGIN
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER') THEN
         CREATE ROLE \"$DB_USER\" LOGIN PASSWORD '$DB_PASS';
