@@ -68,20 +68,9 @@ export function runService(
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      '-r',
-      'tsconfig-paths/register',
-      '-r',
-      './libs/testing/src/fake-apns/run-ts.js',
-      entry,
-    ],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, TS_NODE_PROJECT: 'tsconfig.json', ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  return spawn(process.execPath, [...nodeArgs, '-r', './libs/testing/src/swc-register.js', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, TS_NODE_PROJECT: 'tsconfig.json', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }

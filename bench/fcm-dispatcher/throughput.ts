@@ -169,11 +169,7 @@ async function startDispatcher(
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(
     process.execPath,
-    [
-      '-r',
-      './test/integration/fcm-dispatcher/child/swc-register.js',
-      'apps/fcm-dispatcher/src/main.ts',
-    ],
+    ['-r', './libs/testing/src/swc-register.js', 'apps/fcm-dispatcher/src/main.ts'],
     {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],

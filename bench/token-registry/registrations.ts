@@ -7,7 +7,7 @@
  *   npx tsx bench/token-registry/registrations.ts [--seconds 8] [--concurrency 1,16]
  *
  * A last phase sends the same registrations as HTTP requests to the real service, run as a child
- * process from its sources (`swc-hook.js`), so auth, validation, JSON and logging are included.
+ * process from its sources (`libs/testing/src/swc-register.js`), so auth, validation, JSON and logging are included.
  * The relay is not (it is a separate, batched loop). Loopback only; bench rows are deleted at the
  * end.
  */
@@ -258,7 +258,11 @@ async function startService(
   const root = resolve(__dirname, '../..');
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', resolve(__dirname, 'swc-hook.js'), resolve(root, 'apps/token-registry/src/main.ts')],
+    [
+      '-r',
+      resolve(root, 'libs/testing/src/swc-register.js'),
+      resolve(root, 'apps/token-registry/src/main.ts'),
+    ],
     {
       cwd: root,
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,12 +1,13 @@
-// Runs a service's TypeScript sources in a child process the way Jest runs them: SWC with
-// decorator metadata (Nest's DI needs it; tsx/esbuild does not emit it) and the tsconfig aliases.
-// Usage: node -r ./swc-register.js apps/fcm-dispatcher/src/main.ts
+// Runs a service's TypeScript sources in ONE node process the way Jest compiles them (so a test can
+// SIGKILL exactly it, and a benchmark measure it): SWC with decorator metadata (Nest's dependency
+// injection needs it; tsx/esbuild does not emit it) and the tsconfig path aliases.
+// Usage: node -r ./libs/testing/src/swc-register.js apps/<service>/src/main.ts
 const { readFileSync } = require('node:fs');
 const { resolve } = require('node:path');
 const { transformSync } = require('@swc/core');
 const tsconfigPaths = require('tsconfig-paths');
 
-const root = resolve(__dirname, '../../../..');
+const root = resolve(__dirname, '../../..');
 const { compilerOptions } = JSON.parse(readFileSync(resolve(root, 'tsconfig.json'), 'utf8'));
 tsconfigPaths.register({
   baseUrl: resolve(root, compilerOptions.baseUrl),

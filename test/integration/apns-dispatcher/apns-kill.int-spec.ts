@@ -19,13 +19,7 @@ const ROOT = resolve(__dirname, '../../..');
 function runDispatcher(env: Record<string, string>): ChildProcess {
   const child = spawn(
     process.execPath,
-    [
-      '-r',
-      'tsconfig-paths/register',
-      '-r',
-      './libs/testing/src/fake-apns/run-ts.js',
-      'apps/apns-dispatcher/src/main.ts',
-    ],
+    ['-r', './libs/testing/src/swc-register.js', 'apps/apns-dispatcher/src/main.ts'],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH, TS_NODE_PROJECT: 'tsconfig.json', ...env },
@@ -108,7 +102,7 @@ describe('APNs dispatcher killed mid-batch', () => {
     children.push(first);
     await waitFor(() => fake.received.length >= 600, {
       what: 'a third of the sends',
-      timeoutMs: 60000,
+      timeoutMs: 120000,
       intervalMs: 5,
     });
     phase(`killing after ${fake.received.length} sends`);

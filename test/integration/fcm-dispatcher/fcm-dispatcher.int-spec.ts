@@ -226,11 +226,7 @@ describe('FCM dispatcher over Kafka', () => {
     const startChild = (): ChildProcess => {
       const child = spawn(
         process.execPath,
-        [
-          '-r',
-          './test/integration/fcm-dispatcher/child/swc-register.js',
-          'apps/fcm-dispatcher/src/main.ts',
-        ],
+        ['-r', './libs/testing/src/swc-register.js', 'apps/fcm-dispatcher/src/main.ts'],
         {
           cwd: ROOT,
           env: env({
@@ -263,9 +259,11 @@ describe('FCM dispatcher over Kafka', () => {
       await publish(jobs);
       const first = startChild();
       // Kill once some jobs are acknowledged while others are still on the wire.
-      await waitFor(() => outcomesOf(ids).length >= 20 && received().length < jobs.length - 100, {
+      // (How far it got by then depends on the machine's load; what matters is that some jobs are
+      // acknowledged and some are not yet sent.)
+      await waitFor(() => outcomesOf(ids).length >= 20 && received().length < jobs.length, {
         what: 'the first acknowledged jobs',
-        timeoutMs: 60_000,
+        timeoutMs: 120_000,
         intervalMs: 50,
       });
       first.kill('SIGKILL');

@@ -63,9 +63,16 @@ export async function tailTopic(
   await consumer.subscribe({ topic, fromBeginning: false });
   let assigned!: () => void;
   const ready = new Promise<void>((r) => (assigned = r));
-  consumer.on(consumer.events.GROUP_JOIN, () => assigned());
+  let joined = false;
+  // Seek once the group is joined: right after run() on a broker just started, the first join can
+  // fail and kafkajs restarts the consumer, when a seek would throw.
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (joined) return;
+    joined = true;
+    for (const p of ends) consumer.seek({ topic, partition: p.partition, offset: p.offset });
+    assigned();
+  });
   await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-  for (const p of ends) consumer.seek({ topic, partition: p.partition, offset: p.offset });
   await ready;
   return { messages, stop: () => consumer.disconnect() };
 }
