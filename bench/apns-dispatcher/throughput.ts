@@ -11,7 +11,7 @@
 import { hashApiKey } from '@app/config';
 import { TOPICS, type ApnsRequest } from '@app/contracts';
 import { EventProducer, ensureTopics, outbound } from '@app/kafka';
-import { startDisposableBroker, uniqueId, waitFor } from '@app/testing';
+import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: '' },
     'max-bytes': { type: 'string', default: '1048576' },
     consumers: { type: 'string', default: '1' },
+    // e.g. --node-options=--max-semi-space-size=64 (the dispatcher process's V8 flags)
+    'node-options': { type: 'string', default: '' },
   },
 });
 const N = Number(values.n);
@@ -45,6 +47,8 @@ interface Result {
   ms: number;
   cpuMs: number;
   fakeCpuMs: number;
+  /** The broker's CPU over the run (the dispatcher's row only: the others do no Kafka work). */
+  brokerCpuMs?: number;
   memMb: number;
 }
 
@@ -99,8 +103,11 @@ async function dispatcher(
   f: FakeProcess,
   w: Work,
   dir: string,
-  brokers: string[],
+  broker: DisposableBroker,
 ): Promise<Result> {
+  const brokers = broker.brokers;
+  const brokerPid = broker.pid?.();
+  const brokerCpu = () => (brokerPid ? procStats(brokerPid).cpuMs : NaN);
   const kafka = new Kafka({ clientId: 'apns-bench', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -168,6 +175,7 @@ async function dispatcher(
       APNS_MAX_IN_FLIGHT_PER_CONNECTION: String(WINDOW),
       APNS_MAX_BYTES_PER_PARTITION: values['max-bytes'],
       APNS_CONSUMERS: values.consumers,
+      ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
     },
     values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local/apns-profiles')}`] : [],
   );
@@ -180,6 +188,7 @@ async function dispatcher(
     const t0 = performance.now();
     const cpu0 = procStats(child.pid!).cpuMs;
     const fc0 = await fakeCpu(f);
+    const bc0 = brokerCpu();
     await waitFor(async () => (await outcomesEnd()) - before >= N, {
       what: 'all outcomes',
       timeoutMs: 120000,
@@ -194,6 +203,7 @@ async function dispatcher(
       ms,
       cpuMs: s.cpuMs - cpu0,
       fakeCpuMs: (await fakeCpu(f)) - fc0,
+      brokerCpuMs: brokerCpu() - bc0,
       memMb: s.peakRssMb,
     };
   } finally {
@@ -242,7 +252,7 @@ async function main(): Promise<void> {
           parseAdapter(fake, work, CHUNK),
         ),
       );
-    results.push(await dispatcher(fake, work, dir, broker.brokers));
+    results.push(await dispatcher(fake, work, dir, broker));
     if (all)
       results.push(
         await inProcess(`bare node-apn Provider.send (all ${N} at once)`, fake, () =>
@@ -267,6 +277,7 @@ async function main(): Promise<void> {
     'vs parse'.padStart(9),
     'CPU ms/push'.padStart(12),
     'fake CPU ms/push'.padStart(17),
+    'broker CPU ms/push'.padStart(19),
     'RSS MB'.padStart(8),
   );
   for (const r of results) {
@@ -278,6 +289,9 @@ async function main(): Promise<void> {
       (rate(r) / rate(parse)).toFixed(2).padStart(9),
       (r.cpuMs / Math.max(1, r.ok)).toFixed(3).padStart(12),
       (r.fakeCpuMs / Math.max(1, r.ok)).toFixed(3).padStart(17),
+      (r.brokerCpuMs === undefined ? '-' : (r.brokerCpuMs / Math.max(1, r.ok)).toFixed(3)).padStart(
+        19,
+      ),
       r.memMb.toFixed(0).padStart(8),
     );
   }

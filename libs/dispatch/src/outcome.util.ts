@@ -64,13 +64,21 @@ export function buildInvalidation(
 }
 
 export const outcomeRecord = (o: PushOutcome, ctx?: ConsumedRecord<unknown>): OutboundRecord =>
-  outbound(TOPICS.pushOutcome, o, { key: userKey(o), context: ctx?.context });
+  outbound(TOPICS.pushOutcome, o, {
+    key: userKey(o),
+    context: ctx?.context,
+    prevalidated: true,
+  });
 
 export const invalidationRecord = (
   v: TokenInvalidated,
   ctx?: ConsumedRecord<unknown>,
 ): OutboundRecord =>
-  outbound(TOPICS.tokenInvalidated, v, { key: userKey(v), context: ctx?.context });
+  outbound(TOPICS.tokenInvalidated, v, {
+    key: userKey(v),
+    context: ctx?.context,
+    prevalidated: true,
+  });
 
 /** The request again, one attempt later, not to be sent before `notBefore`. */
 export function retryRecord<R extends DispatchRequest>(
@@ -80,7 +88,11 @@ export function retryRecord<R extends DispatchRequest>(
   ctx?: ConsumedRecord<unknown>,
 ): OutboundRecord {
   const next = { ...req, attempt: req.attempt + 1, notBefore: notBefore.toISOString() };
-  return outbound(retryTopic, next, { key: userKey(req), context: ctx?.context });
+  return outbound(retryTopic, next, {
+    key: userKey(req),
+    context: ctx?.context,
+    prevalidated: true,
+  });
 }
 
 /** A dead letter for a consumed record the provider refused, its value kept as it was read. */

@@ -11,6 +11,12 @@ export interface OutboundRecord<T = unknown> {
   key?: string;
   context?: RecordContext;
   headers?: Record<string, string>;
+  /**
+   * The value was built by a builder whose every output is tested against the topic's schema
+   * (from input that was validated when consumed), so encoding skips validating it again. For
+   * the dispatchers' outcomes, invalidations and retries: one validation per record, not two.
+   */
+  prevalidated?: boolean;
 }
 
 /** A record for a topic, checked by the compiler here and erased to `OutboundRecord` for lists. */

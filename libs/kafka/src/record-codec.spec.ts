@@ -36,6 +36,14 @@ describe('encodeRecord', () => {
     );
   });
 
+  it('skips the schema only for values a tested builder marked prevalidated', () => {
+    const bad = { ...state, version: -1 };
+    expect(() => encodeRecord(TOPICS.presenceUserState, bad)).toThrow(SchemaViolationException);
+    const msg = encodeRecord(TOPICS.presenceUserState, bad, { prevalidated: true });
+    expect(msg.key).toBe('demo:bob');
+    expect(JSON.parse(msg.value as string)).toEqual(bad);
+  });
+
   it('allows a keyed tombstone only on a compacted topic', () => {
     expect(encodeRecord(TOPICS.presenceUserState, null, { key: 'demo:bob' }).value).toBeNull();
     expect(() => encodeRecord(TOPICS.presenceUserState, null)).toThrow(/key/);

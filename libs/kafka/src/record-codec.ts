@@ -11,7 +11,12 @@ export const formatZodIssues = (error: ZodError): string[] =>
 export function encodeRecord<T>(
   topic: TopicDefinition<T, unknown>,
   value: T | null,
-  opts: { key?: string; context?: RecordContext; headers?: Record<string, string> } = {},
+  opts: {
+    key?: string;
+    context?: RecordContext;
+    headers?: Record<string, string>;
+    prevalidated?: boolean;
+  } = {},
 ): Message {
   let key = opts.key;
   let serialized: string | null = null;
@@ -23,6 +28,9 @@ export function encodeRecord<T>(
     }
     if (key === undefined)
       throw new SchemaViolationException(topic.name, ['a tombstone needs a key']);
+  } else if (opts.prevalidated) {
+    key ??= topic.key(value);
+    serialized = JSON.stringify(value);
   } else {
     const parsed = topic.schema.safeParse(value);
     if (!parsed.success)

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureTopics } from '@app/kafka';
 import { Kafka, logLevel } from 'kafkajs';
@@ -24,6 +25,8 @@ export interface DisposableBroker {
   stop(): void;
   start(): void;
   destroy(): Promise<void>;
+  /** The broker's process id when it runs on this machine (benchmarks read its CPU time). */
+  pid?(): number | undefined;
 }
 
 /**
@@ -72,6 +75,10 @@ async function launchDisposableBroker(port: number): Promise<DisposableBroker> {
     start: () => run('kafka-start'),
     destroy: async () => {
       run('kafka-stop');
+    },
+    pid: () => {
+      const file = resolve(env.PUSH_LOCAL_DIR, 'kafka/kafka.pid');
+      return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : undefined;
     },
   };
 }
