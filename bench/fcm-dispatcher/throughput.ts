@@ -11,7 +11,8 @@
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { hashApiKey } from '@app/config';
 import { EventProducer, outbound } from '@app/kafka';
-import { startDisposableBroker, uniqueId, waitFor } from '@app/testing';
+import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
+import { procStats } from '../apns-dispatcher/bench-procs';
 import { initializeApp, deleteApp } from 'firebase-admin/app';
 import { getMessaging, type Message } from 'firebase-admin/messaging';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -39,7 +40,7 @@ interface FakeInfo {
 async function startFake(
   dir: string,
   project: string,
-): Promise<{ info: FakeInfo; stop: () => void }> {
+): Promise<{ info: FakeInfo; pid: number; stop: () => void }> {
   const child = spawn(
     process.execPath,
     [
@@ -57,7 +58,11 @@ async function startFake(
     createInterface({ input: child.stdout }).once('line', res);
     child.once('exit', (code) => rej(new Error(`fake exited with ${code}`)));
   });
-  return { info: JSON.parse(line) as FakeInfo, stop: () => child.kill('SIGTERM') };
+  return {
+    info: JSON.parse(line) as FakeInfo,
+    pid: child.pid!,
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 function message(i: number): Message {
@@ -89,7 +94,13 @@ async function measured<T>(
   return { value, seconds, rssMb: rss / 2 ** 20, heapMb: heap / 2 ** 20 };
 }
 
-async function baseline(fake: FakeInfo, project: string, n: number, inFlight: number) {
+async function baseline(
+  fake: FakeInfo,
+  fakePid: number,
+  project: string,
+  n: number,
+  inFlight: number,
+) {
   const sa = JSON.parse(readFileSync(fake.serviceAccountFiles[project], 'utf8')) as {
     client_email: string;
     private_key: string;
@@ -105,6 +116,8 @@ async function baseline(fake: FakeInfo, project: string, n: number, inFlight: nu
   const messaging = getMessaging(app);
   messaging.enableLegacyHttpTransport();
   await messaging.sendEach([message(-1)]); // token and connections warm, as for the dispatcher
+  const cpu0 = process.cpuUsage();
+  const fake0 = procStats(fakePid).cpuMs;
   const r = await measured(async () => {
     let next = 0;
     let ok = 0;
@@ -123,10 +136,12 @@ async function baseline(fake: FakeInfo, project: string, n: number, inFlight: nu
     await Promise.all(Array.from({ length: inFlight }, worker));
     return ok;
   });
+  const cpu = process.cpuUsage(cpu0);
+  const fakeCpuMs = procStats(fakePid).cpuMs - fake0;
   await deleteApp(app);
   agent.destroy();
   if (r.value !== n) throw new Error(`baseline delivered ${r.value} of ${n}`);
-  return r;
+  return { ...r, cpuPerMsg: (cpu.user + cpu.system) / 1000 / n, fakeCpuPerMsg: fakeCpuMs / n };
 }
 
 /** Commits a group's offsets at the topic's end (kafkajs's resetOffsets commits the -1 sentinel). */
@@ -139,110 +154,142 @@ async function startAtEnd(admin: Admin, groupId: string, topic: string): Promise
   });
 }
 
-/** Peak RSS of another process (Linux), in MB. */
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+interface Round {
+  rate: number;
+  /** CPU ms per message of the dispatcher, the fake and the broker while the round ran. */
+  cpu: { dispatcher: number; fake: number; broker: number };
+  peakRssMb: number;
 }
 
 /**
  * The dispatcher as the service runs: its own process (sources compiled by SWC, as in the
- * integration tests), fed through Kafka; the clock runs from the first request produced to the
- * last `delivered` outcome committed.
+ * integration tests), fed through Kafka. Each round produces its requests first, then starts a
+ * dispatcher on a fresh group that begins where the topics ended before them, so the clock
+ * measures the dispatcher and not this process producing. The clock runs from the first
+ * `delivered` outcome this reader sees to the last (both seen after their commits), and the rate
+ * counts the messages in between.
  */
-async function startDispatcher(
+async function dispatcherRounds(
   kafka: Kafka,
-  brokers: string[],
+  broker: DisposableBroker,
   appsFile: string,
   appId: string,
+  pids: { fake: number },
   extraEnv: Record<string, string> = {},
 ) {
-  const groupId = uniqueId('bench-fcm');
-  // The broker keeps earlier runs' requests: this group starts at the end of its topics.
+  const readerGroup = uniqueId('bench-reader');
   const admin = kafka.admin();
   await admin.connect();
-  for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name])
-    await startAtEnd(admin, groupId, topic);
-  const readerGroup = uniqueId('bench-reader');
   await startAtEnd(admin, readerGroup, TOPICS.pushOutcome.name);
-  await admin.disconnect();
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    process.execPath,
-    ['-r', './libs/testing/src/swc-register.js', 'apps/fcm-dispatcher/src/main.ts'],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers.join(','),
-        PUSH_APPS_FILE: appsFile,
-        LOG_LEVEL: 'warn',
-        HTTP_PORT: String(port),
-        FCM_GROUP_ID: groupId,
-        FCM_MAX_SOCKETS: String(MAX_SOCKETS),
-        ...extraEnv,
-      },
-    },
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
   const reader = kafka.consumer({ groupId: readerGroup, readUncommitted: false });
   await reader.connect();
   await reader.subscribe({ topic: TOPICS.pushOutcome.name, fromBeginning: false });
-  const seen = new Set<string>();
+  let prefix = '\0';
   let want = 1;
-  let done!: () => void;
-  let finished = new Promise<void>((r) => (done = r));
+  const seen = new Set<string>();
+  let onProgress: (count: number) => void = () => undefined;
   await reader.run({
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         const v = m.value?.toString() ?? '';
-        if (v.includes(`"jobId":"${groupId}-`) && v.includes('"delivered"'))
+        if (v.includes(`"jobId":"${prefix}`) && v.includes('"delivered"'))
           seen.add(/"jobId":"([^"]+)"/.exec(v)![1]);
       }
-      if (seen.size >= want) done();
+      if (seen.size) onProgress(seen.size);
     },
   });
   const producer = new EventProducer(kafka);
   await producer.connect();
-  const now = Date.now();
-  const req = (i: number, round: string): FcmRequest => {
-    const { token, ...msg } = message(i) as Message & { token: string };
+  const brokerPid = broker.pid?.();
+  const cpuOf = (pid: number | undefined) => (pid ? procStats(pid).cpuMs : NaN);
+
+  const round = async (n: number, tag: string): Promise<Round> => {
+    const groupId = uniqueId(`bench-fcm-${tag}`);
+    for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name])
+      await startAtEnd(admin, groupId, topic);
+    const now = Date.now();
+    const req = (i: number): FcmRequest => {
+      const { token, ...msg } = message(i) as Message & { token: string };
+      return {
+        jobId: `${groupId}-${i}`,
+        appId,
+        userId: `u${i % 997}`,
+        deviceId: 'pixel',
+        messageId: `m${i}`,
+        token,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 3_600_000).toISOString(),
+        attempt: 0,
+        message: { ...msg, android: { priority: 'high', ttl: '600s' } },
+      };
+    };
+    for (let i = 0; i < n; i += 5000)
+      await producer.send(
+        Array.from({ length: Math.min(5000, n - i) }, (_, k) =>
+          outbound(TOPICS.fcmRequest, req(i + k)),
+        ),
+      );
+    seen.clear();
+    prefix = `${groupId}-`;
+    want = n;
+    const child = spawn(
+      process.execPath,
+      ['-r', './libs/testing/src/swc-register.js', 'apps/fcm-dispatcher/src/main.ts'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: broker.brokers.join(','),
+          PUSH_APPS_FILE: appsFile,
+          LOG_LEVEL: 'warn',
+          HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+          FCM_GROUP_ID: groupId,
+          FCM_MAX_SOCKETS: String(MAX_SOCKETS),
+          ...extraEnv,
+        },
+      },
+    );
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    type Mark = { t: bigint; count: number; cpu: number; fake: number; broker: number };
+    const mark = (count: number): Mark => ({
+      t: process.hrtime.bigint(),
+      count,
+      cpu: cpuOf(child.pid),
+      fake: cpuOf(pids.fake),
+      broker: cpuOf(brokerPid),
+    });
+    let first: Mark | undefined;
+    const last = await new Promise<Mark>((resolve) => {
+      onProgress = (count) => {
+        first ??= mark(count);
+        if (count >= want) resolve(mark(count));
+      };
+    });
+    onProgress = () => undefined;
+    const peakRssMb = procStats(child.pid!).peakRssMb;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    process.removeListener('exit', kill);
+    const f = first!;
+    const count = last.count - f.count;
     return {
-      jobId: `${groupId}-${round}-${i}`,
-      appId,
-      userId: `u${i % 997}`,
-      deviceId: 'pixel',
-      messageId: `m${i}`,
-      token,
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + 3_600_000).toISOString(),
-      attempt: 0,
-      message: { ...msg, android: { priority: 'high', ttl: '600s' } },
+      rate: count / (Number(last.t - f.t) / 1e9),
+      cpu: {
+        dispatcher: (last.cpu - f.cpu) / count,
+        fake: (last.fake - f.fake) / count,
+        broker: (last.broker - f.broker) / count,
+      },
+      peakRssMb,
     };
   };
-  const round = async (n: number, tag: string): Promise<number> => {
-    seen.clear();
-    want = n;
-    finished = new Promise<void>((r) => (done = r));
-    const requests = Array.from({ length: n }, (_, i) => req(i, tag));
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i += 5000)
-      await producer.send(requests.slice(i, i + 5000).map((q) => outbound(TOPICS.fcmRequest, q)));
-    await finished;
-    return Number(process.hrtime.bigint() - t0) / 1e9;
-  };
-  // Warm-up: jobs through, so the group has joined and the OAuth token is fetched.
-  await round(500, 'warm');
   return {
     round,
-    stop: async (): Promise<number> => {
-      const rssMb = peakRssMb(child.pid!);
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+    stop: async () => {
       await reader.disconnect();
       await producer.disconnect();
-      return rssMb;
+      await admin.disconnect();
     },
   };
 }
@@ -295,33 +342,49 @@ async function main(): Promise<void> {
     }),
   );
   try {
-    // The box is shared and noisy: rounds alternate, and the best of each side is compared.
-    const d = await startDispatcher(kafka, broker.brokers, appsFile, appId, extraEnv);
-    const bare: Array<{ inFlight: number; rate: number; rssMb: number; heapMb: number }> = [];
-    const disp: number[] = [];
+    // The box may be shared and noisy: rounds alternate, and the best of each side is compared.
+    const d = await dispatcherRounds(kafka, broker, appsFile, appId, { fake: fake.pid }, extraEnv);
+    const bare: Array<{
+      inFlight: number;
+      rate: number;
+      rssMb: number;
+      heapMb: number;
+      cpuPerMsg: number;
+      fakeCpuPerMsg: number;
+    }> = [];
+    const disp: Round[] = [];
     for (let r = 0; r < 3; r++) {
       for (const inFlight of [4, 8]) {
-        const b = await baseline(fake.info, project, n, inFlight);
-        bare.push({ inFlight, rate: n / b.seconds, rssMb: b.rssMb, heapMb: b.heapMb });
+        const b = await baseline(fake.info, fake.pid, project, n, inFlight);
+        bare.push({ ...b, inFlight, rate: n / b.seconds });
       }
-      disp.push(n / (await d.round(n, `r${r}`)));
+      disp.push(await d.round(n, `r${r}`));
     }
-    const peakRssMb = await d.stop();
+    await d.stop();
     const best = bare.reduce((a, b) => (b.rate > a.rate ? b : a));
-    const bestDisp = Math.max(...disp);
+    const bestDisp = disp.reduce((a, b) => (b.rate > a.rate ? b : a));
+    const ms = (x: number) => +x.toFixed(3);
     const result = {
       messages: n,
       settings: extraEnv,
       baseline: bare.map((b) => ({
         inFlight: b.inFlight,
         rate: Math.round(b.rate),
+        cpuMsPerMessage: ms(b.cpuPerMsg),
+        fakeCpuMsPerMessage: ms(b.fakeCpuPerMsg),
         peakRssMb: Math.round(b.rssMb),
         peakHeapMb: Math.round(b.heapMb),
       })),
-      dispatcher: { rates: disp.map(Math.round), peakRssMb: Math.round(peakRssMb) },
+      dispatcher: disp.map((r) => ({
+        rate: Math.round(r.rate),
+        cpuMsPerMessage: ms(r.cpu.dispatcher),
+        fakeCpuMsPerMessage: ms(r.cpu.fake),
+        brokerCpuMsPerMessage: ms(r.cpu.broker),
+        peakRssMb: Math.round(r.peakRssMb),
+      })),
       bestBaseline: Math.round(best.rate),
-      bestDispatcher: Math.round(bestDisp),
-      ratio: +(bestDisp / best.rate).toFixed(3),
+      bestDispatcher: Math.round(bestDisp.rate),
+      ratio: +(bestDisp.rate / best.rate).toFixed(3),
       target: 0.8,
     };
     console.log(JSON.stringify(result, null, 2));
