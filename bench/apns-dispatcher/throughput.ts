@@ -10,7 +10,7 @@
  */
 import { hashApiKey } from '@app/config';
 import { TOPICS, type ApnsRequest } from '@app/contracts';
-import { EventProducer, ensureTopics, outbound } from '@app/kafka';
+import { EventProducer, ensureTopics, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
 import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
@@ -117,14 +117,8 @@ async function dispatcher(
   // Just-created topics may not have leaders yet: retry until the ends can be read.
   await waitFor(
     async () => {
-      for (const t of [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]) {
-        const ends = await admin.fetchTopicOffsets(t);
-        await admin.setOffsets({
-          groupId,
-          topic: t,
-          partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-        });
-      }
+      for (const t of [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name])
+        await setGroupOffsetsAtEnd(admin, groupId, t);
       return true;
     },
     { what: 'group offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },

@@ -10,12 +10,12 @@
  */
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { hashApiKey } from '@app/config';
-import { EventProducer, outbound } from '@app/kafka';
+import { EventProducer, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
 import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
 import { procStats } from '../apns-dispatcher/bench-procs';
 import { initializeApp, deleteApp } from 'firebase-admin/app';
 import { getMessaging, type Message } from 'firebase-admin/messaging';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,16 +144,6 @@ async function baseline(
   return { ...r, cpuPerMsg: (cpu.user + cpu.system) / 1000 / n, fakeCpuPerMsg: fakeCpuMs / n };
 }
 
-/** Commits a group's offsets at the topic's end (kafkajs's resetOffsets commits the -1 sentinel). */
-async function startAtEnd(admin: Admin, groupId: string, topic: string): Promise<void> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.setOffsets({
-    groupId,
-    topic,
-    partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
-  });
-}
-
 interface Round {
   rate: number;
   /** CPU ms per message of the dispatcher, the fake and the broker while the round ran. */
@@ -180,7 +170,7 @@ async function dispatcherRounds(
   const readerGroup = uniqueId('bench-reader');
   const admin = kafka.admin();
   await admin.connect();
-  await startAtEnd(admin, readerGroup, TOPICS.pushOutcome.name);
+  await setGroupOffsetsAtEnd(admin, readerGroup, TOPICS.pushOutcome.name);
   const reader = kafka.consumer({ groupId: readerGroup, readUncommitted: false });
   await reader.connect();
   await reader.subscribe({ topic: TOPICS.pushOutcome.name, fromBeginning: false });
@@ -206,7 +196,7 @@ async function dispatcherRounds(
   const round = async (n: number, tag: string): Promise<Round> => {
     const groupId = uniqueId(`bench-fcm-${tag}`);
     for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name])
-      await startAtEnd(admin, groupId, topic);
+      await setGroupOffsetsAtEnd(admin, groupId, topic);
     const now = Date.now();
     const req = (i: number): FcmRequest => {
       const { token, ...msg } = message(i) as Message & { token: string };

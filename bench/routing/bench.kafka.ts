@@ -64,16 +64,6 @@ export async function endOffsets(admin: Admin, topic: string): Promise<bigint> {
   return offsets.reduce((a, o) => a + BigInt(o.high), 0n);
 }
 
-/** Sets a new group to the end of a topic, so that it reads only what comes next. */
-export async function groupAtEnd(admin: Admin, groupId: string, topic: string): Promise<void> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.setOffsets({
-    groupId,
-    topic,
-    partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-  });
-}
-
 /** Polls until the group committed `target` on the topic; returns the time it took (ms). */
 export async function untilCommitted(
   admin: Admin,

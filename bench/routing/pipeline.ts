@@ -16,21 +16,20 @@
  */
 import { TOPICS, type PushIntent } from '@app/contracts';
 import { AppsRegistry } from '@app/config';
-import { ConsumerRunner, EventProducer, outbound, type ConsumedRecord } from '@app/kafka';
+import {
+  ConsumerRunner,
+  EventProducer,
+  outbound,
+  setGroupOffsetsAtEnd,
+  type ConsumedRecord,
+} from '@app/kafka';
 import { startDisposableBroker } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { DecideStage } from '../../apps/routing/src/decide/decide.stage';
 import { FanoutStage } from '../../apps/routing/src/fanout/fanout.stage';
 import { IntentWriter } from '../../apps/routing/src/fanout/intent.writer';
 import { userSnapshots } from './bench.fixtures';
-import {
-  benchKafka,
-  endOffsets,
-  freshTopics,
-  groupAtEnd,
-  produceAll,
-  untilCommitted,
-} from './bench.kafka';
+import { benchKafka, endOffsets, freshTopics, produceAll, untilCommitted } from './bench.kafka';
 
 const APP = 'bench';
 const apps = new AppsRegistry({
@@ -269,7 +268,7 @@ async function benchFanout(kafka: Kafka, admin: Admin, producer: EventProducer) 
       }),
     ]);
   }
-  await groupAtEnd(admin, 'bench-fanout', TOPICS.imMessageSent.name);
+  await setGroupOffsetsAtEnd(admin, 'bench-fanout', TOPICS.imMessageSent.name);
   const stage = new FanoutStage(kafka, producer, apps, {
     groupId: 'bench-fanout',
     chunk: 2000,

@@ -85,6 +85,41 @@ describe('Kafka library against the real broker', () => {
     expect(offsets.partitions).toHaveLength(2);
   });
 
+  it('starts a new group at the end with newGroupStart latest, at the beginning by default', async () => {
+    const topic = await pingTopic();
+    await producer.send([1, 2].map((n) => outbound(topic, { userId: `u${n}`, n })));
+    const run = (newGroupStart?: 'latest') => {
+      const seen: number[] = [];
+      const runner = new ConsumerRunner(kafka, producer, {
+        groupId: uniqueId('group'),
+        newGroupStart,
+        subscriptions: [
+          {
+            topic,
+            handle: async (rs: ConsumedRecord<Ping>[]) =>
+              void seen.push(...rs.map((r) => r.value!.n)),
+          },
+        ],
+      });
+      runners.push(runner);
+      return { runner, seen };
+    };
+    const latest = run('latest');
+    const earliest = run();
+    // In the background, as the services start: readiness reflects it once running.
+    latest.runner.startInBackground();
+    earliest.runner.startInBackground();
+    await waitFor(() => latest.runner.isHealthy() && earliest.runner.isHealthy(), {
+      what: 'both running',
+    });
+    await producer.send([outbound(topic, { userId: 'u3', n: 3 })]);
+    await waitFor(() => latest.seen.length >= 1 && earliest.seen.length >= 3, {
+      what: 'records',
+    });
+    expect(latest.seen).toEqual([3]);
+    expect(earliest.seen.sort()).toEqual([1, 2, 3]);
+  });
+
   it('dead-letters a poison value with the reason and the original bytes, and processes the next', async () => {
     const topic = await pingTopic();
     const seen: number[] = [];

@@ -7,11 +7,10 @@ import {
 } from '@nestjs/common';
 import { TOPICS } from '@app/contracts';
 import { ServiceConfig } from '@app/config';
-import { EventProducer, KafkaHealthIndicator, ensureTopics } from '@app/kafka';
+import { BackgroundStart, EventProducer, KafkaHealthIndicator, ensureTopics } from '@app/kafka';
 import { Kafka } from 'kafkajs';
 import { DecideStage } from './decide/decide.stage';
 import { FanoutStage } from './fanout/fanout.stage';
-import { startNewGroupAtEnd } from './new-group-offsets.util';
 import { routingSettings, type RoutingEnv, type RoutingSettings } from './routing-env.schema';
 
 /** The topics routing reads or writes: created when missing, partition counts checked at boot. */
@@ -32,8 +31,14 @@ export const ROUTING_TOPICS = [
 @Injectable()
 export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RoutingStages.name);
-  private starting: Promise<void> | undefined;
   private stopping = false;
+  private readonly starter = new BackgroundStart({
+    what: 'the routing stages',
+    logger: this.logger,
+    isFatal: (e) => e.message.startsWith('partition count differs'),
+    initialDelayMs: 500,
+    maxDelayMs: 10000,
+  });
   readonly fanout?: FanoutStage;
   readonly decide?: DecideStage;
   private readonly settings: RoutingSettings;
@@ -53,11 +58,13 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
         groupId: env.ROUTING_FANOUT_GROUP,
         chunk: env.ROUTING_FANOUT_CHUNK,
         unknownGroupGraceMs: env.ROUTING_UNKNOWN_GROUP_GRACE_MS,
+        newGroupStart: env.ROUTING_NEW_GROUP_START,
       });
     if (env.ROUTING_DECIDE)
       this.decide = new DecideStage(kafka, producer, config.apps, {
         groupId: env.ROUTING_DECIDE_GROUP,
         dedupeWindow: env.ROUTING_DEDUPE_WINDOW,
+        newGroupStart: env.ROUTING_NEW_GROUP_START,
       });
   }
 
@@ -72,47 +79,29 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
    * with the wrong partition count stops the process.
    */
   onApplicationBootstrap(): void {
-    this.starting = this.startWhenKafkaAnswers();
-  }
-
-  private async startWhenKafkaAnswers(): Promise<void> {
-    let delay = 500;
-    for (;;) {
-      if (this.stopping) return;
-      try {
-        await this.prepareTopicsAndOffsets();
-        break;
-      } catch (e) {
-        const err = e as Error;
-        if (err.message.startsWith('partition count differs')) {
-          this.logger.fatal({ msg: 'cannot start routing', err: err.message });
-          process.exit(1);
+    this.starter.run(
+      async () => {
+        await this.ensureRoutingTopics();
+        for (const stage of this.stages()) {
+          this.health.track(stage.runner);
+          await stage.start();
         }
-        this.logger.warn({
-          msg: 'Kafka not ready for routing yet; retrying',
-          err: err.message,
-          delayMs: delay,
-        });
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 10000);
-      }
-    }
-    for (const stage of this.stages()) {
-      if (this.stopping) return;
-      this.health.track(stage.runner);
-      await stage.start();
-    }
-    const deadline = Date.now() + this.settings.ROUTING_BOOT_RESTORE_WAIT_MS;
-    while (Date.now() < deadline && !this.isRestored())
-      await new Promise((r) => setTimeout(r, 100));
-    this.logger.log({ msg: 'routing stages started', restored: this.isRestored() });
+        const deadline = Date.now() + this.settings.ROUTING_BOOT_RESTORE_WAIT_MS;
+        while (Date.now() < deadline && !this.stopping && !this.isRestored())
+          await new Promise((r) => setTimeout(r, 100));
+        this.logger.log({ msg: 'routing stages started', restored: this.isRestored() });
+      },
+      async () => {
+        await Promise.all(this.stages().map((s) => s.stop()));
+      },
+    );
   }
 
-  private async prepareTopicsAndOffsets(): Promise<void> {
+  /** A routing topic with another partition count would split a user's state: refuse to start. */
+  private async ensureRoutingTopics(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      // A routing topic with another partition count would split a user's state: refuse to start.
       await ensureTopics(
         admin,
         {
@@ -121,16 +110,6 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
         },
         ROUTING_TOPICS as never,
       );
-      if (this.settings.ROUTING_NEW_GROUP_START === 'latest') {
-        const inputs = [
-          [this.fanout, this.settings.ROUTING_FANOUT_GROUP, TOPICS.imMessageSent.name],
-          [this.decide, this.settings.ROUTING_DECIDE_GROUP, TOPICS.pushIntent.name],
-        ] as const;
-        for (const [stage, group, topic] of inputs) {
-          if (stage && (await startNewGroupAtEnd(admin, group, topic)))
-            this.logger.log({ msg: 'new consumer group starts at the end', group, topic });
-        }
-      }
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -142,7 +121,7 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.starting?.catch(() => undefined);
+    await this.starter.stop();
     await Promise.all(this.stages().map((s) => s.stop()));
     for (const s of this.stages()) this.health.untrack(s.runner);
     await this.fanoutProducer.disconnect();

@@ -12,6 +12,8 @@ import {
 import { CopartitionedAssigner } from './copartitioned.assigner';
 import { kafkaMetrics } from './kafka.metrics';
 import { StateRestore } from './state-restore';
+import { BackgroundStart } from './background-start';
+import { startNewGroupAtEnd } from './group-offsets';
 import { decodeUtf8, formatZodIssues, headersToStrings } from './record-codec';
 import { newContext, runWithContext, type RecordContext } from '@app/observability';
 
@@ -93,6 +95,22 @@ export interface ConsumerRunnerOptions {
   copartitioned?: boolean;
   /** Called synchronously with the partition numbers of each new assignment, before any batch. */
   onAssigned?: (partitions: number[]) => void;
+  /**
+   * Where a group that has never committed starts on its input topics: `earliest` (default) reads
+   * what the topics retain; `latest` starts at their end, like Kafka's `auto.offset.reset=latest`
+   * (routing: a first deployment must not push the week of messages its input retains). State
+   * topics are always read from the beginning.
+   */
+  newGroupStart?: 'earliest' | 'latest';
+}
+
+export interface BackgroundStartHooks {
+  /** Runs before each attempt to start (e.g. checking topics); a throw is retried like a start. */
+  prepare?: () => Promise<void>;
+  /** Runs once the consumer runs (e.g. tracking it for readiness). */
+  onStarted?: () => void;
+  /** Errors no retry fixes: the process exits (see `BackgroundStart`). */
+  isFatal?: (e: Error) => boolean;
 }
 
 type Decoded =
@@ -129,6 +147,7 @@ export class ConsumerRunner {
   private crashed: Error | undefined;
   private running = false;
   private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
+  private starter: BackgroundStart | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -191,8 +210,29 @@ export class ConsumerRunner {
     );
   }
 
+  /**
+   * Starts without blocking the caller, retrying with backoff until it runs or `stop` is called:
+   * a broker that is down or still loading at boot delays consuming, not the service's boot.
+   */
+  startInBackground(hooks: BackgroundStartHooks = {}): void {
+    this.starter = new BackgroundStart({
+      what: `consumer group ${this.opts.groupId}`,
+      logger: this.logger,
+      isFatal: hooks.isFatal,
+    });
+    this.starter.run(
+      async () => {
+        await hooks.prepare?.();
+        await this.start();
+        hooks.onStarted?.();
+      },
+      () => this.shutdown(),
+    );
+  }
+
   async start(): Promise<void> {
     await this.producer.connect();
+    if (this.opts.newGroupStart === 'latest') await this.startNewGroupAtEnd();
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: this.opts.subscriptions.map((s) => s.topic.name),
@@ -207,8 +247,29 @@ export class ConsumerRunner {
     this.running = true;
   }
 
-  /** Stops fetching, lets the batch in flight finish and commit, leaves the group, disconnects. */
+  private async startNewGroupAtEnd(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const s of this.opts.subscriptions.filter((x) => x.role !== 'state')) {
+        if (await startNewGroupAtEnd(admin, this.opts.groupId, s.topic.name))
+          this.logger.log({ msg: 'new consumer group starts at the end', topic: s.topic.name });
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stops retrying a background start, stops fetching, lets the batch in flight finish and
+   * commit, leaves the group, disconnects.
+   */
   async stop(): Promise<void> {
+    await this.starter?.stop();
+    await this.shutdown();
+  }
+
+  private async shutdown(): Promise<void> {
     this.running = false;
     this.resumeTimers.forEach((t) => clearTimeout(t));
     this.resumeTimers.clear();

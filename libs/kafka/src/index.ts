@@ -10,3 +10,5 @@ export * from './kafka.health';
 export * from './kafka.module';
 export * from './copartitioned.assigner';
 export * from './restore.tracker';
+export * from './background-start';
+export * from './group-offsets';

@@ -8,7 +8,7 @@ import {
   type TokenInvalidated,
 } from '@app/contracts';
 import { createServiceApp } from '@app/http';
-import { EventProducer, ensureTopics, outbound } from '@app/kafka';
+import { EventProducer, ensureTopics, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
 import {
   ensureTlsMaterial,
   FakeApns,
@@ -191,14 +191,8 @@ export class Collector {
     // Just-created topics may not have leaders yet: retry until the ends can be read.
     await waitFor(
       async () => {
-        for (const topic of Collector.TOPICS) {
-          const ends = await admin.fetchTopicOffsets(topic);
-          await admin.setOffsets({
-            groupId: this.groupId,
-            topic,
-            partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-          });
-        }
+        for (const topic of Collector.TOPICS)
+          await setGroupOffsetsAtEnd(admin, this.groupId, topic);
         return true;
       },
       { what: 'collector offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },

@@ -1,5 +1,6 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { uniqueId, waitFor } from '@app/testing';
+import { setGroupOffsetsAtEnd } from '@app/kafka';
 
 /** Collects every value of some topics (read_committed) as parsed JSON, for the test to inspect. */
 export class TopicSink {
@@ -44,20 +45,12 @@ export class TopicSink {
   }
 }
 
-/**
- * Commits `groupId`'s offsets on `topic` at the topic's current end, so that the group starts there.
- * (kafkajs's `resetOffsets` to latest commits the -1 sentinel, which a new group reads as "none".)
- */
+/** A group that starts at `topic`'s current end (retried while a fresh broker elects leaders). */
 export async function startAtEnd(admin: Admin, groupId: string, topic: string): Promise<void> {
   // A broker just started may not have elected every leader yet.
   await waitFor(
     async () => {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
-      });
+      await setGroupOffsetsAtEnd(admin, groupId, topic);
       return true;
     },
     { what: `offsets of ${topic}`, timeoutMs: 60_000, intervalMs: 500 },

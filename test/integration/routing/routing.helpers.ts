@@ -5,7 +5,7 @@ import {
   type TokenUserDevices,
   DEFAULT_PUSH_SETTINGS,
 } from '@app/contracts';
-import { EventProducer, outbound } from '@app/kafka';
+import { EventProducer, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
 import { json, uniqueId } from '@app/testing';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 
@@ -14,14 +14,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
  * its own records, not everything other runs left there (state topics are always read whole).
  */
 export async function startGroupAtEnd(admin: Admin, groupId: string, topics: string[]) {
-  for (const topic of topics) {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
-  }
+  for (const topic of topics) await setGroupOffsetsAtEnd(admin, groupId, topic);
 }
 
 export const apnsDevice = (deviceId: string, token = 'ab'.repeat(32)): RegisteredDevice => ({

@@ -63,10 +63,14 @@ export class ApnsDispatchService implements OnApplicationBootstrap, BeforeApplic
     );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.runners.forEach((r) => this.health.track(r));
-    await Promise.all(this.runners.map((r) => r.start()));
-    this.logger.log('consuming APNs requests and retries');
+  /** Readiness is 503 until the consumers run; a broker down at boot is waited for (retried). */
+  onApplicationBootstrap(): void {
+    for (const r of this.runners) {
+      this.health.track(r);
+      r.startInBackground({
+        onStarted: () => this.logger.log('consuming APNs requests and retries'),
+      });
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

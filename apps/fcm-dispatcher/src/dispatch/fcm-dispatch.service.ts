@@ -65,11 +65,17 @@ export class FcmDispatchService implements OnApplicationBootstrap, BeforeApplica
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Readiness is 503 until the consumer runs; a broker down at boot is waited for (retried). */
+  onApplicationBootstrap(): void {
     this.tracker.start();
     this.health.track(this.runner);
-    await this.runner.start();
-    this.logger.log({ msg: 'FCM dispatcher consuming', apps: this.apps.all().map((a) => a.appId) });
+    this.runner.startInBackground({
+      onStarted: () =>
+        this.logger.log({
+          msg: 'FCM dispatcher consuming',
+          apps: this.apps.all().map((a) => a.appId),
+        }),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

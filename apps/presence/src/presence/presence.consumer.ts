@@ -9,7 +9,6 @@ import { ServiceConfig } from '@app/config';
 import { ConsumerRunner, EventProducer, KafkaHealthIndicator } from '@app/kafka';
 import { Kafka } from 'kafkajs';
 import type { PresenceEnv } from '../presence-env.schema';
-import { BackgroundStart } from './background-start.util';
 import { presenceMetrics } from './presence.metrics';
 import { createPresenceRunner } from './presence.runner';
 import { PresenceService } from './presence.service';
@@ -25,7 +24,6 @@ export class PresenceConsumer implements OnApplicationBootstrap, BeforeApplicati
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> = Promise.resolve();
   private partitionCount: number | undefined;
-  private readonly starter = new BackgroundStart(this.logger, 'the presence consumer');
 
   constructor(
     private readonly kafka: Kafka,
@@ -46,19 +44,16 @@ export class PresenceConsumer implements OnApplicationBootstrap, BeforeApplicati
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.tick(), this.config.env.PRESENCE_SWEEP_INTERVAL_MS);
-    this.starter.run(
-      async () => {
+    this.runner.startInBackground({
+      prepare: async () => {
         this.partitionCount = await this.fetchPartitionCount();
-        await this.runner.start();
-        this.health.track(this.runner);
       },
-      () => this.runner.stop(),
-    );
+      onStarted: () => this.health.track(this.runner),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.starter.stop();
     await this.sweeping;
     await this.runner.stop();
     this.health.untrack(this.runner);

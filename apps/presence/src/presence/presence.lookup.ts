@@ -10,7 +10,7 @@ import type { PresenceUserState } from '@app/contracts';
 import { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { PresenceEnv } from '../presence-env.schema';
-import { BackgroundStart } from './background-start.util';
+import { BackgroundStart } from '@app/kafka';
 import { PRESENCE_TOPICS, type PresenceTopics } from './presence.topics';
 import { SnapshotLookup } from './snapshot.lookup';
 
@@ -19,10 +19,10 @@ import { SnapshotLookup } from './snapshot.lookup';
 export class PresenceLookup implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly lookup: SnapshotLookup;
   private readonly timeoutMs: number;
-  private readonly starter = new BackgroundStart(
-    new Logger(PresenceLookup.name),
-    'the lookup reader',
-  );
+  private readonly starter = new BackgroundStart({
+    logger: new Logger(PresenceLookup.name),
+    what: 'the lookup reader',
+  });
 
   constructor(
     kafka: Kafka,

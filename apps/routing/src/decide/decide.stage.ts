@@ -20,6 +20,8 @@ import { decideIntents, type DecideTally } from './intent.decider';
 export interface DecideStageOptions {
   groupId: string;
   dedupeWindow: number;
+  /** Where a group that never committed starts on its input (see `ConsumerRunnerOptions`). */
+  newGroupStart?: 'earliest' | 'latest';
   /** Transactional ids are `<prefix>-push.intent.v1-<partition>`; one prefix per deployment. */
   transactionalIdPrefix?: string;
   clock?: () => Date;
@@ -55,6 +57,7 @@ export class DecideStage {
     this.clock = opts.clock ?? (() => new Date());
     this.runner = new ConsumerRunner(kafka, producer, {
       groupId: opts.groupId,
+      newGroupStart: opts.newGroupStart,
       copartitioned: true,
       transactional: { idPrefix: opts.transactionalIdPrefix ?? opts.groupId },
       maxBytesPerPartition: opts.maxBytesPerPartition,

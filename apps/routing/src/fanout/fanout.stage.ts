@@ -21,6 +21,8 @@ export interface FanoutStageOptions {
   /** How long a group message waits for its group's membership before it is dead-lettered. */
   unknownGroupGraceMs: number;
   clock?: () => Date;
+  /** Where a group that never committed starts on its input (see `ConsumerRunnerOptions`). */
+  newGroupStart?: 'earliest' | 'latest';
 }
 
 /** The consumed record as the dead-letter topic keeps it. */
@@ -61,6 +63,7 @@ export class FanoutStage {
     this.clock = opts.clock ?? (() => new Date());
     this.runner = new ConsumerRunner(kafka, producer, {
       groupId: opts.groupId,
+      newGroupStart: opts.newGroupStart,
       copartitioned: true,
       onAssigned: () => {
         this.groups.clear();

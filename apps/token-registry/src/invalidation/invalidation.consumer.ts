@@ -1,6 +1,5 @@
 import {
   Injectable,
-  Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
@@ -28,10 +27,6 @@ export const INVALIDATION_GROUP = 'token-registry-invalidation';
 @Injectable()
 export class InvalidationConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly runner: ConsumerRunner;
-  private readonly logger = new Logger(InvalidationConsumer.name);
-  private starting: Promise<void> | undefined;
-  private stopping = false;
-  private wake: (() => void) | undefined;
 
   constructor(
     kafka: Kafka,
@@ -75,39 +70,11 @@ export class InvalidationConsumer implements OnApplicationBootstrap, BeforeAppli
    */
   onApplicationBootstrap(): void {
     if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
-    this.starting = this.startWithRetry();
+    this.runner.startInBackground({ onStarted: () => this.health.track(this.runner) });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (!this.starting) return;
-    this.stopping = true;
-    this.wake?.();
-    await this.starting;
+    if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
     await this.runner.stop();
-  }
-
-  private async startWithRetry(): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await this.runner.start();
-        this.health.track(this.runner);
-        return;
-      } catch (e) {
-        const retryInMs = Math.min(1000 * attempt, 10000);
-        this.logger.error({
-          msg: 'invalidation consumer cannot start; retrying',
-          err: (e as Error).message,
-          retryInMs,
-        });
-        await this.runner.stop().catch(() => undefined);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, retryInMs);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    }
   }
 }

@@ -1,0 +1,63 @@
+import { Logger } from '@nestjs/common';
+import { BackgroundStart } from './background-start';
+
+const logger = new Logger('test');
+beforeAll(() => Logger.overrideLogger(false));
+
+describe('BackgroundStart', () => {
+  it('retries a failing start with backoff, resetting between tries, until it succeeds', async () => {
+    const calls: string[] = [];
+    let fails = 2;
+    const s = new BackgroundStart({ what: 'x', logger, initialDelayMs: 5, maxDelayMs: 10 });
+    const started = new Promise<void>((resolve) =>
+      s.run(
+        async () => {
+          calls.push('attempt');
+          if (fails-- > 0) throw new Error('broker not there');
+          resolve();
+        },
+        async () => void calls.push('reset'),
+      ),
+    );
+    await started;
+    await s.stop();
+    expect(calls).toEqual(['attempt', 'reset', 'attempt', 'reset', 'attempt']);
+  });
+
+  it('stops retrying when stopped, without waiting out the backoff', async () => {
+    let attempts = 0;
+    const s = new BackgroundStart({ what: 'x', logger, initialDelayMs: 60_000 });
+    s.run(
+      async () => {
+        attempts++;
+        throw new Error('down');
+      },
+      async () => undefined,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await s.stop();
+    expect(Date.now() - t0).toBeLessThan(10_000); // not the 60 s backoff
+    expect(attempts).toBe(1);
+  });
+
+  it('exits the process on an error no retry fixes', async () => {
+    const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const s = new BackgroundStart({
+      what: 'x',
+      logger,
+      initialDelayMs: 5,
+      isFatal: (e) => e.message.startsWith('partition count differs'),
+    });
+    s.run(
+      async () => {
+        throw new Error('partition count differs for topic t');
+      },
+      async () => undefined,
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    await s.stop();
+    expect(exit).toHaveBeenCalledWith(1);
+    exit.mockRestore();
+  });
+});
