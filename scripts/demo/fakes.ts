@@ -1,6 +1,6 @@
 /**
  * The local stand-ins for Apple and Google, for the demo: a fake APNs (HTTP/2, TLS, JWT checks)
- * and a fake FCM (OAuth token endpoint + messages:send), each with a throw-away CA, plus the
+ * and a fake FCM (OAuth token endpoint + messages:send), sharing one throw-away CA, plus the
  * apps file that points the `demo` tenant at them with a locally generated `.p8` and service
  * account. Serves `GET /received` on 127.0.0.1:8440 (what the fakes were sent) for the demo.
  *
@@ -22,9 +22,10 @@ async function main(): Promise<void> {
   const fcmDir = join(run, 'fake-fcm');
   mkdirSync(fcmDir, { recursive: true });
 
+  const tls = ensureTlsMaterial(join(run, 'fake-tls'));
   const apnsKey = generateApnsKey(apnsDir, 'DEMOKEY001', 'DEMOTEAM01');
   const apns = await new FakeApns({
-    tls: ensureTlsMaterial(apnsDir),
+    tls,
     keys: [apnsKey],
     topics: ['com.example.chat'],
     port: APNS_PORT,
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   const fcm = await FakeFcm.start({
     host: '127.0.0.1',
     port: FCM_PORT,
-
+    tls,
     record: true,
   });
   const serviceAccountFile = fcm.writeServiceAccount('demo-project', fcmDir);
@@ -53,11 +54,11 @@ async function main(): Promise<void> {
       `      keyId: ${apnsKey.keyId}`,
       `      keyFile: ${apnsKey.keyFile}`,
       '      topics: [com.example.chat]',
-      `      endpoint: { host: 127.0.0.1, port: ${APNS_PORT}, caFile: ${join(apnsDir, 'ca.pem')} }`,
+      `      endpoint: { host: 127.0.0.1, port: ${APNS_PORT}, caFile: ${tls.caFile} }`,
       '    fcm:',
       '      projectId: demo-project',
       `      serviceAccountFile: ${serviceAccountFile}`,
-      `      endpoint: { host: 127.0.0.1, port: ${FCM_PORT}, caFile: ${fcm.endpoint().caFile} }`,
+      `      endpoint: { host: 127.0.0.1, port: ${FCM_PORT}, caFile: ${tls.caFile} }`,
       '',
     ].join('\n'),
   );

@@ -13,7 +13,7 @@ import {
   type FakeApnsRule,
   type FakeApnsTokenRule,
 } from './fake-apns.rules';
-import type { TlsMaterial } from './tls-material';
+import type { TlsMaterial } from '../tls-material';
 
 const { constants } = http2;
 const PUSH_TYPES = new Set([

@@ -1,4 +1,4 @@
 export * from './fake-apns.rules';
 export * from './fake-apns.server';
 export * from './jwt-check';
-export * from './tls-material';
+export * from './apns-credentials';

@@ -14,7 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FakeApns } from './fake-apns.server';
-import { ensureTlsMaterial, generateApnsKey, type ApnsSigningKey } from './tls-material';
+import { ensureTlsMaterial } from '../tls-material';
+import { generateApnsKey, type ApnsSigningKey } from './apns-credentials';
 
 const { values } = parseArgs({
   options: {

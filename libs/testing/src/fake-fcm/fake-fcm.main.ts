@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FakeFcm } from './fake-fcm.server';
-import { generateTlsMaterial } from './tls-material';
+import { ensureTlsMaterial } from '../tls-material';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const fake = await FakeFcm.start({
     host: values.host,
     port: Number(values.port),
-    tls: generateTlsMaterial(dir),
+    tls: ensureTlsMaterial(dir),
     record: values.record,
     defaultRetryAfterSeconds: Number(values['retry-after']),
   });

@@ -15,12 +15,8 @@ import {
   type FakeFcmBehaviour,
 } from './fake-fcm.rules';
 import { checkSendBody } from './fake-fcm.validation';
-import {
-  generateServiceAccount,
-  generateTlsMaterial,
-  type GeneratedServiceAccount,
-  type TlsMaterial,
-} from './tls-material';
+import { ensureTlsMaterial, type TlsMaterial } from '../tls-material';
+import { generateServiceAccount, type GeneratedServiceAccount } from './service-account';
 
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const MESSAGING_SCOPES = [
@@ -82,7 +78,7 @@ export class FakeFcm {
   ) {}
 
   static async start(opts: FakeFcmOptions = {}): Promise<FakeFcm> {
-    const tls = opts.tls ?? generateTlsMaterial();
+    const tls = opts.tls ?? ensureTlsMaterial();
     const server = createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true });
     const fake = new FakeFcm(server, tls, opts);
     server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {

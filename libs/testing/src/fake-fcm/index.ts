@@ -1,4 +1,3 @@
-// Explicit names: other fakes in this library generate TLS material too.
 export { FakeFcm, type FakeFcmOptions, type ReceivedSend } from './fake-fcm.server';
 export { FCM_ERRORS, type FakeFcmBehaviour, type FcmErrorCode } from './fake-fcm.rules';
-export { generateServiceAccount, type ServiceAccountJson } from './tls-material';
+export { generateServiceAccount, type ServiceAccountJson } from './service-account';
