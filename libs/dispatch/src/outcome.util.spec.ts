@@ -1,4 +1,9 @@
-import { TOPICS, type ApnsRequest, type FcmRequest } from '@app/contracts';
+import {
+  InvalidationReasonSchema,
+  TOPICS,
+  type ApnsRequest,
+  type FcmRequest,
+} from '@app/contracts';
 import type { OutboundRecord } from '@app/kafka';
 import {
   buildInvalidation,
@@ -7,7 +12,7 @@ import {
   outcomeRecord,
   retryRecord,
 } from './outcome.util';
-import type { InvalidationHint, TerminalStatus } from './dispatch.types';
+import type { TerminalStatus } from './dispatch.types';
 
 // The records built here are produced without being validated again (`prevalidated`): these
 // tests are what makes that safe, so they cover every status, reason and optional field.
@@ -60,14 +65,7 @@ describe('record builders produce values their topics accept', () => {
   });
 
   it('invalidations for every reason, with and without timestamp and environment', () => {
-    const reasons: InvalidationHint['reason'][] = [
-      'unregistered',
-      'expired_token',
-      'bad_device_token',
-      'environment_mismatch',
-      'invalid_argument',
-      'sender_id_mismatch',
-    ];
+    const reasons = InvalidationReasonSchema.options;
     for (const reason of reasons)
       for (const hint of [
         { reason },
