@@ -32,6 +32,8 @@ const { values } = parseArgs({
     consumers: { type: 'string', default: '1' },
     // e.g. --node-options=--max-semi-space-size=64 (the dispatcher process's V8 flags)
     'node-options': { type: 'string', default: '' },
+    // dispatcher settings to try, e.g. --env APNS_MAX_IN_FLIGHT_PER_CONNECTION=500
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 const N = Number(values.n);
@@ -170,6 +172,7 @@ async function dispatcher(
       APNS_MAX_BYTES_PER_PARTITION: values['max-bytes'],
       APNS_CONSUMERS: values.consumers,
       ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+      ...Object.fromEntries(values.env.map((kv) => kv.split('=', 2) as [string, string])),
     },
     values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local/apns-profiles')}`] : [],
   );
