@@ -17,7 +17,7 @@ export const ApnsEnvSchema = BaseEnvSchema.extend({
   APNS_STUCK_AFTER_TIMEOUTS: envInt(1, 1000).default(3),
   APNS_RETRY_BASE_MS: envInt(1, 3600000).default(1000),
   APNS_RETRY_MAX_MS: envInt(1, 86400000).default(600000),
-  APNS_RECENT_JOBS_PER_PARTITION: envInt(0, 10000000).default(50000),
+  APNS_RECENT_JOBS_PER_PARTITION: envInt(0, 10000000).default(10000),
   /** Consumers (group members) in this process; more overlap sends with Kafka round trips. */
   APNS_CONSUMERS: envInt(1, 16).default(1),
   /** Partitions handled at once (each partition's batch is sent concurrently within the limits). */
