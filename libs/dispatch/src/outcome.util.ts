@@ -4,8 +4,12 @@ import {
   type TokenInvalidated,
   type TopicDefinition,
 } from '@app/contracts';
-import { deadLetterFor, outbound, type ConsumedRecord, type OutboundRecord } from '@app/kafka';
-import type { KafkaMessage } from 'kafkajs';
+import {
+  deadLetterForRecord,
+  outbound,
+  type ConsumedRecord,
+  type OutboundRecord,
+} from '@app/kafka';
 import type {
   DispatchProvider,
   DispatchRequest,
@@ -96,17 +100,8 @@ export function retryRecord<R extends DispatchRequest>(
 }
 
 /** A dead letter for a consumed record the provider refused, its value kept as it was read. */
-export function rejectedDeadLetter(
+export const rejectedDeadLetter = (
   rec: ConsumedRecord<unknown>,
   code: string,
   message: string,
-): OutboundRecord {
-  const raw = {
-    key: rec.key === null ? null : Buffer.from(rec.key),
-    value: rec.value === null ? null : Buffer.from(JSON.stringify(rec.value)),
-    headers: rec.headers,
-    offset: rec.offset,
-    timestamp: rec.timestamp,
-  } as unknown as KafkaMessage;
-  return deadLetterFor(rec.topic, rec.partition, raw, { code, message });
-}
+): OutboundRecord => deadLetterForRecord(rec, { code, message });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { HEADERS, type TopicDefinition } from '@app/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { deadLetterFor, type DeadLetterReason } from './dead-letter.util';
+import { deadLetterFor, deadLetterForRecord, type DeadLetterReason } from './dead-letter.util';
 import { toTopicMessages, type EventProducer, type OutboundRecord } from './event.producer';
 import {
   PoisonRecordException,
@@ -540,9 +540,7 @@ export class ConsumerRunner {
             code,
             err: err.message,
           });
-          records.push(
-            deadLetterFor(topic, partition, this.rawOf(rec), { code, message: err.message }),
-          );
+          records.push(deadLetterForRecord(rec, { code, message: err.message }));
         }
         break;
       }
@@ -569,18 +567,6 @@ export class ConsumerRunner {
     );
     timer.unref();
     this.resumeTimers.set(id, timer);
-  }
-
-  private rawOf(rec: ConsumedRecord<unknown>): KafkaMessage {
-    return {
-      key: rec.key === null ? null : Buffer.from(rec.key),
-      value: rec.value === null ? null : Buffer.from(JSON.stringify(rec.value)),
-      headers: rec.headers,
-      offset: rec.offset,
-      timestamp: rec.timestamp,
-      attributes: 0,
-      size: 0,
-    } as unknown as KafkaMessage;
   }
 
   private async commit(

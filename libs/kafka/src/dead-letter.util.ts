@@ -1,5 +1,6 @@
 import { TOPICS, type DeadLetter } from '@app/contracts';
 import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from './consumer.runner';
 import { outbound, type OutboundRecord } from './event.producer';
 import { decodeUtf8, headersToStrings } from './record-codec';
 
@@ -34,4 +35,24 @@ export function deadLetterFor(
     at: new Date().toISOString(),
   };
   return outbound(TOPICS.deadLetter, letter, { key: key ?? undefined });
+}
+
+/**
+ * The dead letter for a record that passed validation but that its handler (or the provider)
+ * refused: its value is kept as the JSON it was read as.
+ */
+export function deadLetterForRecord(
+  rec: ConsumedRecord<unknown>,
+  reason: DeadLetterReason,
+): OutboundRecord {
+  const message = {
+    key: rec.key === null ? null : Buffer.from(rec.key),
+    value: rec.value === null ? null : Buffer.from(JSON.stringify(rec.value)),
+    headers: rec.headers,
+    offset: rec.offset,
+    timestamp: rec.timestamp,
+    attributes: 0,
+    size: 0,
+  } as unknown as KafkaMessage;
+  return deadLetterFor(rec.topic, rec.partition, message, reason);
 }

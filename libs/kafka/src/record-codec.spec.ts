@@ -1,6 +1,6 @@
 import { TOPICS } from '@app/contracts';
 import { runWithContext } from '@app/observability';
-import { deadLetterFor } from './dead-letter.util';
+import { deadLetterFor, deadLetterForRecord } from './dead-letter.util';
 import { SchemaViolationException } from './kafka.exception';
 import { decodeUtf8, encodeRecord, headersToStrings } from './record-codec';
 
@@ -87,6 +87,30 @@ describe('dead letters', () => {
       valueEncoding: 'base64',
     });
     expect(bin.key).toBeUndefined();
+  });
+
+  it('for a validated record the handler refused, keep its value as the JSON it was read as', () => {
+    const letter = deadLetterForRecord(
+      {
+        topic: 'push.apns.request.v1',
+        partition: 5,
+        offset: '42',
+        key: 'demo:bob',
+        value: { jobId: 'j', n: 1 },
+        headers: { 'x-correlation-id': 'c-1' },
+        timestamp: '0',
+        context: { correlationId: 'c-1' },
+      },
+      { code: 'PayloadTooLarge', message: 'too big' },
+    );
+    expect(letter.key).toBe('demo:bob');
+    expect(letter.value).toMatchObject({
+      source: { topic: 'push.apns.request.v1', partition: 5, offset: '42', key: 'demo:bob' },
+      error: { code: 'PayloadTooLarge', message: 'too big' },
+      value: '{"jobId":"j","n":1}',
+      valueEncoding: 'utf8',
+      headers: { 'x-correlation-id': 'c-1' },
+    });
   });
 
   it('decodes UTF-8 strictly and headers leniently', () => {

@@ -3,13 +3,13 @@ import { TOPICS, type ImGroupMembers, type ImMessageSent } from '@app/contracts'
 import type { AppsRegistry } from '@app/config';
 import {
   ConsumerRunner,
-  deadLetterFor,
+  deadLetterForRecord,
   RetryableException,
   type ConsumedRecord,
   type EventProducer,
   type OutboundRecord,
 } from '@app/kafka';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { routingMetrics } from '../routing.metrics';
 import { IntentWriter } from './intent.writer';
 import { resolveRecipients } from './recipients.util';
@@ -24,18 +24,6 @@ export interface FanoutStageOptions {
   /** Where a group that never committed starts on its input (see `ConsumerRunnerOptions`). */
   newGroupStart?: 'earliest' | 'latest';
 }
-
-/** The consumed record as the dead-letter topic keeps it. */
-const rawOf = (r: ConsumedRecord<unknown>): KafkaMessage =>
-  ({
-    key: r.key === null ? null : Buffer.from(r.key),
-    value: r.value === null ? null : Buffer.from(JSON.stringify(r.value)),
-    headers: r.headers,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    attributes: 0,
-    size: 0,
-  }) as unknown as KafkaMessage;
 
 /**
  * The fan-out stage: one push.intent.v1 per recipient of each im.message.sent.v1, with group
@@ -83,8 +71,8 @@ export class FanoutStage {
         },
         {
           topic: TOPICS.imMessageSent,
-          handle: async (rs: ConsumedRecord<ImMessageSent>[], { topic, partition }) =>
-            this.fanOut(rs, topic, partition),
+          handle: async (rs: ConsumedRecord<ImMessageSent>[], { partition }) =>
+            this.fanOut(rs, partition),
         },
       ],
     });
@@ -92,13 +80,12 @@ export class FanoutStage {
 
   private async fanOut(
     rs: ConsumedRecord<ImMessageSent>[],
-    topic: string,
     partition: number,
   ): Promise<{ records: OutboundRecord[] }> {
     const letters: OutboundRecord[] = [];
     const reject = (r: ConsumedRecord<ImMessageSent>, code: string, message: string) => {
       this.logger.warn({ msg: 'dead-lettering message', code, reason: message, offset: r.offset });
-      letters.push(deadLetterFor(topic, partition, rawOf(r), { code, message }));
+      letters.push(deadLetterForRecord(r, { code, message }));
     };
     // Resolve every message before writing anything, so that waiting for a group's membership
     // (below) never repeats the intents of the messages before it.
