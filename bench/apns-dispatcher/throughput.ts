@@ -11,7 +11,13 @@
 import { hashApiKey } from '@app/config';
 import { TOPICS, type ApnsRequest } from '@app/contracts';
 import { EventProducer, ensureTopics, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
-import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
+import {
+  apnsRequest,
+  startDisposableBroker,
+  uniqueId,
+  waitFor,
+  type DisposableBroker,
+} from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,23 +88,17 @@ async function inProcess(
 
 function requests(w: Work): ApnsRequest[] {
   const now = Date.now();
-  return w.tokens.map((token, i) => ({
-    jobId: `bench-${now}-${i}`,
-    appId: 'bench',
-    userId: `u${i}`,
-    deviceId: `d${i}`,
-    messageId: `m${now}`,
-    token,
-    createdAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + 3_600_000).toISOString(),
-    attempt: 0,
-    topic: TOPIC,
-    environment: 'production',
-    pushType: 'alert',
-    priority: 10,
-    collapseId: null,
-    payload: JSON.parse(w.payloads[i]) as Record<string, unknown>,
-  }));
+  return w.tokens.map((token, i) =>
+    apnsRequest('bench', token, {
+      jobId: `bench-${now}-${i}`,
+      userId: `u${i}`,
+      deviceId: `d${i}`,
+      messageId: `m${now}`,
+      expiresAt: new Date(now + 3_600_000).toISOString(),
+      topic: TOPIC,
+      payload: JSON.parse(w.payloads[i]) as Record<string, unknown>,
+    }),
+  );
 }
 
 async function dispatcher(

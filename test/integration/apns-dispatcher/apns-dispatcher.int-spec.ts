@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { dispatchMetrics } from '@app/dispatch';
 import {
+  apnsRequest,
   generateApnsClientCertificate,
   startSilentPeer,
   waitFor,
@@ -12,7 +13,6 @@ import { join } from 'node:path';
 import { apnsIdFor } from '../../../apps/apns-dispatcher/src/apns/apns-id.util';
 import {
   ApnsWorld,
-  apnsRequest,
   Collector,
   dispatcherEnv,
   hexToken,

@@ -12,6 +12,7 @@ import { EventProducer, ensureTopics, outbound, setGroupOffsetsAtEnd } from '@ap
 import {
   ensureTlsMaterial,
   FakeApns,
+  FIXTURE_APNS_TOPIC,
   generateApnsKey,
   json,
   startDisposableBroker,
@@ -32,7 +33,7 @@ import { ApnsDispatcherAppModule } from '../../../apps/apns-dispatcher/src/app.m
 
 /** The broker port reserved for the APNs dispatcher's tests (nobody else's records on it). */
 export const APNS_BROKER_PORT = 19492;
-export const TOPIC = 'com.example.chat';
+export const TOPIC = FIXTURE_APNS_TOPIC;
 
 export const hexToken = (): string => randomBytes(32).toString('hex');
 
@@ -132,32 +133,6 @@ export async function startDispatcher(env: Record<string, string>): Promise<INes
   });
   await app.init();
   return app;
-}
-
-export function apnsRequest(
-  appId: string,
-  token: string,
-  over: Partial<ApnsRequest> = {},
-): ApnsRequest {
-  const now = Date.now();
-  return {
-    jobId: uniqueId('job'),
-    appId,
-    userId: uniqueId('u'),
-    deviceId: uniqueId('d'),
-    messageId: uniqueId('m'),
-    token,
-    createdAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + 60_000).toISOString(),
-    attempt: 0,
-    topic: TOPIC,
-    environment: 'production',
-    pushType: 'alert',
-    priority: 10,
-    collapseId: null,
-    payload: { aps: { alert: { title: 'Alice', body: 'hello' }, badge: 1 }, ext: '{"k":1}' },
-    ...over,
-  };
 }
 
 /**

@@ -1,11 +1,10 @@
 import { TOPICS } from '@app/contracts';
-import { uniqueId, waitFor, type DisposableBroker, type FakeApns } from '@app/testing';
+import { apnsRequest, uniqueId, waitFor, type DisposableBroker, type FakeApns } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import {
   ApnsWorld,
-  apnsRequest,
   Collector,
   dispatcherEnv,
   hexToken,
