@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './bench-procs';
+import { ROOT } from '../procs';
 
 interface Node {
   id: number;

@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { bareHttp2, bareNodeApn, parseAdapter, type Work } from './baselines';
-import { procStats, ROOT, runService, startFakeProcess, type FakeProcess } from './bench-procs';
+import { procStats, ROOT, runService } from '../procs';
+import { startFakeProcess, type FakeProcess } from './bench-procs';
 
 const { values } = parseArgs({
   // --only dispatcher: skip the baselines (tuning runs); --max-bytes: fetch size per partition

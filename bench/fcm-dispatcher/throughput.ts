@@ -12,21 +12,20 @@ import { TOPICS, type FcmRequest } from '@app/contracts';
 import { hashApiKey } from '@app/config';
 import { EventProducer, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
 import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
-import { procStats } from '../apns-dispatcher/bench-procs';
+import { procStats, ROOT, runService } from '../procs';
 import { initializeApp, deleteApp } from 'firebase-admin/app';
 import { getMessaging, type Message } from 'firebase-admin/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { RedirectAgent } from '../../apps/fcm-dispatcher/src/firebase/redirect.agent';
 import { ServiceAccountCredential } from '../../apps/fcm-dispatcher/src/firebase/service-account.credential';
 
-const ROOT = resolve(__dirname, '../..');
 const MAX_SOCKETS = 64;
 const BATCH = 500;
 
@@ -222,24 +221,15 @@ async function dispatcherRounds(
     seen.clear();
     prefix = `${groupId}-`;
     want = n;
-    const child = spawn(
-      process.execPath,
-      ['-r', './libs/testing/src/swc-register.js', 'apps/fcm-dispatcher/src/main.ts'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: {
-          ...process.env,
-          KAFKA_BROKERS: broker.brokers.join(','),
-          PUSH_APPS_FILE: appsFile,
-          LOG_LEVEL: 'warn',
-          HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
-          FCM_GROUP_ID: groupId,
-          FCM_MAX_SOCKETS: String(MAX_SOCKETS),
-          ...extraEnv,
-        },
-      },
-    );
+    const child = runService('apps/fcm-dispatcher/src/main.ts', {
+      KAFKA_BROKERS: broker.brokers.join(','),
+      PUSH_APPS_FILE: appsFile,
+      LOG_LEVEL: 'warn',
+      HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+      FCM_GROUP_ID: groupId,
+      FCM_MAX_SOCKETS: String(MAX_SOCKETS),
+      ...extraEnv,
+    });
     const kill = () => child.kill('SIGKILL');
     process.once('exit', kill);
     type Mark = { t: bigint; count: number; cpu: number; fake: number; broker: number };
