@@ -1,7 +1,6 @@
 import { userKey, type PresenceDeviceEvent } from '@app/contracts';
 import type { AppsRegistry } from '@app/config';
-import { deadLetterFor, type ConsumedRecord, type OutboundRecord } from '@app/kafka';
-import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from '@app/kafka';
 
 export interface EventRejection {
   code: 'KEY_MISMATCH' | 'UNKNOWN_APP' | 'EVENT_IN_FUTURE';
@@ -34,20 +33,4 @@ export function checkEvent(
       message: `at ${e.at} is more than ${maxSkewMs / 1000} s ahead of this server's clock`,
     };
   return undefined;
-}
-
-/** The dead letter for a record that passed its schema but that presence rejects. */
-export function rejectedEvent(
-  rec: ConsumedRecord<PresenceDeviceEvent>,
-  reason: EventRejection,
-): OutboundRecord {
-  const message = {
-    key: rec.key === null ? null : Buffer.from(rec.key),
-    value: Buffer.from(JSON.stringify(rec.value)),
-    headers: rec.headers,
-    offset: rec.offset,
-    timestamp: rec.timestamp,
-    attributes: 0,
-  } as unknown as KafkaMessage;
-  return deadLetterFor(rec.topic, rec.partition, message, reason);
 }

@@ -3,6 +3,7 @@ import { AppsRegistry, ServiceConfig } from '@app/config';
 import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
 import {
   EventProducer,
+  deadLetterForRecord,
   RetryableException,
   outbound,
   type ConsumedRecord,
@@ -22,7 +23,7 @@ import {
   type UserChange,
 } from '../state/user-presence.machine';
 import { presenceMetrics } from './presence.metrics';
-import { checkEvent, rejectedEvent } from './presence-event.checks';
+import { checkEvent } from './presence-event.checks';
 import type { PresenceEnv } from '../presence-env.schema';
 import { PRESENCE_TOPICS, type PresenceTopics } from './presence.topics';
 
@@ -98,7 +99,7 @@ export class PresenceService {
       if (rejection) {
         this.logger.warn({ msg: 'dead-lettering device event', offset: rec.offset, ...rejection });
         presenceMetrics.rejected.inc({ code: rejection.code });
-        letters.push(rejectedEvent(rec, rejection));
+        letters.push(deadLetterForRecord(rec, rejection));
         continue;
       }
       const e = rec.value!;
