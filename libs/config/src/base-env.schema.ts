@@ -23,6 +23,18 @@ export const BaseEnvSchema = z.object({
   KAFKA_SASL_USERNAME: z.string().optional(),
   /** A file holding the SASL password (a Kubernetes Secret), never the password itself. */
   KAFKA_SASL_PASSWORD_FILE: z.string().optional(),
+  /**
+   * The broker's record size limit (message.max.bytes) assumed for every topic whose contract sets
+   * no `max.message.bytes` of its own; the topics' own setting, read at boot, wins when readable.
+   */
+  KAFKA_MAX_MESSAGE_BYTES: envInt(1024, 100 * 1024 * 1024).default(1048576),
+  /**
+   * A partition whose consumer has been retrying the same offset this long is reported stalled:
+   * readiness 503 naming the group and partition, a gauge, an error log.
+   */
+  KAFKA_STALL_AFTER_SECONDS: envInt(5, 86400).default(60),
+  /** Dead letters keep device tokens in clear instead of a hash (for a replay that needs them). */
+  DEAD_LETTER_KEEP_TOKENS: envBoolean.default(false),
   KAFKA_PARTITIONS: envInt(1, 10000).default(12),
   KAFKA_REPLICATION_FACTOR: envInt(1, 10).default(1),
   PUSH_APPS_FILE: z.string().min(1),
