@@ -8,7 +8,9 @@
 #   deploy/local/infra.sh kafka-stop | kafka-start   (used by tests that take the broker away)
 #
 # Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (512m),
-# DATABASE_URL (postgres://push:push@127.0.0.1:5432/push), PUSH_LOCAL_DIR (<repo>/.local).
+# DATABASE_URL (postgres://push:push@127.0.0.1:5432/push), PUSH_LOCAL_DIR (<repo>/.local),
+# PUSH_PG_FALLBACK_DIR (/var/lib/offline-push: where root keeps the PostgreSQL cluster when the
+# postgres user cannot reach PUSH_LOCAL_DIR, e.g. a checkout under /root).
 set -euo pipefail
 # runuser, useradd and pg tools live in sbin, which a non-login PATH may lack.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -25,8 +27,11 @@ KAFKA_DIR="$STATE/kafka"
 KAFKA_LIBS="$KAFKA_DIR/libs-$KAFKA_VERSION"
 KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_PID="$KAFKA_DIR/kafka.pid"
+# The PostgreSQL cluster, its socket and log: $STATE/postgres unless pg_choose_dir moves them.
 PG_DIR="$STATE/postgres"
 PG_PID_MARK="$PG_DIR/started-by-infra"
+PG_LOCATION_FILE="$STATE/postgres.location"
+PG_FALLBACK_BASE="${PUSH_PG_FALLBACK_DIR:-/var/lib/offline-push}"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
@@ -133,12 +138,50 @@ pg_bin() {
 
 pg_answers() { command -v psql >/dev/null && PGPASSWORD="$DB_PASS" PGCONNECT_TIMEOUT=2 psql "$DATABASE_URL" -Atqc 'select 1' >/dev/null 2>&1; }
 
+# As root, from / : the caller's working directory (a checkout under /root) may be closed to the
+# postgres user, and initdb and pg_ctl fail when they cannot resolve it.
 run_as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# Where an earlier `up` put the cluster (see pg_choose_dir); $STATE/postgres otherwise.
+pg_locate() {
+  if [ -f "$PG_LOCATION_FILE" ]; then PG_DIR="$(cat "$PG_LOCATION_FILE")"; else PG_DIR="$STATE/postgres"; fi
+  PG_PID_MARK="$PG_DIR/started-by-infra"
+}
+
+# initdb and the server run as the postgres user (when we are root), so the cluster must live where
+# that user can reach it. A checkout in a directory it cannot traverse (root cloning into /root, any
+# mode 0700 parent) gets its cluster in $PG_FALLBACK_BASE/postgres-<hash of $STATE> instead, owned
+# by postgres; so does one whose socket path would pass the 107-byte limit of Unix sockets. The
+# choice is recorded in $STATE/postgres.location for later `up`, `down` and `status` runs.
+pg_choose_dir() {
+  pg_locate
+  [ "$(id -u)" = 0 ] || return 0
+  [ -f "$PG_LOCATION_FILE" ] && return 0
+  local why=""
+  if ! (cd / && runuser -u postgres -- test -x "$STATE" -a -r "$STATE"); then
+    why="the postgres user cannot reach $STATE"
+  elif [ $(( ${#PG_DIR} + ${#DB_PORT} + 10 )) -gt 107 ]; then
+    why="the socket path under $PG_DIR would be too long"
+  fi
+  [ -n "$why" ] || return 0
+  local real hash
+  real="$(cd "$STATE" && pwd -P)"
+  hash="$(printf '%s' "$real" | sha256sum | cut -c1-12)"
+  PG_DIR="$PG_FALLBACK_BASE/postgres-$hash"
+  PG_PID_MARK="$PG_DIR/started-by-infra"
+  log "$why; the PostgreSQL cluster goes to $PG_DIR"
+  install -d -m 755 "$PG_FALLBACK_BASE"
+  install -d -m 700 -o postgres "$PG_DIR"
+  # Which checkout this cluster belongs to, for whoever finds it later.
+  printf '%s\n' "$real" >"$PG_DIR/checkout"
+  printf '%s\n' "$PG_DIR" >"$PG_LOCATION_FILE"
 }
 
 pg_start() {
   parse_db_url
+  pg_locate
   if pg_answers; then log "PostgreSQL answers at $DB_HOST:$DB_PORT/$DB_NAME; using it"; return; fi
   if port_open "$DB_HOST" "$DB_PORT" && [ ! -f "$PG_PID_MARK" ]; then
     log "a server listens on $DB_HOST:$DB_PORT but rejects $DB_USER@$DB_NAME; will try to create them"
@@ -147,8 +190,9 @@ pg_start() {
   bin="$(pg_bin)" || { log "installing PostgreSQL (Debian package)"; apt_install postgresql postgresql-client; bin="$(pg_bin)"; }
   command -v psql >/dev/null || apt_install postgresql-client
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then useradd --system --no-create-home postgres; fi
+  pg_choose_dir
   mkdir -p "$PG_DIR"
-  [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR"; fi
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
     log "initialising a PostgreSQL cluster in $PG_DIR/data"
     run_as_pg "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
@@ -181,6 +225,7 @@ pg_start() {
 }
 
 pg_stop() {
+  pg_locate
   if [ ! -f "$PG_PID_MARK" ]; then log "PostgreSQL: not started by this script"; return; fi
   local bin; bin="$(pg_bin)"
   log "stopping PostgreSQL"
@@ -197,10 +242,11 @@ create_topics() {
 
 status() {
   parse_db_url
+  pg_locate
   if kafka_running_ours; then echo "kafka: running (ours, pid $(cat "$KAFKA_PID"), $KAFKA_VERSION) on 127.0.0.1:$KAFKA_PORT"
   elif port_open 127.0.0.1 "$KAFKA_PORT"; then echo "kafka: something answers on 127.0.0.1:$KAFKA_PORT (not ours)"
   else echo "kafka: down"; fi
-  if pg_answers; then echo "postgres: answers at $DB_HOST:$DB_PORT/$DB_NAME$([ -f "$PG_PID_MARK" ] && echo ' (ours)')"
+  if pg_answers; then echo "postgres: answers at $DB_HOST:$DB_PORT/$DB_NAME$([ -f "$PG_PID_MARK" ] && echo " (ours, cluster in $PG_DIR)")"
   else echo "postgres: down"; fi
 }
 
