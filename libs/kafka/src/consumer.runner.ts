@@ -3,7 +3,13 @@ import { HEADERS, type TopicDefinition } from '@app/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { deadLetterFor, deadLetterForRecord, type DeadLetterReason } from './dead-letter.util';
-import { toTopicMessages, type EventProducer, type OutboundRecord } from './event.producer';
+import {
+  encodeOutbound,
+  splitByBytes,
+  type EncodedRecord,
+  type EventProducer,
+  type OutboundRecord,
+} from './event.producer';
 import {
   PoisonRecordException,
   RetryableException,
@@ -15,6 +21,8 @@ import { StateRestore } from './state-restore';
 import { BackgroundStart } from './background-start';
 import { startNewGroupAtEnd } from './group-offsets';
 import { decodeUtf8, formatZodIssues, headersToStrings } from './record-codec';
+import { StallTracker, type StalledPartition } from './stall.tracker';
+import { kafkaSettings } from './kafka.settings';
 import { newContext, runWithContext, type RecordContext } from '@app/observability';
 
 /** A record that passed its topic's schema. `value` is null only for tombstones on compacted topics. */
@@ -27,6 +35,8 @@ export interface ConsumedRecord<T> {
   headers: Record<string, string>;
   timestamp: string;
   context: RecordContext;
+  /** The record as read (its original bytes go into a dead letter, never a re-serialisation). */
+  raw?: KafkaMessage;
 }
 
 /** Records from `offset` on are not handled yet; the partition is read again from it at `until`. */
@@ -102,6 +112,8 @@ export interface ConsumerRunnerOptions {
    * topics are always read from the beginning.
    */
   newGroupStart?: 'earliest' | 'latest';
+  /** A partition failing on one offset this long is stalled (default: KAFKA_STALL_AFTER_SECONDS). */
+  stallAfterMs?: number;
 }
 
 export interface BackgroundStartHooks {
@@ -120,6 +132,9 @@ type Decoded =
 /** A fresh context for a record without a correlation id, keeping its trace if it had one. */
 const withTraceparent = (ctx: RecordContext, traceparent: string | undefined): RecordContext =>
   traceparent ? { ...ctx, traceparent } : ctx;
+
+const CORRELATION_ID = /^[A-Za-z0-9._:/=+-]{1,128}$/;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -148,6 +163,7 @@ export class ConsumerRunner {
   private running = false;
   private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
   private starter: BackgroundStart | undefined;
+  private readonly stalls: StallTracker;
 
   constructor(
     private readonly kafka: Kafka,
@@ -175,6 +191,14 @@ export class ConsumerRunner {
       beforeRestore: (partitions) => this.fenceInputPartitions(partitions),
       logger: this.logger,
     });
+    this.stalls = new StallTracker(
+      opts.groupId,
+      opts.stallAfterMs ?? kafkaSettings.stallAfterMs,
+      this.logger,
+    );
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) =>
+      this.stalls.retain(e.payload.memberAssignment),
+    );
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       const err = e.payload.error;
       this.logger.error({ msg: 'consumer crashed', err: err.message, restart: e.payload.restart });
@@ -185,6 +209,11 @@ export class ConsumerRunner {
   /** False once the consumer crashed for good; readiness reports it. */
   isHealthy(): boolean {
     return this.running && this.crashed === undefined;
+  }
+
+  /** Partitions failing on one offset for longer than the stall threshold (readiness names them). */
+  stalledPartitions(): StalledPartition[] {
+    return this.stalls.stalled();
   }
 
   /** True when every assigned partition's state is restored (always true without state). */
@@ -279,6 +308,7 @@ export class ConsumerRunner {
       producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])),
     );
     this.txProducers.clear();
+    this.stalls.clear();
   }
 
   private decode(topic: string, partition: number, message: KafkaMessage): Decoded {
@@ -291,9 +321,15 @@ export class ConsumerRunner {
     if (!sub) return fail('UNKNOWN_TOPIC', `no handler for ${topic}`);
     const headers = headersToStrings(message.headers);
     const key = message.key ? (decodeUtf8(message.key) ?? null) : null;
-    const context: RecordContext = headers[HEADERS.correlationId]
-      ? { correlationId: headers[HEADERS.correlationId], traceparent: headers[HEADERS.traceparent] }
-      : withTraceparent(newContext(), headers[HEADERS.traceparent]);
+    // Ids from another producer are logged and carried on: only well-formed ones are kept.
+    const correlationId = headers[HEADERS.correlationId];
+    const traceparent = TRACEPARENT.test(headers[HEADERS.traceparent] ?? '')
+      ? headers[HEADERS.traceparent]
+      : undefined;
+    const context: RecordContext =
+      correlationId && CORRELATION_ID.test(correlationId)
+        ? { correlationId, traceparent }
+        : withTraceparent(newContext(), traceparent);
     const base = {
       topic,
       partition,
@@ -302,6 +338,7 @@ export class ConsumerRunner {
       headers,
       timestamp: message.timestamp,
       context,
+      raw: message,
     };
     if (message.value === null || message.value.length === 0) {
       if (sub.topic.cleanup === 'compact' && key !== null)
@@ -331,10 +368,11 @@ export class ConsumerRunner {
     if (this.byTopic.get(topic)?.role === 'state') return this.onStateBatch(payload);
     if (!this.restore.holdUntilRestored(payload)) return;
     const started = process.hrtime.bigint();
+    const first = batch.messages[0].offset;
     const decoded = batch.messages.map((m) => this.decode(topic, partition, m));
     const valid = decoded.flatMap((d) => (d.ok ? [d.record] : []));
     const letters = decoded.flatMap((d) =>
-      d.ok ? [] : [deadLetterFor(topic, partition, d.message, d.reason)],
+      d.ok ? [] : [encodeOutbound(deadLetterFor(topic, partition, d.message, d.reason))],
     );
     for (const d of decoded) {
       if (!d.ok)
@@ -378,6 +416,7 @@ export class ConsumerRunner {
             break;
           }
           kafkaMetrics.batchFailures.inc({ group: this.opts.groupId, topic });
+          this.stalls.failed(topic, partition, first, e as Error);
           if (!stillOurs() || attempt >= 5) throw e;
           this.logger.warn({
             msg: 'commit failed; handling the batch again',
@@ -395,10 +434,12 @@ export class ConsumerRunner {
       // Moves kafkajs's fetch position past the batch (it refetches unresolved batches).
       if (deferred) this.deferPartition(topic, partition, deferred);
       else resolveOffset(batch.messages[batch.messages.length - 1].offset);
+      if (!deferred || deferred.offset !== first) this.stalls.progressed(topic, partition);
     } catch (e) {
+      this.stalls.failed(topic, partition, first, e as Error);
       // Nothing of this batch is committed: read it again rather than move past it, and let
       // kafkajs restart the consumer (a non-retriable error would stop it for good).
-      if (isRunning()) this.consumer.seek({ topic, partition, offset: batch.messages[0].offset });
+      if (isRunning()) this.consumer.seek({ topic, partition, offset: first });
       throw new BatchFailedError(topic, partition, e as Error);
     }
     kafkaMetrics.recordsConsumed.inc(
@@ -443,6 +484,7 @@ export class ConsumerRunner {
         break;
       } catch (e) {
         if (!isRunning() || isStale()) return;
+        this.stalls.failed(topic, partition, batch.firstOffset() ?? '0', e as Error);
         this.logger.warn({
           msg: 'state batch failed; retrying',
           topic,
@@ -454,6 +496,7 @@ export class ConsumerRunner {
         await heartbeat();
       }
     }
+    this.stalls.progressed(topic, partition);
     kafkaMetrics.recordsConsumed.inc(
       { group: this.opts.groupId, topic, result: 'ok' },
       valid.length,
@@ -462,39 +505,49 @@ export class ConsumerRunner {
   }
 
   /**
-   * Runs the handler over the batch. Retryable failures wait and try again for as long as the
-   * partition is ours; other failures are retried a few times, then records are handled one at a
-   * time so that only the poison one is dead-lettered.
+   * Runs the handler over the batch and encodes what it returns. Retryable failures wait and try
+   * again for as long as the partition is ours; other failures are retried a few times (a record
+   * refused for what it is, e.g. an output too large for Kafka, at once), then records are
+   * handled one at a time so that only the poison one is dead-lettered.
    */
   private async runHandler(
     topic: string,
     partition: number,
     valid: ConsumedRecord<unknown>[],
-    letters: OutboundRecord[],
+    letters: EncodedRecord[],
     stillOurs: () => boolean,
     heartbeat: () => Promise<void>,
   ): Promise<
-    { records: OutboundRecord[]; onCommit: Array<() => void>; deferFrom?: DeferredRest } | undefined
+    { records: EncodedRecord[]; onCommit: Array<() => void>; deferFrom?: DeferredRest } | undefined
   > {
     const sub = this.byTopic.get(topic)!;
-    const records: OutboundRecord[] = [...letters];
+    const records: EncodedRecord[] = [...letters];
     const onCommit: Array<() => void> = [];
     if (valid.length === 0) return { records, onCommit };
+    // The handler's output is validated and sized here, so that an output Kafka would refuse
+    // fails the records that made it, never the commit.
     const attempt = async (rs: ConsumedRecord<unknown>[]) =>
-      runWithContext(rs[0].context, () => sub.handle(rs, { topic, partition }));
+      runWithContext(rs[0].context, async () => {
+        const r = (await sub.handle(rs, { topic, partition })) ?? {};
+        return { ...r, encoded: (r.records ?? []).map(encodeOutbound) };
+      });
+    const isPoison = (e: Error) =>
+      e instanceof PoisonRecordException || e instanceof SchemaViolationException;
     const attempts = this.opts.batchAttempts ?? 3;
     let delay = this.opts.retryDelayMs ?? 200;
     const maxDelay = this.opts.maxRetryDelayMs ?? 30000;
     for (let i = 1; ; i++) {
       try {
-        const r = (await attempt(valid)) ?? {};
-        records.push(...(r.records ?? []));
+        const r = await attempt(valid);
+        records.push(...r.encoded);
         if (r.onCommit) onCommit.push(r.onCommit);
         return { records, onCommit, deferFrom: r.deferFrom };
       } catch (e) {
         if (!stillOurs()) return undefined;
         const err = e as Error;
-        if (err instanceof RetryableException || i < attempts) {
+        const retryable = err instanceof RetryableException;
+        if (retryable || (i < attempts && !isPoison(err))) {
+          this.stalls.failed(topic, partition, valid[0].offset, err);
           this.logger.warn({
             msg: 'batch failed; retrying',
             topic,
@@ -506,7 +559,7 @@ export class ConsumerRunner {
           delay = Math.min(delay * 2, maxDelay);
           await heartbeat().catch(() => undefined);
           if (!stillOurs()) return undefined;
-          if (err instanceof RetryableException || valid.length === 1) continue;
+          if (retryable || valid.length === 1) continue;
           if (i < attempts) continue;
         }
         break;
@@ -516,22 +569,22 @@ export class ConsumerRunner {
     for (const rec of valid) {
       for (;;) {
         try {
-          const r = (await attempt([rec])) ?? {};
-          records.push(...(r.records ?? []));
+          const r = await attempt([rec]);
+          records.push(...r.encoded);
           if (r.onCommit) onCommit.push(r.onCommit);
           // Deferred: this record and those after it are read again later, none is skipped.
           if (r.deferFrom) return { records, onCommit, deferFrom: r.deferFrom };
         } catch (e) {
           const err = e as Error;
           if (err instanceof RetryableException) {
+            this.stalls.failed(topic, partition, rec.offset, err);
             await sleep(delay);
+            delay = Math.min(delay * 2, maxDelay);
+            await heartbeat().catch(() => undefined);
             if (!stillOurs()) return undefined;
             continue;
           }
-          const code =
-            err instanceof PoisonRecordException || err instanceof SchemaViolationException
-              ? err.code
-              : 'HANDLER_ERROR';
+          const code = isPoison(err) ? err.code : 'HANDLER_ERROR';
           this.logger.warn({
             msg: 'dead-lettering record the handler rejects',
             topic,
@@ -540,7 +593,7 @@ export class ConsumerRunner {
             code,
             err: err.message,
           });
-          records.push(deadLetterForRecord(rec, { code, message: err.message }));
+          records.push(encodeOutbound(deadLetterForRecord(rec, { code, message: err.message })));
         }
         break;
       }
@@ -569,15 +622,20 @@ export class ConsumerRunner {
     this.resumeTimers.set(id, timer);
   }
 
+  /**
+   * Produces the records and commits the offset: non-transactional, records first (at least
+   * once); transactional, both in one transaction. Either way the records go out in calls that fit
+   * the topics' size limits.
+   */
   private async commit(
     topic: string,
     partition: number,
     offset: string,
-    records: OutboundRecord[],
+    records: EncodedRecord[],
     onCommit: () => void,
   ): Promise<void> {
     if (!this.opts.transactional) {
-      await this.producer.send(records);
+      await this.producer.sendEncoded(records);
       await this.consumer.commitOffsets([{ topic, partition, offset }]);
       onCommit();
       return;
@@ -585,8 +643,8 @@ export class ConsumerRunner {
     const producer = await this.txProducer(topic, partition);
     const tx = await producer.transaction();
     try {
-      const topicMessages = toTopicMessages(records);
-      if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
+      for (const topicMessages of splitByBytes(records))
+        await tx.sendBatch({ topicMessages, acks: -1 });
       await tx.sendOffsets({
         consumerGroupId: this.opts.groupId,
         topics: [{ topic, partitions: [{ partition, offset }] }],

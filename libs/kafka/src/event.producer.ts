@@ -1,7 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { TopicDefinition } from '@app/contracts';
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { encodeRecord } from './record-codec';
+import { ProducerBusyException, RecordTooLargeException } from './kafka.exception';
+import { recordBytes, recordLimits } from './record-limits';
+import { kafkaMetrics } from './kafka.metrics';
 import type { RecordContext } from '@app/observability';
 
 export interface OutboundRecord<T = unknown> {
@@ -26,20 +29,64 @@ export const outbound = <T>(
   opts: Omit<OutboundRecord<T>, 'topic' | 'value'> = {},
 ): OutboundRecord => ({ topic, value, ...opts }) as unknown as OutboundRecord;
 
-/** Groups validated records by topic, in order, for one `sendBatch`. */
-export function toTopicMessages(records: OutboundRecord[]) {
-  const byTopic = new Map<string, ReturnType<typeof encodeRecord>[]>();
-  for (const r of records) {
-    const msg = encodeRecord(r.topic, r.value, r);
-    const list = byTopic.get(r.topic.name);
-    if (list) list.push(msg);
-    else byTopic.set(r.topic.name, [msg]);
+/** A record encoded for its topic, with an upper bound of its size inside a batch. */
+export interface EncodedRecord {
+  topic: string;
+  message: Message;
+  bytes: number;
+}
+
+/**
+ * Validates, serialises and sizes one record. Throws `SchemaViolationException` for a value its
+ * topic refuses and `RecordTooLargeException` for one that cannot fit the topic's size limit.
+ */
+export function encodeOutbound(r: OutboundRecord): EncodedRecord {
+  const message = encodeRecord(r.topic, r.value, r);
+  const bytes = recordBytes(message);
+  if (!recordLimits.fits(r.topic, bytes)) {
+    kafkaMetrics.recordsTooLarge.inc({ topic: r.topic.name });
+    throw new RecordTooLargeException(r.topic.name, bytes, recordLimits.maxBytes(r.topic));
   }
-  return [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
+  return { topic: r.topic.name, message, bytes };
+}
+
+type TopicMessages = Array<{ topic: string; messages: Message[] }>;
+
+/**
+ * Splits encoded records, in order, into produce calls whose records for any one topic fit that
+ * topic's batch budget: Kafka checks max.message.bytes per partition batch, and a topic's records
+ * in one call are at most all of one partition's.
+ */
+export function splitByBytes(records: readonly EncodedRecord[]): TopicMessages[] {
+  const calls: TopicMessages[] = [];
+  let byTopic = new Map<string, { messages: Message[]; bytes: number }>();
+  const close = () => {
+    if (byTopic.size)
+      calls.push([...byTopic].map(([topic, { messages }]) => ({ topic, messages })));
+    byTopic = new Map();
+  };
+  for (const r of records) {
+    let t = byTopic.get(r.topic);
+    if (t && t.bytes + r.bytes > recordLimits.batchBudget(r.topic)) {
+      close();
+      t = undefined;
+    }
+    if (!t) byTopic.set(r.topic, (t = { messages: [], bytes: 0 }));
+    t.messages.push(r.message);
+    t.bytes += r.bytes;
+  }
+  close();
+  return calls;
+}
+
+/** Groups validated records by topic, in order, for one `sendBatch` (no size split). */
+export function toTopicMessages(records: OutboundRecord[]): TopicMessages {
+  return splitByBytes(records.map(encodeOutbound)).flat();
 }
 
 interface PendingSend {
-  topicMessages: ReturnType<typeof toTopicMessages>;
+  records: EncodedRecord[];
+  bytes: number;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -62,8 +109,17 @@ export class EventProducer {
   private connecting: Promise<void> | undefined;
   private queue: PendingSend[] = [];
   private flushing = false;
+  private queuedBytes = 0;
 
-  constructor(private readonly kafka: Kafka) {
+  /**
+   * `maxQueuedBytes` bounds what callers may hand over while earlier sends are in flight (memory,
+   * and how long an acknowledgement can take): past it `send` rejects at once, and the caller
+   * backs off (an HTTP API answers 503 with Retry-After).
+   */
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly maxQueuedBytes = 64 * 1024 * 1024,
+  ) {
     this.current = this.create();
   }
 
@@ -87,20 +143,43 @@ export class EventProducer {
       throw e;
     });
     await this.connecting;
+    // The topics' real size limits, once the broker answers (best effort).
+    await recordLimits.loadFromBroker(this.kafka);
   }
 
+  /**
+   * Sends records (validated, sized, split into calls that fit the broker's limits). Rejects with
+   * `SchemaViolationException` or `RecordTooLargeException` before anything is sent when one
+   * record is refused, and with `ProducerBusyException` when the unsent backlog is full.
+   */
   send(records: OutboundRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    let topicMessages: ReturnType<typeof toTopicMessages>;
+    let encoded: EncodedRecord[];
     try {
-      topicMessages = toTopicMessages(records);
+      encoded = records.map(encodeOutbound);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    return this.sendEncoded(encoded);
+  }
+
+  /** Sends records already encoded by `encodeOutbound`. */
+  sendEncoded(records: EncodedRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const bytes = records.reduce((n, r) => n + r.bytes, 0);
+    // A caller alone may exceed the cap (it is then sent alone); others wait for room.
+    if (this.queuedBytes > 0 && this.queuedBytes + bytes > this.maxQueuedBytes)
+      return Promise.reject(new ProducerBusyException(this.queuedBytes));
+    this.queuedBytes += bytes;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topicMessages, resolve, reject });
+      this.queue.push({ records, bytes, resolve, reject });
       void this.flush();
     });
+  }
+
+  /** Bytes accepted by `send` and not yet acknowledged or failed. */
+  get backlogBytes(): number {
+    return this.queuedBytes;
   }
 
   private async flush(): Promise<void> {
@@ -110,21 +189,51 @@ export class EventProducer {
       while (this.queue.length) {
         const batch = this.queue;
         this.queue = [];
-        try {
-          await this.connect();
-          await this.current.sendBatch({
-            topicMessages: batch.flatMap((b) => b.topicMessages),
-            acks: -1,
-            compression: CompressionTypes.None,
-          });
-          batch.forEach((b) => b.resolve());
-        } catch (e) {
-          batch.forEach((b) => b.reject(e as Error));
-          await this.replace();
-        }
+        await this.sendCoalesced(batch);
       }
     } finally {
       this.flushing = false;
+    }
+  }
+
+  /**
+   * Sends the records of several callers in as few calls as the size limits allow, in order. A
+   * caller is answered once its last record is acknowledged; after a failed call, every caller
+   * not yet answered fails (and retries), and the producer is replaced.
+   */
+  private async sendCoalesced(batch: PendingSend[]): Promise<void> {
+    const all: EncodedRecord[] = [];
+    const lastIndex: number[] = [];
+    for (const b of batch) {
+      all.push(...b.records);
+      lastIndex.push(all.length - 1);
+    }
+    const calls = splitByBytes(all);
+    let sent = 0;
+    let answered = 0;
+    const settle = (upTo: number, e?: Error) => {
+      while (answered < batch.length && (e || lastIndex[answered] < upTo)) {
+        const b = batch[answered++];
+        this.queuedBytes -= b.bytes;
+        if (e) b.reject(e);
+        else b.resolve();
+      }
+    };
+    try {
+      await this.connect();
+      for (const topicMessages of calls) {
+        await this.current.sendBatch({
+          topicMessages,
+          acks: -1,
+          compression: CompressionTypes.None,
+        });
+        sent += topicMessages.reduce((n, t) => n + t.messages.length, 0);
+        settle(sent);
+      }
+      settle(Number.MAX_SAFE_INTEGER);
+    } catch (e) {
+      settle(0, e as Error);
+      await this.replace();
     }
   }
 

@@ -12,3 +12,6 @@ export * from './copartitioned.assigner';
 export * from './restore.tracker';
 export * from './background-start';
 export * from './group-offsets';
+export * from './record-limits';
+export * from './stall.tracker';
+export * from './kafka.settings';

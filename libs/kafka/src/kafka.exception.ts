@@ -32,3 +32,30 @@ export class PoisonRecordException extends Error {
     this.name = 'PoisonRecordException';
   }
 }
+
+/**
+ * A record over its topic's size limit (max.message.bytes): refused before anything is sent, as
+ * no retry can make it fit. A consumer whose output is too large dead-letters its input with this
+ * code; an HTTP API answers 413.
+ */
+export class RecordTooLargeException extends PoisonRecordException {
+  constructor(
+    readonly topic: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      'OUTPUT_TOO_LARGE',
+      `a ${topic} record of about ${bytes} bytes cannot fit the topic's limit of ${limit} bytes (max.message.bytes)`,
+    );
+    this.name = 'RecordTooLargeException';
+  }
+}
+
+/** The producer holds as much unsent data as it may: the caller should slow down and retry. */
+export class ProducerBusyException extends RetryableException {
+  constructor(readonly queuedBytes: number) {
+    super(`the Kafka producer already holds ${queuedBytes} bytes waiting to be sent`);
+    this.name = 'ProducerBusyException';
+  }
+}

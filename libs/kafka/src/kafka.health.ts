@@ -7,7 +7,11 @@ import type { ConsumerRunner } from './consumer.runner';
 /** A client of its own for probes: no retries, short timeouts, so a probe never outlives itself. */
 export const HEALTH_KAFKA = Symbol('HEALTH_KAFKA');
 
-/** Ready when the brokers answer a metadata request and no consumer of this service has crashed. */
+/**
+ * Ready when the brokers answer a metadata request, no consumer of this service has crashed, none
+ * is stuck on one offset (stalled: named with group, partition, offset and cause), and every
+ * consumer's state is restored.
+ */
 @Injectable()
 export class KafkaHealthIndicator implements ReadinessCheck {
   private readonly runners = new Set<ConsumerRunner>();
@@ -37,6 +41,20 @@ export class KafkaHealthIndicator implements ReadinessCheck {
       const crashed = [...this.runners].filter((r) => !r.isHealthy()).length;
       if (crashed)
         return indicator.down({ message: `${crashed} consumer(s) stopped after a crash` });
+      const stalled = [...this.runners].flatMap((r) => r.stalledPartitions());
+      if (stalled.length)
+        return indicator.down({
+          message: `${stalled.length} partition(s) stalled`,
+          stalled: stalled.map((p) => ({
+            group: p.group,
+            topic: p.topic,
+            partition: p.partition,
+            offset: p.offset,
+            seconds: Math.round((Date.now() - p.since) / 1000),
+            attempts: p.attempts,
+            cause: p.cause,
+          })),
+        });
       const restoring = [...this.runners].filter((r) => !r.isRestored()).length;
       if (restoring) return indicator.down({ message: `${restoring} consumer(s) restoring state` });
       return indicator.up({ brokers: cluster.brokers.length });

@@ -1,4 +1,4 @@
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Metric names of the Kafka library, in one place. */
 export const kafkaMetrics = {
@@ -17,5 +17,15 @@ export const kafkaMetrics = {
     name: 'push_kafka_batch_failures_total',
     help: 'Batches whose handling or commit failed and will be read again',
     labelNames: ['group', 'topic'] as const,
+  }),
+  partitionStalled: new Gauge({
+    name: 'push_kafka_partition_stalled',
+    help: '1 while a consumer has been failing on the same offset of the partition for longer than KAFKA_STALL_AFTER_SECONDS',
+    labelNames: ['group', 'topic', 'partition'] as const,
+  }),
+  recordsTooLarge: new Counter({
+    name: 'push_kafka_records_too_large_total',
+    help: "Records refused before sending because they cannot fit the topic's max.message.bytes",
+    labelNames: ['topic'] as const,
   }),
 };

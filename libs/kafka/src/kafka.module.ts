@@ -5,6 +5,7 @@ import { Kafka } from 'kafkajs';
 import { createKafkaClient } from './kafka-client.factory';
 import { EventProducer } from './event.producer';
 import { HEALTH_KAFKA, KafkaHealthIndicator } from './kafka.health';
+import { configureKafkaSettings } from './kafka.settings';
 
 /** The service's Kafka client, its idempotent producer and the Kafka readiness check. */
 @Global()
@@ -19,7 +20,10 @@ export class KafkaModule implements OnApplicationShutdown {
       providers: [
         {
           provide: Kafka,
-          useFactory: (config: ServiceConfig) => createKafkaClient(config.env, config.instanceId),
+          useFactory: (config: ServiceConfig) => {
+            configureKafkaSettings(config.env);
+            return createKafkaClient(config.env, config.instanceId);
+          },
           inject: [ServiceConfig],
         },
         {
