@@ -1,11 +1,13 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { AppsRegistry } from '@app/config';
+import { IdSchema } from '@app/contracts';
 import type { Request } from 'express';
-import { ProblemException } from './problem.exception';
+import { ProblemException, ValidationProblem } from './problem.exception';
 
 /**
- * `Authorization: Bearer <api key>`. A key belongs to one app: 401 without a valid key, 403 when
- * the path names another app.
+ * `Authorization: Bearer <api key>`. A key belongs to one app: 401 without a valid key, 400 naming
+ * `appId` when the path's app id breaks the id rules (a 20,000-character id is a bad request, not
+ * another tenant's), 403 when the path names another app.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -24,6 +26,11 @@ export class ApiKeyGuard implements CanActivate {
     const appId = this.apps.appForApiKey(match[1]);
     if (!appId) throw new ProblemException(401, 'UNAUTHENTICATED', 'unknown API key');
     const pathApp = req.params?.appId as string | undefined;
+    if (pathApp !== undefined && !IdSchema.safeParse(pathApp).success) {
+      throw new ValidationProblem([
+        { field: 'appId', message: 'an app id: 1–128 characters without ":" or white space' },
+      ]);
+    }
     if (pathApp !== undefined && pathApp !== appId) {
       throw new ProblemException(
         403,

@@ -2,6 +2,7 @@ import { Logger as NestLogger, type DynamicModule, type INestApplication } from 
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
+  BaseEnvSchema,
   buildServiceConfig,
   ConfigException,
   type BaseEnv,
@@ -11,7 +12,9 @@ import {
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import type { z } from 'zod';
+import { bodyErrorsAsProblems, jsonBodyVerifier } from './body-guard';
 import { CorrelationMiddleware } from './correlation.middleware';
+import { HttpEnvSchema, httpSettings, tuneHttpServer, type HttpSettings } from './http-server';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 export interface BootstrapOptions<S extends z.ZodObject> {
@@ -31,7 +34,9 @@ export async function bootstrapService<S extends z.ZodObject>(
   routeProcessWarnings(opts.service.name);
   let config: ServiceConfig<z.infer<S> & BaseEnv>;
   try {
-    config = buildServiceConfig(opts.service, opts.envSchema);
+    // Every service also reads the HTTP settings (timeouts, header size, JSON depth).
+    const schema = (opts.envSchema ?? BaseEnvSchema).extend(HttpEnvSchema.shape) as unknown as S;
+    config = buildServiceConfig(opts.service, schema);
   } catch (e) {
     const log = pino({ base: { service: opts.service.name } });
     if (e instanceof ConfigException) {
@@ -100,13 +105,32 @@ export async function createServiceApp<S extends z.ZodObject>(
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  app.useBodyParser('json', {
-    limit: opts.bodyLimit ?? '64kb',
-    type: ['application/json', 'application/*+json'],
-  });
-  app.use(new CorrelationMiddleware().use.bind(new CorrelationMiddleware()));
-  app.useGlobalFilters(new ProblemDetailsFilter());
-  app.disable('x-powered-by');
+  configureHttpApp(app, httpSettings(config.env), opts.bodyLimit);
   NestLogger.flush();
   return app;
+}
+
+/**
+ * The HTTP edge every service shares, on an Express-based Nest application created with
+ * `bodyParser: false`: JSON bodies (size and depth limited, UTF-8; gzip, deflate and br decoded
+ * within the same size limit), correlation ids, problem+json for every error, and the Node
+ * server's timeouts and header size.
+ */
+export function configureHttpApp(
+  app: NestExpressApplication,
+  settings: HttpSettings,
+  bodyLimit = '64kb',
+): void {
+  app.useBodyParser('json', {
+    limit: bodyLimit,
+    type: ['application/json', 'application/*+json'],
+    // Nest's types leave `verify` out (it uses it for rawBody, which is off here).
+    ...({ verify: jsonBodyVerifier(settings.HTTP_MAX_JSON_DEPTH) } as object),
+  });
+  app.use(bodyErrorsAsProblems);
+  const correlation = new CorrelationMiddleware();
+  app.use(correlation.use.bind(correlation));
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.disable('x-powered-by');
+  tuneHttpServer(app.getHttpServer(), settings);
 }

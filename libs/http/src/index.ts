@@ -5,3 +5,5 @@ export * from './api-key.guard';
 export * from './correlation.middleware';
 export * from './bootstrap';
 export * from './platform-imports';
+export * from './body-guard';
+export * from './http-server';

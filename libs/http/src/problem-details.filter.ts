@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { bodyProblem } from './body-guard';
 import { ProblemException } from './problem.exception';
 
 const TITLES: Record<number, string> = {
@@ -9,11 +10,13 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -23,7 +26,9 @@ const CODES: Record<number, string> = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
   413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
   503: 'UNAVAILABLE',
 };
 
@@ -38,38 +43,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     let status = 500;
     let body: Record<string, unknown>;
-    if (
-      exception instanceof ProblemException ||
-      (exception instanceof HttpException && exception.getStatus() < 500)
-    ) {
-      status = exception.getStatus();
-      const detail =
-        exception instanceof ProblemException ? exception.message : this.detailOf(exception);
+    // A body the parser could not read (too large, not JSON, too deep, an unknown or corrupt
+    // Content-Encoding…), when no bodyErrorsAsProblems middleware turned it into a problem first.
+    const problem = exception instanceof HttpException ? undefined : bodyProblem(exception);
+    const known = exception instanceof ProblemException ? exception : problem;
+    if (known || (exception instanceof HttpException && exception.getStatus() < 500)) {
+      const e = (known ?? exception) as HttpException;
+      status = e.getStatus();
       body = {
         type: 'about:blank',
         title: TITLES[status] ?? 'Error',
         status,
-        detail,
-        code:
-          exception instanceof ProblemException
-            ? exception.code
-            : (CODES[status] ?? `HTTP_${status}`),
-        ...(exception instanceof ProblemException && exception.errors
-          ? { errors: exception.errors }
-          : {}),
+        detail: known ? known.message : this.detailOf(e),
+        code: known ? known.code : (CODES[status] ?? `HTTP_${status}`),
+        ...(known?.errors ? { errors: known.errors } : {}),
       };
-    } else if (this.isBodyParserError(exception)) {
-      status = exception.status;
-      body = {
-        type: 'about:blank',
-        title: TITLES[status] ?? 'Bad Request',
-        status,
-        detail:
-          exception.type === 'entity.too.large'
-            ? 'request body too large'
-            : 'request body is not valid JSON',
-        code: exception.type === 'entity.too.large' ? 'BODY_TOO_LARGE' : 'INVALID_JSON',
-      };
+      for (const [name, value] of Object.entries(known?.headers ?? {})) res.setHeader(name, value);
     } else {
       status = exception instanceof HttpException ? exception.getStatus() : 500;
       const errorId = randomUUID();
@@ -96,15 +85,5 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (typeof r === 'string') return r;
     const m = (r as { message?: unknown }).message;
     return Array.isArray(m) ? m.join('; ') : typeof m === 'string' ? m : e.message;
-  }
-
-  private isBodyParserError(e: unknown): e is { status: number; type: string } {
-    return (
-      typeof e === 'object' &&
-      e !== null &&
-      typeof (e as { status?: unknown }).status === 'number' &&
-      typeof (e as { type?: unknown }).type === 'string' &&
-      ((e as { status: number }).status === 400 || (e as { status: number }).status === 413)
-    );
   }
 }

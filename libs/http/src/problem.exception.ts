@@ -12,6 +12,8 @@ export class ProblemException extends HttpException {
     readonly code: string,
     detail: string,
     readonly errors?: FieldError[],
+    /** Response headers that go with the problem, e.g. `Retry-After` on a 503. */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail, status);
   }
