@@ -237,7 +237,11 @@ pg_stop() {
 create_topics() {
   [ -d "$ROOT/node_modules" ] || die "node_modules missing: run 'npm ci' first (topics are created from libs/contracts)"
   log "creating topics from libs/contracts"
-  (cd "$ROOT" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" npx --no-install tsx scripts/ops/create-topics.ts)
+  # On this script's own plaintext broker: TLS or SASL settings meant for another cluster stay out.
+  (cd "$ROOT" && env -u KAFKA_SSL -u KAFKA_SSL_CA_FILE -u KAFKA_SSL_CERT_FILE -u KAFKA_SSL_KEY_FILE \
+    -u KAFKA_SSL_REJECT_UNAUTHORIZED -u KAFKA_SASL_MECHANISM -u KAFKA_SASL_USERNAME \
+    -u KAFKA_SASL_PASSWORD_FILE KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
+    npx --no-install tsx scripts/ops/create-topics.ts)
 }
 
 status() {

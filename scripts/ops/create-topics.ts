@@ -1,9 +1,15 @@
 /**
  * Creates every topic of libs/contracts (partition count and cleanup policy), idempotently.
- * KAFKA_BROKERS, KAFKA_PARTITIONS (12) and KAFKA_REPLICATION_FACTOR (1) are read from the environment.
+ * KAFKA_BROKERS (127.0.0.1:9092), KAFKA_PARTITIONS (12), KAFKA_REPLICATION_FACTOR (1) and the
+ * services' Kafka TLS and SASL settings (KAFKA_SSL*, KAFKA_SASL*) are read from the environment.
  */
-import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics } from '@app/kafka';
+import { BaseEnvSchema, loadEnv } from '@app/config';
+import { createKafkaClient, ensureTopics, KafkaClientEnvSchema } from '@app/kafka';
+import { logLevel } from 'kafkajs';
+
+const EnvSchema = KafkaClientEnvSchema.extend(
+  BaseEnvSchema.pick({ KAFKA_PARTITIONS: true, KAFKA_REPLICATION_FACTOR: true }).shape,
+);
 
 // kafkajs on Node 24: harmless negative-timeout warnings (see docs/decisions.md).
 process.removeAllListeners('warning');
@@ -12,12 +18,10 @@ process.on('warning', (w) => {
 });
 
 async function main(): Promise<void> {
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-  const partitions = Number(process.env.KAFKA_PARTITIONS ?? 12);
-  const replicationFactor = Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1);
-  const kafka = new Kafka({
-    clientId: 'create-topics',
-    brokers,
+  const env = loadEnv(EnvSchema, { KAFKA_BROKERS: '127.0.0.1:9092', ...process.env });
+  const partitions = env.KAFKA_PARTITIONS;
+  const replicationFactor = env.KAFKA_REPLICATION_FACTOR;
+  const kafka = createKafkaClient(env, 'create-topics', {
     logLevel: logLevel.ERROR,
     retry: { retries: 10 },
   });

@@ -17,8 +17,16 @@ export const BaseEnvSchema = z.object({
         .filter(Boolean),
     ),
   KAFKA_CLIENT_ID: z.string().optional(),
+  /** TLS to the brokers. The files below are read (and checked) when the Kafka client is made. */
   KAFKA_SSL: envBoolean.default(false),
+  /** PEM CA certificate(s) the brokers' certificates chain to, when not a public CA. */
   KAFKA_SSL_CA_FILE: z.string().optional(),
+  /** PEM client certificate (mutual TLS), with KAFKA_SSL_KEY_FILE. */
+  KAFKA_SSL_CERT_FILE: z.string().optional(),
+  /** PEM private key (unencrypted) of KAFKA_SSL_CERT_FILE. */
+  KAFKA_SSL_KEY_FILE: z.string().optional(),
+  /** false accepts any broker certificate: for tests only, never in production. */
+  KAFKA_SSL_REJECT_UNAUTHORIZED: envBoolean.default(true),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   /** A file holding the SASL password (a Kubernetes Secret), never the password itself. */

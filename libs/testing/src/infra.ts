@@ -12,6 +12,14 @@ import { Kafka, logLevel } from 'kafkajs';
  */
 export type InfraMode = 'external' | 'docker' | 'local';
 
+/** A second local broker with SCRAM and TLS listeners, for the Kafka security settings' tests. */
+export {
+  startSecureBroker,
+  type ScramUser,
+  type SecureBroker,
+  type SecureBrokerTls,
+} from './secure-broker';
+
 export const REPO_ROOT = resolve(__dirname, '../../..');
 const INFRA_SCRIPT = resolve(REPO_ROOT, 'deploy/local/infra.sh');
 
