@@ -4,7 +4,7 @@
 # both ours, `down` must stop both. Needs root (initdb runs as postgres through runuser), the
 # npm packages of this checkout and PostgreSQL's Debian package (what `infra.sh up` installs).
 #
-#   bash test/infra/infra-private-checkout.sh     about 20 s; exit 0 = passed
+#   bash test/infra/infra-private-checkout.sh     10-40 s (Kafka start); exit 0 = passed
 #
 # The checkout under test is a `git clone` of this repository's HEAD with this working tree's
 # deploy/local copied over it, inside a fresh mode 0700 directory. It borrows this checkout's
