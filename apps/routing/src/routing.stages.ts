@@ -86,6 +86,7 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
           this.health.track(stage.runner);
           await stage.start();
         }
+        if (this.fanout) this.health.track(this.fanout.membershipCheck);
         const deadline = Date.now() + this.settings.ROUTING_BOOT_RESTORE_WAIT_MS;
         while (Date.now() < deadline && !this.stopping && !this.isRestored())
           await new Promise((r) => setTimeout(r, 100));
@@ -124,6 +125,7 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
     await this.starter.stop();
     await Promise.all(this.stages().map((s) => s.stop()));
     for (const s of this.stages()) this.health.untrack(s.runner);
+    if (this.fanout) this.health.untrack(this.fanout.membershipCheck);
     await this.fanoutProducer.disconnect();
   }
 }

@@ -1,9 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { TOPICS, type ImGroupMembers, type ImMessageSent } from '@app/contracts';
+import { TOPICS, type ImGroupMembers, type ImMessageSent, type PushIntent } from '@app/contracts';
 import type { AppsRegistry } from '@app/config';
 import {
   ConsumerRunner,
   deadLetterForRecord,
+  encodeOutbound,
+  outbound,
+  PoisonRecordException,
   RetryableException,
   type ConsumedRecord,
   type EventProducer,
@@ -12,7 +15,25 @@ import {
 import type { Kafka } from 'kafkajs';
 import { routingMetrics } from '../routing.metrics';
 import { IntentWriter } from './intent.writer';
-import { resolveRecipients } from './recipients.util';
+import { groupKey, resolveRecipients } from './recipients.util';
+
+/** The longest user id the contracts allow: an intent sized with it is an upper bound. */
+const LONGEST_USER_ID = 'u'.repeat(128);
+
+/**
+ * Throws `RecordTooLargeException` when an intent of this message cannot fit push.intent.v1
+ * (the intent embeds the message, less its recipients, plus the recipient and a few fields).
+ */
+export function checkIntentFits(m: ImMessageSent, fanoutAt: string): void {
+  const message: ImMessageSent = {
+    ...m,
+    recipients: m.conversation.type === 'c2c' ? [LONGEST_USER_ID] : null,
+  };
+  const intent: PushIntent = { appId: m.appId, userId: LONGEST_USER_ID, message, fanoutAt };
+  encodeOutbound(
+    outbound(TOPICS.pushIntent, intent, { context: { correlationId: 'x'.repeat(128) } }),
+  );
+}
 
 export interface FanoutStageOptions {
   groupId: string;
@@ -40,6 +61,12 @@ export class FanoutStage {
   /** `partition:offset` of messages waiting for their group's membership, since when. */
   private readonly waitingSince = new Map<string, number>();
   readonly runner: ConsumerRunner;
+  /**
+   * Reads im.group-members.v1 as an input of its own group (committed), so that a membership
+   * record that fails its schema, or whose key is not its group's, is dead-lettered once; the
+   * fan-out's state reader skips such records on every restore.
+   */
+  readonly membershipCheck: ConsumerRunner;
   private readonly clock: () => Date;
 
   constructor(
@@ -63,9 +90,14 @@ export class FanoutStage {
           role: 'state',
           handle: async (rs: ConsumedRecord<ImGroupMembers>[]) => {
             for (const r of rs) {
-              const key = r.key ?? `${r.value!.appId}:group:${r.value!.groupId}`;
-              if (r.value === null) this.groups.delete(key);
-              else this.groups.set(key, r.value.members);
+              if (r.value === null) {
+                if (r.key !== null) this.groups.delete(r.key);
+                continue;
+              }
+              const key = groupKey(r.value.appId, r.value.groupId);
+              // A record keyed as another group must not replace that group's members.
+              if (r.key !== null && r.key !== key) continue;
+              this.groups.set(key, r.value.members);
             }
           },
         },
@@ -76,6 +108,34 @@ export class FanoutStage {
         },
       ],
     });
+    this.membershipCheck = new ConsumerRunner(kafka, producer, {
+      groupId: `${opts.groupId}-memberships`,
+      newGroupStart: opts.newGroupStart,
+      subscriptions: [
+        {
+          topic: TOPICS.imGroupMembers,
+          handle: async (rs: ConsumedRecord<ImGroupMembers>[]) => this.checkMemberships(rs),
+        },
+      ],
+    });
+  }
+
+  /** Dead letters for membership records whose key is not the key of the group they describe. */
+  private checkMemberships(rs: ConsumedRecord<ImGroupMembers>[]): { records: OutboundRecord[] } {
+    const records: OutboundRecord[] = [];
+    for (const r of rs) {
+      if (r.value === null) continue;
+      const key = groupKey(r.value.appId, r.value.groupId);
+      if (r.key === key) continue;
+      const message = `the record is keyed ${JSON.stringify(r.key?.slice(0, 300) ?? null)}, not ${key}: it would be read on another partition than the group's messages`;
+      this.logger.warn({
+        msg: 'dead-lettering membership',
+        code: 'KEY_MISMATCH',
+        offset: r.offset,
+      });
+      records.push(deadLetterForRecord(r, { code: 'KEY_MISMATCH', message }));
+    }
+    return { records };
   }
 
   private async fanOut(
@@ -90,10 +150,18 @@ export class FanoutStage {
     // Resolve every message before writing anything, so that waiting for a group's membership
     // (below) never repeats the intents of the messages before it.
     const plans: Array<{ r: ConsumedRecord<ImMessageSent>; userIds: Iterable<string> }> = [];
+    const fanoutAt = this.clock().toISOString();
     for (const r of rs) {
       const m = r.value!;
       if (!this.apps.get(m.appId)) {
         reject(r, 'UNKNOWN_APP', `app ${m.appId} is not configured in PUSH_APPS_FILE`);
+        continue;
+      }
+      try {
+        checkIntentFits(m, fanoutAt);
+      } catch (e) {
+        if (!(e instanceof PoisonRecordException)) throw e;
+        reject(r, e.code, e.message);
         continue;
       }
       const recipients = resolveRecipients(m, (key) => this.groups.get(key));
@@ -113,29 +181,32 @@ export class FanoutStage {
       plans.push({ r, userIds: recipients.userIds });
     }
     const writer = new IntentWriter(this.producer, this.opts.chunk);
-    const fanoutAt = this.clock().toISOString();
+    // Kafka, not the message (its size and schema were checked above): retry the batch
+    // (repeated intents are dropped by decide).
+    const retry = (e: unknown) =>
+      new RetryableException(`producing intents failed: ${(e as Error).message}`, { cause: e });
     for (const { r, userIds } of plans) {
       try {
         for (const userId of userIds) await writer.add(r.value!, userId, fanoutAt, r.context);
       } catch (e) {
-        throw new RetryableException('producing intents failed', { cause: e });
+        throw retry(e);
       }
     }
     try {
       await writer.flush();
     } catch (e) {
-      // Kafka, not the message: retry the batch (repeated intents are dropped by decide).
-      throw new RetryableException('producing intents failed', { cause: e });
+      throw retry(e);
     }
     routingMetrics.intentsWritten.inc(writer.written);
     return { records: letters };
   }
 
-  start(): Promise<void> {
-    return this.runner.start();
+  async start(): Promise<void> {
+    await this.runner.start();
+    await this.membershipCheck.start();
   }
 
-  stop(): Promise<void> {
-    return this.runner.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.runner.stop(), this.membershipCheck.stop()]);
   }
 }

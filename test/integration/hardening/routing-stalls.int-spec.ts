@@ -1,0 +1,227 @@
+import type { INestApplication } from '@nestjs/common';
+import { TOPICS, type DeadLetter, type ImMessageSent, type PushIntent } from '@app/contracts';
+import { buildServiceConfig } from '@app/config';
+import { createServiceApp } from '@app/http';
+import { EventProducer, outbound } from '@app/kafka';
+import { testKafka, uniqueId, waitFor } from '@app/testing';
+import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import request from 'supertest';
+import { RoutingAppModule } from '../../../apps/routing/src/app.module';
+import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
+import { RoutingStages } from '../../../apps/routing/src/routing.stages';
+import { Recorder } from '../routing/routing.helpers';
+
+const message = (over: Partial<ImMessageSent> = {}): ImMessageSent => {
+  const peer = uniqueId('bob');
+  return {
+    appId: 'demo',
+    messageId: uniqueId('m'),
+    sentAt: new Date().toISOString(),
+    conversation: { type: 'c2c', id: uniqueId('alice') },
+    sender: { userId: uniqueId('alice') },
+    recipients: [peer],
+    elements: [{ type: 'text', text: 'hi' }],
+    ttlSeconds: 3600,
+    ...over,
+  };
+};
+
+/** A message whose JSON is `bytes` long: text elements of up to 12,000 characters. */
+function messageOfSize(bytes: number, base: ImMessageSent): ImMessageSent {
+  const m: ImMessageSent = { ...base, elements: [] };
+  let size = Buffer.byteLength(JSON.stringify(m));
+  while (size < bytes) {
+    const overhead = Buffer.byteLength(JSON.stringify({ type: 'text', text: '' })) + 1;
+    const n = Math.min(12000, bytes - size - overhead);
+    m.elements.push({ type: 'text', text: 'x'.repeat(Math.max(1, n)) });
+    size = Buffer.byteLength(JSON.stringify(m));
+  }
+  return m;
+}
+
+const keyOf = (m: ImMessageSent) => `${m.appId}:${m.conversation.type}:${m.conversation.id}`;
+
+/**
+ * The stalls of the hardening issue that live in routing, against the real broker: a message just
+ * under 1 MB whose intent cannot fit, a dead letter whose original is mostly control characters,
+ * and a partition that keeps failing on one offset (readiness 503 naming it, then moving on).
+ */
+describe('routing: no input stalls a partition', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let raw: Producer;
+  let producer: EventProducer;
+  let app: INestApplication;
+  let rec: Recorder;
+  let fanoutGroup: string;
+
+  beforeAll(async () => {
+    kafka = testKafka('routing-stalls');
+    admin = kafka.admin();
+    await admin.connect();
+    raw = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await raw.connect();
+    producer = new EventProducer(kafka);
+    await producer.connect();
+    fanoutGroup = uniqueId('routing-fanout');
+    const config = buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, {
+      ...process.env,
+      LOG_LEVEL: 'error',
+      ROUTING_FANOUT_GROUP: fanoutGroup,
+      ROUTING_DECIDE_GROUP: uniqueId('routing-decide'),
+      // A group message for a group nobody described waits this long, failing on its offset.
+      ROUTING_UNKNOWN_GROUP_GRACE_MS: '14000',
+      KAFKA_STALL_AFTER_SECONDS: '5',
+      ROUTING_BOOT_RESTORE_WAIT_MS: '0',
+    });
+    rec = await Recorder.start(kafka, admin, [TOPICS.pushIntent.name, TOPICS.deadLetter.name]);
+    app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
+    await app.init();
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
+      what: 'routing ready',
+      timeoutMs: 60000,
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await rec?.stop();
+    await raw?.disconnect();
+    await producer?.disconnect();
+    await admin?.disconnect();
+  });
+
+  const intentsOf = (m: ImMessageSent, timeoutMs = 30000) =>
+    rec.collect<PushIntent>(TOPICS.pushIntent.name, (v) => v.message.messageId === m.messageId, {
+      count: 1,
+      timeoutMs,
+    });
+  const lettersAt = (offset: string, code: string) =>
+    rec.collect<DeadLetter>(
+      TOPICS.deadLetter.name,
+      (l) =>
+        l.source.topic === TOPICS.imMessageSent.name &&
+        l.source.offset === offset &&
+        l.error.code === code,
+      { count: 1, timeoutMs: 30000 },
+    );
+
+  it('a message just under 1 MB is dead-lettered OUTPUT_TOO_LARGE; the next on its partition and others flow', async () => {
+    const big = messageOfSize(1_047_900, message());
+    const value = JSON.stringify(big);
+    expect(Buffer.byteLength(value)).toBeGreaterThanOrEqual(1_047_900);
+    const after = message({ conversation: big.conversation, sender: big.sender });
+    const elsewhere = message();
+    const [meta] = await raw.send({
+      topic: TOPICS.imMessageSent.name,
+      messages: [{ key: keyOf(big), value }],
+    });
+    await producer.send([
+      outbound(TOPICS.imMessageSent, after),
+      outbound(TOPICS.imMessageSent, elsewhere),
+    ]);
+    const [letter] = await lettersAt(meta.baseOffset!, 'OUTPUT_TOO_LARGE');
+    expect(letter).toBeDefined();
+    expect(letter.error.message).toMatch(/push\.intent\.v1.*max\.message\.bytes/);
+    // The original bytes are in the letter (cut to fit, flagged, with size and hash).
+    const kept =
+      letter.valueEncoding === 'base64'
+        ? Buffer.from(letter.value!, 'base64')
+        : Buffer.from(letter.value!);
+    expect(Buffer.from(value).subarray(0, kept.length).equals(kept)).toBe(true);
+    if (letter.truncated) expect(letter.originalBytes).toBe(Buffer.byteLength(value));
+    expect(await intentsOf(after)).toHaveLength(1);
+    expect(await intentsOf(elsewhere)).toHaveLength(1);
+  });
+
+  it('a value of 200 KB of U+0001 becomes a dead letter that fits, and the partition moves on', async () => {
+    const key = `demo:c2c:${uniqueId('ctl')}`;
+    const value = Buffer.from('\u0001'.repeat(200_000));
+    const [meta] = await raw.send({ topic: TOPICS.imMessageSent.name, messages: [{ key, value }] });
+    const next = message({ conversation: { type: 'c2c', id: key.split(':')[2] } });
+    expect(keyOf(next)).toBe(key);
+    await producer.send([outbound(TOPICS.imMessageSent, next)]);
+    const [letter] = await lettersAt(meta.baseOffset!, 'INVALID_JSON');
+    expect(letter.valueEncoding).toBe('base64');
+    expect(Buffer.from(letter.value!, 'base64').equals(value)).toBe(true);
+    expect(await intentsOf(next)).toHaveLength(1);
+  });
+
+  it('a partition failing on one offset turns readiness 503 naming it, and 200 once it moves on', async () => {
+    const m = message({
+      conversation: { type: 'group', id: uniqueId('nobody-described-it') },
+      recipients: null,
+    });
+    const [meta] = await raw.send({
+      topic: TOPICS.imMessageSent.name,
+      messages: [{ key: keyOf(m), value: JSON.stringify(m) }],
+    });
+    const stalled = await waitFor(
+      async () => {
+        const res = await request(app.getHttpServer()).get('/health/ready');
+        return res.status === 503 && res.body.error?.kafka?.stalled ? res.body : undefined;
+      },
+      { what: 'readiness names the stalled partition', timeoutMs: 13000, intervalMs: 500 },
+    );
+    expect(stalled.error.kafka.stalled).toEqual([
+      expect.objectContaining({
+        group: fanoutGroup,
+        topic: TOPICS.imMessageSent.name,
+        partition: meta.partition,
+        offset: meta.baseOffset,
+        cause: expect.stringMatching(/waiting for it/),
+      }),
+    ]);
+    const metrics = await request(app.getHttpServer()).get('/metrics');
+    expect(metrics.text).toContain(
+      `push_kafka_partition_stalled{group="${fanoutGroup}",topic="${TOPICS.imMessageSent.name}",partition="${meta.partition}",service="routing"} 1`,
+    );
+    // After the grace, the message is dead-lettered UNKNOWN_GROUP and the partition moves on.
+    await lettersAt(meta.baseOffset!, 'UNKNOWN_GROUP');
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
+      what: 'ready again',
+      timeoutMs: 20000,
+    });
+  });
+
+  it('membership records that fail the schema or are keyed as another group are dead-lettered once, and not applied', async () => {
+    const victim = uniqueId('g');
+    const [bad, mismatched] = await Promise.all([
+      raw.send({
+        topic: TOPICS.imGroupMembers.name,
+        messages: [{ key: `demo:group:${uniqueId('g')}`, value: '{"appId":"demo","members":7}' }],
+      }),
+      raw.send({
+        topic: TOPICS.imGroupMembers.name,
+        messages: [
+          {
+            key: `demo:group:${victim}`,
+            value: JSON.stringify({ appId: 'demo', groupId: uniqueId('other'), members: ['x'] }),
+          },
+        ],
+      }),
+    ]);
+    const letterOf = (offset: string, partition: number, code: string) =>
+      rec.collect<DeadLetter>(
+        TOPICS.deadLetter.name,
+        (l) =>
+          l.source.topic === TOPICS.imGroupMembers.name &&
+          l.source.offset === offset &&
+          l.source.partition === partition &&
+          l.error.code === code,
+        { count: 1, timeoutMs: 30000, settleMs: 1000 },
+      );
+    expect(await letterOf(bad[0].baseOffset!, bad[0].partition, 'SCHEMA_VIOLATION')).toHaveLength(
+      1,
+    );
+    const [letter] = await letterOf(
+      mismatched[0].baseOffset!,
+      mismatched[0].partition,
+      'KEY_MISMATCH',
+    );
+    expect(letter.value).toContain('"members":["x"]');
+    // The group keyed by the record still has no membership: its message waits, then UNKNOWN_GROUP.
+    const stages = app.get(RoutingStages);
+    expect(stages.fanout!.groups.has(`demo:group:${victim}`)).toBe(false);
+  });
+});
