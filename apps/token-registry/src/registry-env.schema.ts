@@ -4,6 +4,12 @@ import { z } from 'zod';
 export const DatabaseEnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
   DATABASE_POOL_SIZE: envInt(1, 200).default(10),
+  /**
+   * PostgreSQL `statement_timeout` of the service's connections: a statement (a lock wait
+   * included) running longer is cancelled (SQLSTATE 57014; the API answers 503), so one slow
+   * request cannot hold a pooled connection for long. 0 disables. Migrations run without it.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: envInt(0, 600000).default(5000),
 });
 
 export const RegistryEnvSchema = BaseEnvSchema.extend({
@@ -13,8 +19,16 @@ export const RegistryEnvSchema = BaseEnvSchema.extend({
    * `npm run migrate:registry` before the rollout, so that pods never race each other over DDL.
    */
   REGISTRY_RUN_MIGRATIONS: envBoolean.default(false),
-  /** A user's devices beyond this many evict the least recently updated one. */
-  REGISTRY_MAX_DEVICES_PER_USER: envInt(1, 1000).default(20),
+  /**
+   * A user's devices beyond this many evict the least recently registered one. At most 100, so
+   * that a user's snapshot stays well below Kafka's 1 MB record limit (docs/token-registry.md).
+   */
+  REGISTRY_MAX_DEVICES_PER_USER: envInt(1, 100).default(20),
+  /**
+   * Conversations with a receive option stored per user (a request that would store more is a
+   * 400 naming `conversations`). At most 1,000, for the same reason as the device cap.
+   */
+  REGISTRY_MAX_CONVERSATION_OPTIONS: envInt(0, 1000).default(1000),
   /** Whether this instance runs the outbox relay (every instance may: they share the work safely). */
   REGISTRY_OUTBOX_RELAY: envBoolean.default(true),
   /** Users claimed per relay round. */

@@ -1,12 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices } from '@app/contracts';
 import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '@app/config';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
+import { ValuesWithinContract1764658800000 } from '../../../apps/token-registry/src/database/migrations/1764658800000-values-within-contract';
 import {
   apnsToken,
   DEMO,
@@ -16,6 +18,10 @@ import {
   startRegistry,
   tailTopic,
 } from './registry.fixture';
+
+/** Printable ASCII without space, `"` or `\\`: what a device token may be made of. */
+const randomAscii = (n: number): string =>
+  [...randomBytes(n)].map((b) => String.fromCharCode(0x23 + (b % 0x38))).join('');
 
 /** The HTTP API against the real database, with the relay publishing to the real broker. */
 describe('token-registry HTTP API', () => {
@@ -414,6 +420,245 @@ describe('token-registry HTTP API', () => {
         .send('{"platform": ');
       expect(bad.status).toBe(400);
       expect(bad.headers['content-type']).toContain('application/problem+json');
+    });
+  });
+
+  describe('hardening: bad input is a 4xx problem, never a 500', () => {
+    const problem = (res: request.Response, status: number) => {
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      return res.body as { code: string; errors?: Array<{ field: string }> };
+    };
+    const fieldsOf = (res: request.Response) =>
+      (problem(res, 400).errors ?? []).map((e) => e.field);
+
+    it('refuses NUL and other control characters in path ids (PostgreSQL refuses NUL: was a 500)', async () => {
+      expect(fieldsOf(await put('a%00b', 'd1', ios()))).toEqual(['userId']);
+      expect(fieldsOf(await put(uniqueId('u'), 'd%00', ios()))).toEqual(['deviceId']);
+      expect(fieldsOf(await put(uniqueId('u'), 'd%07', ios()))).toEqual(['deviceId']);
+      expect(fieldsOf(await list('a%00b'))).toEqual(['userId']);
+      const settings = await http()
+        .put('/v1/apps/demo/users/a%00b/settings')
+        .set('authorization', DEMO.auth)
+        .send({ pushEnabled: false });
+      expect(fieldsOf(settings)).toEqual(['userId']);
+    });
+
+    it('refuses NUL in tokens, topics, sounds and conversation keys', async () => {
+      const user = uniqueId('u');
+      expect(fieldsOf(await put(user, 'd1', { platform: 'android', token: 'ab\u0000c' }))).toEqual([
+        'token',
+      ]);
+      expect(fieldsOf(await put(user, 'd1', { ...ios(), topic: 'com.example\u0000' }))).toEqual([
+        'topic',
+      ]);
+      const path = `/v1/apps/demo/users/${user}/settings`;
+      const sound = await http()
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send({ sounds: { c2c: 'ding\u0000.aiff' } });
+      expect(fieldsOf(sound)).toEqual(['sounds.c2c']);
+      const key = await http()
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send({ conversations: { 'c2c:al\u0000ice': 'receive_not_notify' } });
+      expect(fieldsOf(key)).toContain('conversations.c2c:al\u0000ice');
+      const longKey = `group:${'g'.repeat(129)}`;
+      const tooLong = await http()
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send({ conversations: { [longKey]: 'receive_not_notify' } });
+      expect(fieldsOf(tooLong)).toContain(`conversations.${longKey}`);
+      expect((await list(user)).body).toEqual({ version: 0, devices: [] });
+    });
+
+    it("keeps tokens within the unique index's 2,704-byte entries: 400 beyond, never a 500", async () => {
+      const user = uniqueId('u');
+      // 1,024 random non-ASCII characters: ~3 KB of UTF-8 that does not compress; the index
+      // refused it with a 500 before.
+      const wide = Array.from({ length: 1024 }, (_, i) =>
+        String.fromCharCode(0x4e00 + ((i * 7919) % 20000)),
+      ).join('');
+      expect(fieldsOf(await put(user, 'd1', { platform: 'android', token: wide }))).toEqual([
+        'token',
+      ]);
+      expect(
+        fieldsOf(await put(user, 'd1', { platform: 'android', token: 'x'.repeat(1025) })),
+      ).toEqual(['token']);
+      // The longest token the schema allows fits the index, with an app id at its longest too.
+      const longest = randomAscii(1024);
+      const res = await put(user, 'd1', { platform: 'android', token: longest });
+      expect(res.status).toBe(200);
+      const [{ len }] = await ds.query<Array<{ len: number }>>(
+        `SELECT octet_length(app_id) + octet_length(provider) + octet_length(token) AS len
+         FROM registry_devices WHERE app_id = 'demo' AND user_id = $1`,
+        [user],
+      );
+      expect(Number(len)).toBeLessThan(2704 - 384);
+    });
+
+    it('answers a 20,000-character path id with 400 naming it (not a bare 431)', async () => {
+      const long = 'x'.repeat(20000);
+      const byApp = await http()
+        .get(`/v1/apps/${long}/users/x/devices`)
+        .set('authorization', DEMO.auth);
+      expect(fieldsOf(byApp)).toEqual(['appId']);
+      expect(fieldsOf(await list(long))).toEqual(['userId']);
+      const huge = await http().get(`/v1/apps/demo/users/${'x'.repeat(40000)}/devices`);
+      expect(problem(huge, 431).code).toBe('HEADERS_TOO_LARGE');
+    });
+
+    it('answers an unknown or corrupt Content-Encoding and a 10,000-deep body with problems', async () => {
+      const unknown = await http()
+        .put(devicePath(uniqueId('u'), 'd1'))
+        .set('authorization', DEMO.auth)
+        .set('content-type', 'application/json')
+        .set('content-encoding', 'x-unknown')
+        .send(JSON.stringify(ios()));
+      expect(problem(unknown, 415).code).toBe('UNSUPPORTED_CONTENT_ENCODING');
+      const corrupt = await http()
+        .put(devicePath(uniqueId('u'), 'd1'))
+        .set('authorization', DEMO.auth)
+        .set('content-type', 'application/json')
+        .set('content-encoding', 'gzip')
+        .send(JSON.stringify(ios()));
+      expect(problem(corrupt, 400).code).toBe('INVALID_CONTENT_ENCODING');
+      const deep = await http()
+        .put(`/v1/apps/demo/users/${uniqueId('u')}/settings`)
+        .set('authorization', DEMO.auth)
+        .set('content-type', 'application/json')
+        .send(`{"conversations":${'['.repeat(10000)}${']'.repeat(10000)}}`);
+      expect(problem(deep, 400).code).toBe('JSON_TOO_DEEP');
+    });
+
+    it('stores a DND time zone in its canonical spelling, and refuses an unknown one', async () => {
+      const user = uniqueId('u');
+      const path = `/v1/apps/demo/users/${user}/settings`;
+      const res = await http()
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send({ dnd: { startSecondOfDay: 0, durationSeconds: 60, timeZone: 'europe/berlin' } })
+        .expect(200);
+      expect(res.body.settings.dnd.timeZone).toBe('Europe/Berlin');
+      expect((await snapshot('demo', user, 1)).settings.dnd?.timeZone).toBe('Europe/Berlin');
+      const bad = await http()
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send({ dnd: { startSecondOfDay: 0, durationSeconds: 60, timeZone: 'Mars/Olympus' } });
+      expect(fieldsOf(bad)).toEqual(['dnd.timeZone']);
+    });
+
+    it('caps the conversation options stored per user (REGISTRY_MAX_CONVERSATION_OPTIONS)', async () => {
+      const capped = await startRegistry({
+        REGISTRY_MAX_CONVERSATION_OPTIONS: '3',
+        REGISTRY_OUTBOX_RELAY: 'false',
+        REGISTRY_INVALIDATION_CONSUMER: 'false',
+      });
+      try {
+        const path = `/v1/apps/demo/users/${uniqueId('u')}/settings`;
+        const send = (conversations: object) =>
+          request(capped.getHttpServer())
+            .put(path)
+            .set('authorization', DEMO.auth)
+            .send({ conversations });
+        await send({ 'c2c:a': 'receive_not_notify', 'c2c:b': 'receive_not_notify' }).expect(200);
+        await send({ 'c2c:c': 'receive_except_at' }).expect(200);
+        const over = await send({ 'c2c:d': 'receive_not_notify' });
+        expect(fieldsOf(over)).toEqual(['conversations']);
+        // Replacing one keeps the count: allowed.
+        await send({ 'c2c:a': null, 'c2c:d': 'receive_not_notify' }).expect(200);
+        const stored = await request(capped.getHttpServer())
+          .get(path)
+          .set('authorization', DEMO.auth);
+        expect(Object.keys(stored.body.settings.conversations).sort()).toEqual([
+          'c2c:b',
+          'c2c:c',
+          'c2c:d',
+        ]);
+      } finally {
+        await capped.close();
+      }
+    });
+
+    it('cancels a statement past DATABASE_STATEMENT_TIMEOUT_MS: 503 DATABASE_TIMEOUT, nothing changed', async () => {
+      const quick = await startRegistry({
+        DATABASE_STATEMENT_TIMEOUT_MS: '300',
+        REGISTRY_OUTBOX_RELAY: 'false',
+        REGISTRY_INVALIDATION_CONSUMER: 'false',
+      });
+      const user = uniqueId('u');
+      const path = `/v1/apps/demo/users/${user}/settings`;
+      await request(quick.getHttpServer())
+        .put(path)
+        .set('authorization', DEMO.auth)
+        .send({ hidePreview: true })
+        .expect(200);
+      // Another session holds the user's row: the registry's lock-and-bump waits on it.
+      const holder = ds.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query(
+        `SELECT 1 FROM registry_users WHERE app_id = 'demo' AND user_id = $1 FOR UPDATE`,
+        [user],
+      );
+      try {
+        const started = Date.now();
+        const res = await request(quick.getHttpServer())
+          .put(path)
+          .set('authorization', DEMO.auth)
+          .send({ pushEnabled: false });
+        expect(problem(res, 503).code).toBe('DATABASE_TIMEOUT');
+        expect(res.headers['retry-after']).toBe('1');
+        expect(Date.now() - started).toBeLessThan(3000);
+      } finally {
+        await holder.rollbackTransaction();
+        await holder.release();
+      }
+      const after = await request(quick.getHttpServer()).get(path).set('authorization', DEMO.auth);
+      expect(after.body).toMatchObject({ version: 1, settings: { pushEnabled: true } });
+      await quick.close();
+    });
+
+    it('the migration to the stricter contract cleans values stored under the old rules', async () => {
+      const user = uniqueId('legacy');
+      const longKey = `group:${'g'.repeat(200)}`;
+      await ds.query(
+        `INSERT INTO registry_users (app_id, user_id, sound_c2c, conversations)
+         VALUES ('demo', $1, $2, $3::jsonb)`,
+        [
+          user,
+          'bell\u0007.aiff',
+          JSON.stringify({
+            [longKey]: 'receive_not_notify',
+            'c2c:ok': 'receive_except_at',
+            'c2c:b\u0001': 'receive_not_notify',
+          }),
+        ],
+      );
+      await ds.query(
+        `INSERT INTO registry_devices (app_id, user_id, device_id, platform, provider, token, updated_at)
+         VALUES ('demo', $1, 'bad', 'android', 'fcm', $2, now()), ('demo', $1, 'good', 'android', 'fcm', $3, now())`,
+        [user, `tok\u00e9n-${uniqueId('t')}`, fcmToken()],
+      );
+      // Under the new contract the user's next change would fail its snapshot check (a 500).
+      const runner = ds.createQueryRunner();
+      try {
+        await new ValuesWithinContract1764658800000().up(runner);
+      } finally {
+        await runner.release();
+      }
+      const res = await http()
+        .put(`/v1/apps/demo/users/${user}/settings`)
+        .set('authorization', DEMO.auth)
+        .send({ hidePreview: true });
+      expect(res.status).toBe(200);
+      expect(res.body.settings).toMatchObject({
+        sounds: { c2c: null },
+        conversations: { 'c2c:ok': 'receive_except_at' },
+      });
+      expect((await list(user)).body.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual([
+        'good',
+      ]);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { isRetryableConflict, isTransientDbError } from './db-errors.util';
+import { isRetryableConflict, isStatementTimeout, isTransientDbError } from './db-errors.util';
 
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 
@@ -24,5 +24,12 @@ describe('database error classes', () => {
     expect(isRetryableConflict(pgError('40P01'))).toBe(true);
     expect(isRetryableConflict(pgError('23505'))).toBe(true);
     expect(isRetryableConflict(pgError('08006'))).toBe(false);
+  });
+
+  it('recognises a statement cancelled by statement_timeout (a 503, not a 500)', () => {
+    expect(isStatementTimeout(pgError('57014'))).toBe(true);
+    expect(isStatementTimeout({ driverError: { code: '57014' } })).toBe(true);
+    expect(isStatementTimeout(pgError('57P01'))).toBe(false);
+    expect(isTransientDbError(pgError('57014'))).toBe(true);
   });
 });

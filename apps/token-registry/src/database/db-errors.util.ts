@@ -28,3 +28,6 @@ export const isTransientDbError = (e: unknown): boolean => {
   const message = (e as { message?: unknown } | null)?.message;
   return typeof message === 'string' && TRANSIENT_MESSAGES.test(message);
 };
+
+/** A statement the server cancelled after `statement_timeout` (SQLSTATE 57014, query_canceled). */
+export const isStatementTimeout = (e: unknown): boolean => sqlState(e) === '57014';

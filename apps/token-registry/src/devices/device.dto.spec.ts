@@ -42,6 +42,13 @@ describe('RegisterDeviceBodySchema', () => {
     [{ platform: 'ios', token: hex(64), locale: 'pt-BR' }, []],
     [{ platform: 'ios', token: hex(64), locale: 'pt BR' }, ['locale']],
     [{ platform: 'ios', token: hex(64), extra: 1 }, ['(body)']],
+    // NUL was a 500 from PostgreSQL; 1,024 multi-byte characters could outgrow the token index.
+    [{ platform: 'android', token: 'a\u0000b' }, ['token']],
+    [{ platform: 'android', token: 'a\u0007b' }, ['token']],
+    [{ platform: 'android', token: '€'.repeat(1024) }, ['token']],
+    [{ platform: 'android', token: 'x'.repeat(1024) }, []],
+    [{ platform: 'android', token: 'x'.repeat(1025) }, ['token']],
+    [{ platform: 'ios', token: hex(64), topic: 'com.example\u0000' }, ['topic']],
   ])('%j → errors on %j', (body, expected) => {
     expect(fields(body)).toEqual(expected);
   });

@@ -1,11 +1,14 @@
 import {
   ApnsEnvironmentSchema,
   ApnsPushTypeSchema,
+  DeviceTokenSchema,
   IdSchema,
+  MAX_TOKEN_LENGTH,
   PlatformSchema,
   ProviderSchema,
   type Platform,
   type Provider,
+  withoutControlCharacters,
 } from '@app/contracts';
 import { z } from 'zod';
 
@@ -24,8 +27,12 @@ export const PROVIDER_OF: Record<Platform, Provider> = {
 
 /** Today's APNs tokens are 32 bytes (64 hex); Apple says the length may grow, so up to 100 bytes. */
 const APNS_TOKEN = /^(?:[0-9a-fA-F]{2}){32,100}$/;
-/** FCM registration tokens are ~150-200 URL-safe characters; anything with white space is not one. */
-const FCM_TOKEN = /^[^\s]{1,1024}$/;
+/**
+ * FCM registration tokens are ~150-250 URL-safe characters. Printable ASCII only (the contract's
+ * DeviceTokenSchema): a NUL was a 500 from PostgreSQL, and 1,024 characters of multi-byte UTF-8
+ * could outgrow the unique index's 2,704-byte entries.
+ */
+const isFcmToken = (t: string): boolean => DeviceTokenSchema.safeParse(t).success;
 const LOCALE = /^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$/;
 
 const apnsOnly = ['topic', 'environment', 'pushType'] as const;
@@ -38,8 +45,8 @@ export const RegisterDeviceBodySchema = z
   .strictObject({
     platform: PlatformSchema,
     provider: ProviderSchema.optional(),
-    token: z.string().min(1, 'must not be empty').max(1024),
-    topic: z.string().min(1).max(256).optional(),
+    token: z.string().min(1, 'must not be empty').max(MAX_TOKEN_LENGTH),
+    topic: withoutControlCharacters(z.string().min(1).max(256)).optional(),
     environment: ApnsEnvironmentSchema.optional(),
     pushType: ApnsPushTypeSchema.optional(),
     locale: z
@@ -65,11 +72,12 @@ export const RegisterDeviceBodySchema = z
       });
     }
     if (provider === 'fcm') {
-      if (!FCM_TOKEN.test(v.token)) {
+      // (An over-long token is already named by the length check.)
+      if (v.token.length <= MAX_TOKEN_LENGTH && !isFcmToken(v.token)) {
         ctx.addIssue({
           code: 'custom',
           path: ['token'],
-          message: 'an FCM registration token has no white space',
+          message: 'an FCM registration token is printable ASCII without white space, " or \\',
         });
       }
       for (const field of apnsOnly) {

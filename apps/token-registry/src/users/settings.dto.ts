@@ -1,18 +1,29 @@
-import { IsoDateSchema, ReceiveOptionSchema } from '@app/contracts';
+import {
+  ConversationKeySchema,
+  IsoDateSchema,
+  ReceiveOptionSchema,
+  SoundSchema,
+  withoutControlCharacters,
+} from '@app/contracts';
 import { z } from 'zod';
 
-const isTimeZone = (tz: string): boolean => {
+/**
+ * The canonical name of a time zone the runtime knows (`europe/berlin` → `Europe/Berlin`,
+ * `US/Pacific` → `America/Los_Angeles`, `Etc/UTC` → `UTC`), or undefined. Storing one spelling
+ * per zone keeps routing's formatter cache small and makes equal settings compare equal.
+ */
+export function canonicalTimeZone(tz: string): string | undefined {
   try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
-};
+}
 
-export const MAX_CONVERSATION_OPTIONS = 1000;
+/** Conversation options one request may set or clear (the stored cap is a setting). */
+export const MAX_CONVERSATION_OPTIONS_PER_REQUEST = 1000;
 
-const sound = z.string().min(1).max(256).nullable().optional();
+const sound = SoundSchema.nullable().optional();
 
 /**
  * `PUT .../settings` changes the fields it names and keeps the others, so that two clients
@@ -27,25 +38,24 @@ export const UpdateSettingsBodySchema = z.strictObject({
     .strictObject({
       startSecondOfDay: z.number().int().min(0).max(86399),
       durationSeconds: z.number().int().min(1).max(86400),
-      timeZone: z
-        .string()
-        .min(1)
-        .max(64)
-        .refine(isTimeZone, 'an IANA time zone such as Europe/Berlin'),
+      timeZone: withoutControlCharacters(z.string().min(1).max(64)).transform((tz, ctx) => {
+        const canonical = canonicalTimeZone(tz);
+        if (canonical !== undefined && canonical.length <= 64) return canonical;
+        ctx.issues.push({
+          code: 'custom',
+          input: tz,
+          message: 'an IANA time zone such as Europe/Berlin',
+        });
+        return z.NEVER;
+      }),
     })
     .nullable()
     .optional(),
   sounds: z.strictObject({ c2c: sound, group: sound }).optional(),
   conversations: z
-    .record(
-      z
-        .string()
-        .max(300)
-        .regex(/^(c2c|group):[^:\s]+$/, 'c2c:<userId> or group:<groupId>'),
-      ReceiveOptionSchema.nullable(),
-    )
-    .refine((r) => Object.keys(r).length <= MAX_CONVERSATION_OPTIONS, {
-      message: `at most ${MAX_CONVERSATION_OPTIONS} conversations per request`,
+    .record(ConversationKeySchema, ReceiveOptionSchema.nullable())
+    .refine((r) => Object.keys(r).length <= MAX_CONVERSATION_OPTIONS_PER_REQUEST, {
+      message: `at most ${MAX_CONVERSATION_OPTIONS_PER_REQUEST} conversations per request`,
     })
     .optional(),
 });

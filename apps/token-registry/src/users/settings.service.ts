@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ServiceConfig } from '@app/config';
 import type { PushSettings } from '@app/contracts';
 import { ValidationProblem } from '@app/http';
 import { DataSource } from 'typeorm';
@@ -6,8 +7,9 @@ import { inTransaction } from '../database/transaction.util';
 import { DevicesRepository } from '../devices/devices.repository';
 import type { UserPath } from '../devices/device.dto';
 import { OutboxWriter } from '../outbox/outbox.writer';
+import type { RegistryEnv } from '../registry-env.schema';
 import { DEFAULT_SETTINGS, settingsOf, type UserState } from '../snapshot/snapshot.builder';
-import { MAX_CONVERSATION_OPTIONS, type UpdateSettingsInput } from './settings.dto';
+import type { UpdateSettingsInput } from './settings.dto';
 import { UsersRepository, type SettingsColumns } from './users.repository';
 
 export interface SettingsView {
@@ -45,13 +47,17 @@ export function mergeSettings(current: UserState, patch: UpdateSettingsInput): S
 @Injectable()
 export class SettingsService {
   private readonly logger = new Logger(SettingsService.name);
+  private readonly maxConversationOptions: number;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
     private readonly devices: DevicesRepository,
     private readonly outbox: OutboxWriter,
-  ) {}
+    config: ServiceConfig<RegistryEnv>,
+  ) {
+    this.maxConversationOptions = config.env.REGISTRY_MAX_CONVERSATION_OPTIONS;
+  }
 
   async get(key: UserPath): Promise<SettingsView> {
     const user = await this.users.find(key.appId, key.userId);
@@ -64,11 +70,17 @@ export class SettingsService {
     const result = await inTransaction(this.dataSource, async (tx) => {
       const current = await this.users.lockAndBump(tx, key.appId, key.userId);
       const merged = mergeSettings(current, patch);
-      if (Object.keys(merged.conversations).length > MAX_CONVERSATION_OPTIONS) {
+      // Checked on the merged result: a request that only removes options always passes, so a
+      // user over a lowered cap can come back under it.
+      const stored = Object.keys(merged.conversations).length;
+      if (
+        stored > this.maxConversationOptions &&
+        stored > Object.keys(current.conversations).length
+      ) {
         throw new ValidationProblem([
           {
             field: 'conversations',
-            message: `at most ${MAX_CONVERSATION_OPTIONS} conversations with an option per user`,
+            message: `at most ${this.maxConversationOptions} conversations with an option per user (this change would store ${stored})`,
           },
         ]);
       }

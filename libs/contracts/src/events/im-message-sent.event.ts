@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import { IdSchema, IsoDateSchema } from './common.schema';
+import { IdSchema, IsoDateSchema, withoutControlCharacters } from './common.schema';
+
+/** A notification sound named by a message: a file name, no control characters. */
+const MessageSoundSchema = withoutControlCharacters(z.string().max(256));
+
+/**
+ * An image shown in the notification: an `https` URL only (APNs and FCM fetch it from the device;
+ * `http`, `data:`, `file:` or `javascript:` have no business there).
+ */
+export const ImageUrlSchema = z.url({ protocol: /^https$/, error: 'an https:// URL' }).max(2048);
+
+/** The most recipients one message may list (a group's fan-out reads the membership instead). */
+export const MAX_RECIPIENTS = 100000;
 
 /** One message element, modelled on Tencent IM's MsgBody elements. */
 export const MessageElementSchema = z.discriminatedUnion('type', [
@@ -8,7 +20,7 @@ export const MessageElementSchema = z.discriminatedUnion('type', [
     type: z.literal('custom'),
     desc: z.string().max(12000).optional().default(''),
     ext: z.string().max(8192).nullish(),
-    sound: z.string().max(256).nullish(),
+    sound: MessageSoundSchema.nullish(),
     data: z.string().max(12000).nullish(),
   }),
   z.object({ type: z.literal('image') }).loose(),
@@ -23,9 +35,9 @@ export type MessageElement = z.infer<typeof MessageElementSchema>;
 export const ApnsOfflinePushSchema = z.object({
   title: z.string().max(512).nullish(),
   subTitle: z.string().max(512).nullish(),
-  sound: z.string().max(256).nullish(),
+  sound: MessageSoundSchema.nullish(),
   badgeMode: z.union([z.literal(0), z.literal(1)]).nullish(),
-  image: z.url().nullish(),
+  image: ImageUrlSchema.nullish(),
   mutableContent: z.union([z.literal(0), z.literal(1)]).nullish(),
   interruptionLevel: z.enum(['passive', 'active', 'time-sensitive', 'critical']).nullish(),
   contentAvailable: z.union([z.literal(0), z.literal(1)]).nullish(),
@@ -34,10 +46,10 @@ export const ApnsOfflinePushSchema = z.object({
 
 export const AndroidOfflinePushSchema = z.object({
   title: z.string().max(512).nullish(),
-  sound: z.string().max(256).nullish(),
+  sound: MessageSoundSchema.nullish(),
   channelId: z.string().max(256).nullish(),
   priority: z.enum(['high', 'normal']).nullish(),
-  image: z.url().nullish(),
+  image: ImageUrlSchema.nullish(),
   collapseKey: z.string().max(256).nullish(),
 });
 
@@ -60,7 +72,7 @@ export type ConversationType = z.infer<typeof ConversationTypeSchema>;
 export const ImMessageSentSchema = z
   .object({
     appId: IdSchema,
-    messageId: z.string().min(1).max(256),
+    messageId: withoutControlCharacters(z.string().min(1).max(256)),
     sentAt: IsoDateSchema,
     conversation: z.object({
       type: ConversationTypeSchema,
@@ -72,7 +84,7 @@ export const ImMessageSentSchema = z
       nickname: z.string().max(512).nullish(),
       nameCard: z.string().max(512).nullish(),
     }),
-    recipients: z.array(IdSchema).max(100000).nullish(),
+    recipients: z.array(IdSchema).max(MAX_RECIPIENTS).nullish(),
     elements: z.array(MessageElementSchema).min(1).max(100),
     mentions: z
       .object({

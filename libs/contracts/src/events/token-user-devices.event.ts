@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import {
   ApnsEnvironmentSchema,
+  ConversationKeySchema,
+  DeviceTokenSchema,
   IdSchema,
   IsoDateSchema,
   PlatformSchema,
   ProviderSchema,
+  SoundSchema,
+  withoutControlCharacters,
 } from './common.schema';
 
 export const ReceiveOptionSchema = z.enum(['receive', 'receive_not_notify', 'receive_except_at']);
@@ -16,8 +20,8 @@ export const RegisteredDeviceSchema = z.object({
   deviceId: IdSchema,
   platform: PlatformSchema,
   provider: ProviderSchema,
-  token: z.string().min(1).max(4096),
-  topic: z.string().max(256).nullish(),
+  token: DeviceTokenSchema,
+  topic: withoutControlCharacters(z.string().max(256)).nullish(),
   environment: ApnsEnvironmentSchema.nullish(),
   pushType: ApnsPushTypeSchema.nullish(),
   locale: z.string().max(35).nullish(),
@@ -28,7 +32,7 @@ export type RegisteredDevice = z.infer<typeof RegisteredDeviceSchema>;
 export const DndWindowSchema = z.object({
   startSecondOfDay: z.number().int().min(0).max(86399),
   durationSeconds: z.number().int().min(1).max(86400),
-  timeZone: z.string().min(1).max(64),
+  timeZone: withoutControlCharacters(z.string().min(1).max(64)),
 });
 
 export const PushSettingsSchema = z.object({
@@ -36,9 +40,12 @@ export const PushSettingsSchema = z.object({
   hidePreview: z.boolean(),
   snoozeUntil: IsoDateSchema.nullish(),
   dnd: DndWindowSchema.nullish(),
-  sounds: z.object({ c2c: z.string().max(256).nullish(), group: z.string().max(256).nullish() }),
-  /** Keys are `c2c:<peerUserId>` or `group:<groupId>`. */
-  conversations: z.record(z.string().regex(/^(c2c|group):[^:\s]+$/), ReceiveOptionSchema),
+  sounds: z.object({ c2c: SoundSchema.nullish(), group: SoundSchema.nullish() }),
+  /**
+   * Keys are `c2c:<peerUserId>` or `group:<groupId>`; the registry stores at most
+   * `REGISTRY_MAX_CONVERSATION_OPTIONS` (default 1,000) per user.
+   */
+  conversations: z.record(ConversationKeySchema, ReceiveOptionSchema),
 });
 export type PushSettings = z.infer<typeof PushSettingsSchema>;
 
