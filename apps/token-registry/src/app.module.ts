@@ -4,6 +4,7 @@ import { platformImports } from '@app/http';
 import { DatabaseHealthIndicator } from './database/database.health';
 import { DatabaseModule } from './database/database.module';
 import { RegistryModule } from './registry.module';
+import { OutboxHealth, OutboxHealthModule } from './outbox/outbox.health';
 import type { RegistryEnv } from './registry-env.schema';
 
 @Module({})
@@ -13,8 +14,8 @@ export class TokenRegistryAppModule {
       module: TokenRegistryAppModule,
       imports: [
         ...platformImports(config, {
-          readiness: [DatabaseHealthIndicator],
-          imports: [DatabaseModule.forRoot(config.env)],
+          readiness: [DatabaseHealthIndicator, OutboxHealth],
+          imports: [DatabaseModule.forRoot(config.env), OutboxHealthModule],
         }),
         RegistryModule,
       ],

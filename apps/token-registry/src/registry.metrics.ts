@@ -28,6 +28,10 @@ export const registryMetrics = {
     name: 'push_registry_outbox_failures_total',
     help: 'Relay rounds that failed (Kafka or PostgreSQL unavailable); the rows wait',
   }),
+  outboxRejected: new Counter({
+    name: 'push_registry_outbox_rejected_total',
+    help: 'Outbox rows marked sent without publishing: the snapshot fails its schema or cannot fit the topic (error kept on the row)',
+  }),
   outboxPending: new Gauge({
     name: 'push_registry_outbox_pending',
     help: 'Outbox rows not yet published, as the relay last counted them',

@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import type { RegistryEnv } from '../registry-env.schema';
 import { OutboxRelay } from './outbox.relay';
 import { OutboxWriter } from './outbox.writer';
+import { OutboxHealth } from './outbox.health';
 
 /**
  * A producer for the relay alone, with a short retry budget: a round against an absent broker
@@ -34,6 +35,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
     dataSource: DataSource,
     writer: OutboxWriter,
     private readonly config: ServiceConfig<RegistryEnv>,
+    health: OutboxHealth,
   ) {
     const env = config.env;
     this.relay = new OutboxRelay(
@@ -43,6 +45,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
         batchSize: env.REGISTRY_OUTBOX_BATCH,
         pollMs: env.REGISTRY_OUTBOX_POLL_MS,
         retentionHours: env.REGISTRY_OUTBOX_RETENTION_HOURS,
+        rounds: health,
       },
       writer,
     );

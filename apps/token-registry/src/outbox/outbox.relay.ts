@@ -1,6 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices } from '@app/contracts';
-import { formatZodIssues, outbound, type EventProducer, type OutboundRecord } from '@app/kafka';
+import {
+  encodeOutbound,
+  formatZodIssues,
+  outbound,
+  RecordTooLargeException,
+  type EncodedRecord,
+  type EventProducer,
+} from '@app/kafka';
+import type { RelayRounds } from './outbox.health';
 import type { DataSource } from 'typeorm';
 import { inTransaction, type Tx } from '../database/transaction.util';
 import { registryMetrics } from '../registry.metrics';
@@ -13,6 +21,8 @@ export interface OutboxRelayOptions {
   retentionHours: number;
   /** Backoff after a failed round: doubles up to this. */
   maxBackoffMs?: number;
+  /** Told about every round (readiness turns 503 when rounds keep failing). */
+  rounds?: RelayRounds;
 }
 
 interface LatestRow {
@@ -101,11 +111,15 @@ export class OutboxRelay {
     while (this.running) {
       try {
         const published = await this.publishOnce();
+        this.opts.rounds?.roundSucceeded();
         backoff = this.opts.pollMs;
         await this.pruneIfDue();
+        await this.countPendingIfDue();
         if (published < this.opts.batchSize) await this.idle(this.opts.pollMs);
       } catch (e) {
+        this.opts.rounds?.roundFailed(e as Error);
         registryMetrics.outboxFailures.inc();
+        await this.countPendingIfDue().catch(() => undefined);
         this.logger.warn({
           msg: 'outbox relay round failed; rows wait',
           err: (e as Error).message,
@@ -152,7 +166,7 @@ export class OutboxRelay {
         );
         if (heads.rows.length === 0) return 0;
         const latest = await this.latestOf(tx, heads.rows);
-        const records: OutboundRecord[] = [];
+        const records: EncodedRecord[] = [];
         const rejected: Array<{ id: string; error: string }> = [];
         for (const row of latest) {
           const parsed = TOPICS.tokenUserDevices.schema.safeParse(row.payload);
@@ -160,20 +174,24 @@ export class OutboxRelay {
             rejected.push({ id: row.id, error: formatZodIssues(parsed.error).join('; ') });
             continue;
           }
-          records.push(
-            outbound(TOPICS.tokenUserDevices, parsed.data, {
-              context: row.correlation_id
-                ? {
-                    correlationId: row.correlation_id,
-                    traceparent: row.traceparent ?? undefined,
-                  }
-                : undefined,
-            }),
-          );
+          const record = outbound(TOPICS.tokenUserDevices, parsed.data, {
+            context: row.correlation_id
+              ? { correlationId: row.correlation_id, traceparent: row.traceparent ?? undefined }
+              : undefined,
+          });
+          try {
+            records.push(encodeOutbound(record));
+          } catch (e) {
+            // The writer refuses such snapshots (413); only a lowered limit gets one here. It
+            // must not hold back every other user's snapshot round after round.
+            if (!(e instanceof RecordTooLargeException)) throw e;
+            rejected.push({ id: row.id, error: e.message });
+          }
         }
         this.producer ??= this.createProducer();
         try {
-          await this.producer.send(records);
+          // Split into produce calls that fit the topic's limit (one partition may get many).
+          await this.producer.sendEncoded(records);
         } catch (e) {
           await this.dropProducer();
           throw e;
@@ -182,8 +200,9 @@ export class OutboxRelay {
         for (const r of rejected) {
           // Cannot happen for rows this service wrote (the writer checks the schema); a row put
           // there by hand must not block its user's later snapshots.
+          registryMetrics.outboxRejected.inc();
           this.logger.error({
-            msg: 'outbox row fails the schema; skipped',
+            msg: 'outbox row cannot be published (schema or size); skipped',
             id: r.id,
             err: r.error,
           });
@@ -235,6 +254,17 @@ export class OutboxRelay {
          LIMIT 10000)`,
       [this.opts.retentionHours],
     );
+  }
+
+  private lastCount = 0;
+
+  /**
+   * Refreshes the pending gauge after every round, failed ones included (at most once a second):
+   * a gauge refreshed only on success would read 0 while rows wait.
+   */
+  private async countPendingIfDue(): Promise<void> {
+    if (Date.now() - this.lastCount < 1000) return;
+    this.lastCount = Date.now();
     const [{ n }] = await this.dataSource.query<Array<{ n: string }>>(
       `SELECT count(*) AS n FROM registry_outbox WHERE sent_at IS NULL`,
     );
