@@ -23,6 +23,22 @@ export const RoutingSettingsSchema = z.object({
    * like Kafka's auto.offset.reset) or `earliest` (decide everything the topic retains).
    */
   ROUTING_NEW_GROUP_START: z.enum(['latest', 'earliest']).default('latest'),
+  /**
+   * Backpressure of `POST /v1/apps/{appId}/messages`: messages accepted and not yet acknowledged
+   * by Kafka, in number and in bytes (as encoded for Kafka), over all apps and per app. A request
+   * that would go beyond is answered 503 with Retry-After; the per-app caps keep one app from
+   * using up the room of all the others.
+   */
+  ROUTING_MESSAGES_MAX_PENDING: envInt(1, 1000000).default(10000),
+  ROUTING_MESSAGES_MAX_PENDING_BYTES: envInt(64 * 1024, 4 * 1024 * 1024 * 1024).default(
+    32 * 1024 * 1024,
+  ),
+  ROUTING_MESSAGES_MAX_PENDING_PER_APP: envInt(1, 1000000).default(5000),
+  ROUTING_MESSAGES_MAX_PENDING_BYTES_PER_APP: envInt(64 * 1024, 4 * 1024 * 1024 * 1024).default(
+    16 * 1024 * 1024,
+  ),
+  /** The Retry-After (seconds) of a 503 from the messages API. */
+  ROUTING_MESSAGES_RETRY_AFTER_SECONDS: envInt(1, 3600).default(1),
   /** Consumer group ids; the decide group's id also prefixes its transactional ids. */
   ROUTING_FANOUT_GROUP: z.string().min(1).default('routing-fanout'),
   ROUTING_DECIDE_GROUP: z.string().min(1).default('routing-decide'),

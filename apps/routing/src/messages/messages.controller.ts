@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ImMessageSentSchema, type ImMessageSent } from '@app/contracts';
-import { ApiKeyGuard, ValidationProblem, ZodPipe } from '@app/http';
+import { ApiKeyGuard } from '@app/http';
+import { parseMessageBody } from './message-body.util';
 import { MessagesService } from './messages.service';
 
 /** `POST /v1/apps/{appId}/messages`: an im.message.sent.v1 event for upstreams without Kafka. */
@@ -9,16 +9,13 @@ import { MessagesService } from './messages.service';
 export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
 
+  /** The guard has checked `appId` (the id rules, then the API key's app). */
   @Post()
   @HttpCode(202)
   async send(
     @Param('appId') appId: string,
-    @Body(new ZodPipe(ImMessageSentSchema)) body: ImMessageSent,
+    @Body() body: unknown,
   ): Promise<{ messageId: string; status: 'accepted' }> {
-    if (body.appId !== appId)
-      throw new ValidationProblem([
-        { field: 'appId', message: `must be ${appId}, the app of the path` },
-      ]);
-    return this.messages.accept(body);
+    return this.messages.accept(parseMessageBody(appId, body));
   }
 }
