@@ -1,5 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { TOPICS, type DeadLetter, type ImMessageSent, type PushIntent } from '@app/contracts';
+import {
+  TOPICS,
+  type DeadLetter,
+  type ImMessageSent,
+  type PushIntent,
+  type PushOutcome,
+} from '@app/contracts';
 import { buildServiceConfig } from '@app/config';
 import { createServiceApp } from '@app/http';
 import { EventProducer, outbound } from '@app/kafka';
@@ -74,7 +80,11 @@ describe('routing: no input stalls a partition', () => {
       KAFKA_STALL_AFTER_SECONDS: '5',
       ROUTING_BOOT_RESTORE_WAIT_MS: '0',
     });
-    rec = await Recorder.start(kafka, admin, [TOPICS.pushIntent.name, TOPICS.deadLetter.name]);
+    rec = await Recorder.start(kafka, admin, [
+      TOPICS.pushIntent.name,
+      TOPICS.deadLetter.name,
+      TOPICS.pushOutcome.name,
+    ]);
     app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
     await app.init();
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
@@ -223,5 +233,40 @@ describe('routing: no input stalls a partition', () => {
     // The group keyed by the record still has no membership: its message waits, then UNKNOWN_GROUP.
     const stages = app.get(RoutingStages);
     expect(stages.fanout!.groups.has(`demo:group:${victim}`)).toBe(false);
+  });
+
+  it('decide dead-letters intents of an app missing from the apps file, and decides the next', async () => {
+    const userId = uniqueId('u');
+    const stranger = { ...message(), appId: 'not-configured' };
+    const intent = (m: ImMessageSent, appId: string) => ({
+      appId,
+      userId,
+      message: { ...m, appId, recipients: [userId] },
+      fanoutAt: new Date().toISOString(),
+    });
+    // Same user key on both: same partition, the unknown app's first.
+    const [meta] = await raw.send({
+      topic: TOPICS.pushIntent.name,
+      messages: [
+        { key: `demo:${userId}`, value: JSON.stringify(intent(stranger, 'not-configured')) },
+      ],
+    });
+    const next = message();
+    await producer.send([outbound(TOPICS.pushIntent, intent(next, 'demo'))]);
+    const [letter] = await rec.collect<DeadLetter>(
+      TOPICS.deadLetter.name,
+      (l) =>
+        l.source.topic === TOPICS.pushIntent.name &&
+        l.source.offset === meta.baseOffset &&
+        l.source.partition === meta.partition,
+      { count: 1, timeoutMs: 30000 },
+    );
+    expect(letter.error.code).toBe('UNKNOWN_APP');
+    const outcomes = await rec.collect<PushOutcome>(
+      TOPICS.pushOutcome.name,
+      (o) => o.messageId === next.messageId,
+      { count: 1, timeoutMs: 30000 },
+    );
+    expect(outcomes).toMatchObject([{ userId, status: 'suppressed', code: 'no_device' }]);
   });
 });

@@ -8,6 +8,7 @@ import {
 import type { AppsRegistry } from '@app/config';
 import {
   ConsumerRunner,
+  deadLetterForRecord,
   type ConsumedRecord,
   type EventProducer,
   type HandlerResult,
@@ -95,24 +96,37 @@ export class DecideStage {
   }
 
   private decide(rs: ConsumedRecord<PushIntent>[]): HandlerResult {
+    // Intents of an app that is not (or no longer) in the apps file have no credentials, policy
+    // or rendering rules to be decided with: they are dead-lettered, not pushed with defaults.
+    const known = rs.filter((r) => this.apps.get(r.value!.appId));
     const result = decideIntents(
-      rs.map((r) => r.value!),
+      known.map((r) => r.value!),
       this.state,
       {
         now: this.clock(),
         dedupeWindow: this.opts.dedupeWindow,
         app: (id) => this.apps.get(id),
         maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-        contexts: rs.map((r) => r.context),
+        contexts: known.map((r) => r.context),
       },
     );
+    // A large batch is cut: the rest is read again at once and decided in the next transaction.
+    const deferAt = result.handled < known.length ? known[result.handled].offset : undefined;
+    const letters = rs
+      .filter(
+        (r) =>
+          !this.apps.get(r.value!.appId) &&
+          (deferAt === undefined || BigInt(r.offset) < BigInt(deferAt)),
+      )
+      .map((r) =>
+        deadLetterForRecord(r, {
+          code: 'UNKNOWN_APP',
+          message: `app ${r.value!.appId} is not configured in PUSH_APPS_FILE`,
+        }),
+      );
     return {
-      records: result.records,
-      // A large batch is cut: the rest is read again at once and decided in the next transaction.
-      deferFrom:
-        result.handled < rs.length
-          ? { offset: rs[result.handled].offset, until: Date.now() }
-          : undefined,
+      records: letters.length ? [...letters, ...result.records] : result.records,
+      deferFrom: deferAt === undefined ? undefined : { offset: deferAt, until: Date.now() },
       // Only a committed transaction changes memory; an aborted one is decided again.
       onCommit: () => {
         this.state.commitBadges(result.badges);
