@@ -11,7 +11,19 @@ describe('presence settings', () => {
       PRESENCE_HEARTBEAT_TIMEOUT_SECONDS: 400,
       PRESENCE_CONSUMER_GROUP: 'presence',
       PRESENCE_FORGET_AFTER_DAYS: 0,
+      PRESENCE_MAX_DEVICES_PER_USER: 20,
     });
+  });
+
+  it('bounds the device cap (a snapshot of 1,000 devices still fits 1 MB)', () => {
+    expect(
+      loadEnv(PresenceEnvSchema, { ...base, PRESENCE_MAX_DEVICES_PER_USER: '1000' })
+        .PRESENCE_MAX_DEVICES_PER_USER,
+    ).toBe(1000);
+    for (const bad of ['0', '1001', 'many'])
+      expect(() =>
+        loadEnv(PresenceEnvSchema, { ...base, PRESENCE_MAX_DEVICES_PER_USER: bad }),
+      ).toThrow(/PRESENCE_MAX_DEVICES_PER_USER/);
   });
 
   it('refuses a heartbeat timeout not longer than the interval, naming the setting', () => {

@@ -24,6 +24,12 @@ export const PresenceEnvSchema = BaseEnvSchema.extend({
   PRESENCE_LOOKUP_TIMEOUT_MS: envInt(100, 60000).default(5000),
   /** Events dated further than this into the future are dead-lettered (they would pin a device). */
   PRESENCE_MAX_CLOCK_SKEW_SECONDS: envInt(0, 86400).default(300),
+  /**
+   * Devices kept per user (as the registry's REGISTRY_MAX_DEVICES_PER_USER, default 20): a new
+   * device over the cap evicts another (offline ones first, least recently seen first). At most
+   * 1,000, so that a whole-user snapshot (≤ ~600 bytes per device) stays below Kafka's 1 MB.
+   */
+  PRESENCE_MAX_DEVICES_PER_USER: envInt(1, 1000).default(20),
 }).superRefine((env, ctx) => {
   // A timeout within one interval would flip every healthy device between two heartbeats.
   if (env.PRESENCE_HEARTBEAT_TIMEOUT_SECONDS <= env.PRESENCE_HEARTBEAT_INTERVAL_SECONDS)

@@ -2,7 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig, hashApiKey } from '@app/config';
 import { createServiceApp } from '@app/http';
 import { uniqueId } from '@app/testing';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { TOPICS } from '@app/contracts';
+import { startNewGroupAtEnd } from '@app/kafka';
+import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,12 +27,37 @@ export function writeTestApps(): { appId: string; apiKey: string; file: string }
   return { appId, apiKey, file };
 }
 
-export async function startPresence(env: Record<string, string>): Promise<INestApplication> {
+/**
+ * Starts presence in this process. A group that has never committed starts at the end of the
+ * shared device-event topic (`newGroupAtEnd`, default on): otherwise every test's new group would
+ * first read, and dead-letter as UNKNOWN_APP, every event other runs left there (the topic keeps a
+ * week), and time-sensitive tests would race that backlog. Off for a broker that is not up yet.
+ */
+export async function startPresence(
+  env: Record<string, string>,
+  opts: { newGroupAtEnd?: boolean } = {},
+): Promise<INestApplication> {
   const config = buildServiceConfig({ name: 'presence', defaultPort: 0 }, PresenceEnvSchema, {
     ...process.env,
     LOG_LEVEL: 'warn',
     ...env,
   });
+  if (opts.newGroupAtEnd ?? true) {
+    const admin = new Kafka({
+      brokers: config.env.KAFKA_BROKERS,
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      await startNewGroupAtEnd(
+        admin,
+        config.env.PRESENCE_CONSUMER_GROUP,
+        TOPICS.presenceDeviceEvent.name,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
   const app = await createServiceApp<typeof PresenceEnvSchema>(config, {
     module: (c) => PresenceAppModule.forRoot(c),
   });

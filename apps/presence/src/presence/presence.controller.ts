@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
-import { EventProducer, outbound } from '@app/kafka';
+import { EventProducer, outbound, RecordTooLargeException } from '@app/kafka';
 import { ApiKeyGuard, ProblemException, ZodPipe } from '@app/http';
 import { partitionOf } from './partition.util';
 import { PresenceConsumer } from './presence.consumer';
@@ -56,6 +56,9 @@ export class PresenceController {
     try {
       await this.producer.send([outbound(this.topics.deviceEvent, event)]);
     } catch (e) {
+      // Only if the event topic's max.message.bytes were set below one event: retrying is futile.
+      if (e instanceof RecordTooLargeException)
+        throw new ProblemException(413, 'EVENT_TOO_LARGE', `not recorded: ${e.message}`);
       throw new ProblemException(503, 'KAFKA_UNAVAILABLE', `not recorded: ${(e as Error).message}`);
     }
     return { accepted: event };

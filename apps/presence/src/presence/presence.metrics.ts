@@ -19,6 +19,10 @@ export const presenceMetrics = {
     name: 'push_presence_sweep_snapshots_total',
     help: 'Snapshots written because a timer ran out (heartbeat timeout, offline period)',
   }),
+  evictions: new Counter({
+    name: 'push_presence_device_evictions_total',
+    help: 'Devices dropped because a user went over PRESENCE_MAX_DEVICES_PER_USER',
+  }),
   users: new Gauge({
     name: 'push_presence_users',
     help: 'Users held in memory for the partitions this instance owns',

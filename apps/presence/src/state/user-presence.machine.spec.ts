@@ -157,4 +157,62 @@ describe('user presence snapshots', () => {
     const next = applyEvents(restored, [ev('foreground', T0 + S, 'd2')], T0 + S, rules);
     expect(next.snapshot!.version).toBe(2);
   });
+
+  describe('device cap', () => {
+    const capped = { ...rules, maxDevices: 3 };
+    const held = () =>
+      applyEvents(
+        fresh,
+        [
+          ev('connected', T0, 'a'),
+          ev('connected', T0 + S, 'b'),
+          ev('connected', T0 + 2 * S, 'c'),
+          ev('logged_out', T0 + 3 * S, 'b'),
+        ],
+        T0 + 3 * S,
+        capped,
+      ).user!;
+
+    it('a new device over the cap evicts an offline device first, even a more recent one', () => {
+      const c = applyEvents(held(), [ev('connected', T0 + 10 * S, 'd')], T0 + 10 * S, capped);
+      expect(c.evicted).toEqual(['b']);
+      expect(c.snapshot!.devices.map((d) => d.deviceId)).toEqual(['a', 'c', 'd']);
+      expect(c.snapshot!.version).toBe(2);
+    });
+
+    it('else the least recently seen device; the device just reported is never evicted', () => {
+      const u = applyEvents(held(), [ev('connected', T0 + 4 * S, 'b')], T0 + 4 * S, capped).user!;
+      // An old event of a new device: it is still the one the user reports, so it stays.
+      const c = applyEvents(u, [ev('connected', T0 - 60 * S, 'e')], T0 + 10 * S, capped);
+      expect(c.evicted).toEqual(['a']);
+      expect(c.snapshot!.devices.map((d) => d.deviceId)).toEqual(['b', 'c', 'e']);
+    });
+
+    it('a batch naming more devices than the cap keeps the most recently seen of them', () => {
+      const many = Array.from({ length: 3650 }, (_, i) =>
+        ev('connected', T0 + i, `dev-${String(i).padStart(4, '0')}`),
+      );
+      const c = applyEvents(held(), many, T0 + 3650, capped);
+      expect(c.snapshot!.devices.map((d) => d.deviceId)).toEqual([
+        'dev-3647',
+        'dev-3648',
+        'dev-3649',
+      ]);
+      expect(c.evicted).toHaveLength(3650);
+    });
+
+    it('changes nothing at or under the cap, and evicts nothing without one', () => {
+      const c = applyEvents(held(), [ev('heartbeat', T0 + 5 * S, 'a')], T0 + 5 * S, capped);
+      expect(c.evicted).toBeUndefined();
+      const many = Array.from({ length: 50 }, (_, i) => ev('connected', T0 + i, `x${i}`));
+      expect(applyEvents(fresh, many, T0 + 50, rules).user!.devices.size).toBe(50);
+    });
+
+    it('trims a user restored with more devices than a lowered cap at its next change', () => {
+      const u = held();
+      const c = sweep(u, T0 + 3 * S, { ...capped, maxDevices: 1 });
+      expect(c.evicted).toEqual(['b', 'a']);
+      expect(c.snapshot!.devices.map((d) => d.deviceId)).toEqual(['c']);
+    });
+  });
 });

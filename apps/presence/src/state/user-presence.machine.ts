@@ -34,6 +34,11 @@ export interface SnapshotRules extends PresencePolicy {
   persistLastSeenMs: number;
   /** Drop devices offline for longer than this (0: keep them for ever). */
   forgetAfterMs: number;
+  /**
+   * The most devices a user keeps (PRESENCE_MAX_DEVICES_PER_USER; undefined: no cap). Over it,
+   * devices are evicted in the order of `evictionOrder`, so that one user's snapshot stays small.
+   */
+  maxDevices?: number;
 }
 
 /** The outcome of a change: the new user (undefined: forgotten) and what to publish, if anything. */
@@ -41,6 +46,8 @@ export interface UserChange {
   user: UserPresence | undefined;
   /** A new snapshot, `null` for a tombstone, undefined when nothing needs publishing. */
   snapshot?: PresenceUserState | null;
+  /** Devices dropped because the user went over `maxDevices` (absent: none). */
+  evicted?: string[];
 }
 
 export const emptyUser = (appId: string, userId: string): UserPresence => ({
@@ -94,8 +101,44 @@ function needsSnapshot(
 }
 
 /**
+ * Which devices go first when a user is over the device cap: devices the current events did not
+ * name before those they did (the device just reported stays, as the registry never evicts the
+ * device being registered), `offline` ones before the others (evicting them changes no routing
+ * decision that matters: routing treats an unknown device as `push_online`, and an offline device
+ * is normally unregistered too), then the least recently seen, then by id (deterministic).
+ */
+export function evictionOrder(
+  devices: Iterable<DeviceState>,
+  named: ReadonlySet<string> = new Set(),
+): DeviceState[] {
+  const rank = (d: DeviceState) =>
+    (named.has(d.deviceId) ? 2 : 0) + (d.status === 'offline' ? 0 : 1);
+  return [...devices].sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      a.lastSeenAt - b.lastSeenAt ||
+      (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0),
+  );
+}
+
+/** Drops devices over the cap (in `evictionOrder`); returns their ids. */
+function enforceCap(
+  devices: Map<string, DeviceState>,
+  max: number | undefined,
+  named: ReadonlySet<string>,
+): string[] {
+  if (max === undefined || devices.size <= max) return [];
+  const evicted = evictionOrder(devices.values(), named)
+    .slice(0, devices.size - max)
+    .map((d) => d.deviceId);
+  for (const id of evicted) devices.delete(id);
+  return evicted;
+}
+
+/**
  * Settles a user after events or timers: applies the timers at `now`, forgets long-offline
- * devices, and decides whether to publish (a new version, or a tombstone once no device is left).
+ * devices, enforces the device cap (`named`: the devices the events being applied named), and
+ * decides whether to publish (a new version, or a tombstone once no device is left).
  */
 export function settle(
   u: UserPresence,
@@ -103,6 +146,7 @@ export function settle(
   now: number,
   rules: SnapshotRules,
   watchingSince = 0,
+  named: ReadonlySet<string> = new Set(),
 ): UserChange {
   for (const [id, d] of devices) {
     const e = expire(d, now, rules, watchingSince);
@@ -114,6 +158,18 @@ export function settle(
       devices.delete(id);
     else if (e !== d) devices.set(id, e);
   }
+  const evicted = enforceCap(devices, rules.maxDevices, named);
+  const change = decide(u, devices, now, rules);
+  return evicted.length ? { ...change, evicted } : change;
+}
+
+/** Whether the settled devices need publishing: a new version, a tombstone, or nothing. */
+function decide(
+  u: UserPresence,
+  devices: Map<string, DeviceState>,
+  now: number,
+  rules: SnapshotRules,
+): UserChange {
   if (devices.size === 0) {
     // Nothing was ever published for it: nothing to delete downstream either.
     return u.version === 0 ? { user: undefined } : { user: undefined, snapshot: null };
@@ -133,8 +189,12 @@ export function applyEvents(
   watchingSince = 0,
 ): UserChange {
   const devices = new Map(u.devices);
-  for (const e of events) devices.set(e.deviceId, applyEvent(devices.get(e.deviceId), e));
-  return settle(u, devices, now, rules, watchingSince);
+  const named = new Set<string>();
+  for (const e of events) {
+    devices.set(e.deviceId, applyEvent(devices.get(e.deviceId), e));
+    named.add(e.deviceId);
+  }
+  return settle(u, devices, now, rules, watchingSince, named);
 }
 
 /** True when a timer of one of the user's devices has run out (cheap: allocates nothing). */
