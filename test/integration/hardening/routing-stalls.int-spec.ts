@@ -85,7 +85,11 @@ describe('routing: no input stalls a partition', () => {
       TOPICS.deadLetter.name,
       TOPICS.pushOutcome.name,
     ]);
-    app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
+    // As apps/routing/src/main.ts: message bodies up to 4 MB reach the Kafka size checks.
+    app = await createServiceApp(config, {
+      module: (c) => RoutingAppModule.forRoot(c),
+      bodyLimit: '4mb',
+    });
     await app.init();
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
       what: 'routing ready',
@@ -268,5 +272,19 @@ describe('routing: no input stalls a partition', () => {
       { count: 1, timeoutMs: 30000 },
     );
     expect(outcomes).toMatchObject([{ userId, status: 'suppressed', code: 'no_device' }]);
+  });
+
+  it('the messages API answers 413 for a message or an intent over the limit, before anything is stored', async () => {
+    for (const size of [1_048_299, 1_047_900]) {
+      const m = messageOfSize(size, message());
+      const res = await request(app.getHttpServer())
+        .post('/v1/apps/demo/messages')
+        .set('authorization', 'Bearer demo-api-key')
+        .send(m);
+      expect(res.status).toBe(413);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 413, code: 'MESSAGE_TOO_LARGE' });
+      expect(res.body.detail).toMatch(/max\.message\.bytes/);
+    }
   });
 });

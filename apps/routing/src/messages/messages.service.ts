@@ -10,6 +10,7 @@ import {
   RecordTooLargeException,
   type EncodedRecord,
 } from '@app/kafka';
+import { checkIntentFits } from '../fanout/fanout.stage';
 import { routingSettings } from '../routing-env.schema';
 
 export interface PendingLimits {
@@ -118,6 +119,9 @@ export class MessagesService {
     try {
       // Validated by the controller against the same schema: encoded without a second pass.
       record = encodeOutbound(outbound(TOPICS.imMessageSent, m, { prevalidated: true }));
+      // Its intents embed it: one that fits im.message.sent.v1 may still make intents that
+      // cannot fit push.intent.v1, and would only be dead-lettered after the 202.
+      checkIntentFits(m, new Date().toISOString());
     } catch (e) {
       if (e instanceof RecordTooLargeException) {
         throw new ProblemException(413, 'MESSAGE_TOO_LARGE', e.message);
