@@ -22,6 +22,8 @@ say "Kafka and PostgreSQL"
 # In CI, stop what this run started, also when starting it failed half-way.
 if [ "${CI:-}" = true ]; then trap 'bash "$ROOT/deploy/local/infra.sh" down || true' EXIT; fi
 bash deploy/local/infra.sh up
+# infra.sh from a checkout the postgres user cannot enter (root cloning into /root, mode 0700).
+say "infra.sh from a private checkout"; bash test/infra/infra-private-checkout.sh
 
 say "npm test: lint, typecheck, build, unit, integration"
 export JEST_JSON_DIR="$ROOT/.local/test-results"

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ApnsEnvironmentSchema, IdSchema, IsoDateSchema, ProviderSchema } from './common.schema';
+import {
+  ApnsEnvironmentSchema,
+  DeviceTokenSchema,
+  IdSchema,
+  IsoDateSchema,
+  ProviderSchema,
+} from './common.schema';
 import { ImMessageSentSchema } from './im-message-sent.event';
 
 /** One recipient of one message, written by the routing fan-out. */
@@ -17,7 +23,7 @@ const RequestBaseSchema = z.object({
   userId: IdSchema,
   deviceId: IdSchema,
   messageId: z.string().min(1).max(256),
-  token: z.string().min(1).max(4096),
+  token: DeviceTokenSchema,
   createdAt: IsoDateSchema,
   expiresAt: IsoDateSchema,
   attempt: z.number().int().min(0),
@@ -81,7 +87,7 @@ export const TokenInvalidatedSchema = z.object({
   userId: IdSchema,
   deviceId: IdSchema,
   provider: ProviderSchema,
-  token: z.string().min(1).max(4096),
+  token: DeviceTokenSchema,
   reason: InvalidationReasonSchema,
   /** For `environment_mismatch`: the environment in which the token did work. */
   environment: ApnsEnvironmentSchema.nullish(),
