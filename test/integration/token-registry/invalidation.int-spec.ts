@@ -225,4 +225,105 @@ describe('token-registry invalidation consumer', () => {
     // The FCM device is untouched.
     expect((await devices(user)).map((d) => d.deviceId)).toEqual(['pixel']);
   });
+
+  describe('checked against the device it names', () => {
+    const metric = async (result: string) => {
+      const text = (await http().get('/metrics').expect(200)).text;
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('push_registry_invalidations_total{') &&
+            l.includes('reason="unregistered"') &&
+            l.includes(`result="${result}"`),
+        );
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+
+    it("changes nothing for a record naming another user's device, even when the token moved before the provider's timestamp", async () => {
+      const alice = uniqueId('alice');
+      const bob = uniqueId('bob');
+      const token = apnsToken();
+      await register(alice, 'd1', { platform: 'ios', token });
+      // The token moves to bob, well before the provider's answer about alice's old send.
+      await register(bob, 'b1', { platform: 'ios', token });
+      await sleep(30);
+      const before = await metric('held_elsewhere');
+      await invalidate({
+        userId: alice,
+        deviceId: 'd1',
+        token,
+        providerTimestamp: new Date().toISOString(),
+      });
+      await barrier(alice);
+      expect((await devices(bob)).map((d) => d.deviceId)).toEqual(['b1']);
+      expect(await metric('held_elsewhere')).toBe(before + 1);
+    });
+
+    it('changes nothing when the named device holds another token now, or another device of the user holds it', async () => {
+      const user = uniqueId('inv');
+      const old = apnsToken();
+      const fresh = apnsToken();
+      const other = apnsToken();
+      await register(user, 'd1', { platform: 'ios', token: old });
+      await register(user, 'd1', { platform: 'ios', token: fresh });
+      await register(user, 'd2', { platform: 'ios', token: other });
+      await sleep(30);
+      const changedBefore = await metric('token_changed');
+      const elsewhereBefore = await metric('held_elsewhere');
+      const providerTimestamp = new Date().toISOString();
+      // A late verdict on d1's previous token, and one naming d1 for d2's token.
+      await invalidate({ userId: user, deviceId: 'd1', token: old, providerTimestamp });
+      await invalidate({ userId: user, deviceId: 'd1', token: other, providerTimestamp });
+      await barrier(user);
+      const listed = await devices(user);
+      expect(listed.map((d) => [d.deviceId, d.tokenPreview]).sort()).toEqual([
+        ['d1', `${fresh.slice(0, 6)}…${fresh.slice(-4)}`],
+        ['d2', `${other.slice(0, 6)}…${other.slice(-4)}`],
+      ]);
+      expect(await metric('token_changed')).toBe(changedBefore + 1);
+      expect(await metric('held_elsewhere')).toBe(elsewhereBefore + 1);
+    });
+
+    it('dead-letters a providerTimestamp beyond the clock-skew allowance; within it, applies', async () => {
+      const user = uniqueId('inv');
+      const key = `demo:${user}`;
+      const token = apnsToken();
+      const token2 = apnsToken();
+      await register(user, 'd1', { platform: 'ios', token });
+      await register(user, 'd2', { platform: 'ios', token: token2 });
+      await sleep(20);
+      // Default allowance 300 s: an hour ahead is refused, a minute ahead is clock skew.
+      await invalidate({
+        userId: user,
+        deviceId: 'd1',
+        token,
+        providerTimestamp: new Date(Date.now() + 3600_000).toISOString(),
+      });
+      await barrier(user);
+      expect((await devices(user)).map((d) => d.deviceId).sort()).toEqual(['d1', 'd2']);
+      const [letter] = await waitFor(
+        () => {
+          const ls = letters.messages.filter((m) => m.key?.toString() === key);
+          return ls.length ? ls.map((m) => json<DeadLetter>(m)) : undefined;
+        },
+        { what: 'dead letter of the future timestamp' },
+      );
+      expect(letter.error.code).toBe('PROVIDER_TIMESTAMP_IN_FUTURE');
+      expect(letter.error.message).toMatch(/providerTimestamp .* more than 300 s ahead/);
+      expect(letter.source.topic).toBe(TOPICS.tokenInvalidated.name);
+      // The token itself is not kept in the letter (hashed), the rest of the record is.
+      expect(letter.value).not.toContain(token);
+      expect(letter.value).toContain('"deviceId":"d1"');
+
+      await invalidate({
+        userId: user,
+        deviceId: 'd2',
+        token: token2,
+        providerTimestamp: new Date(Date.now() + 60_000).toISOString(),
+      });
+      await waitFor(async () => (await devices(user)).length === 1, { what: 'd2 deleted' });
+      expect((await devices(user)).map((d) => d.deviceId)).toEqual(['d1']);
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import {
   Injectable,
+  Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
@@ -7,10 +8,14 @@ import { ServiceConfig } from '@app/config';
 import { TOPICS, type TokenInvalidated } from '@app/contracts';
 import {
   ConsumerRunner,
+  deadLetterForRecord,
   EventProducer,
   KafkaHealthIndicator,
+  PoisonRecordException,
   RetryableException,
   type ConsumedRecord,
+  type HandlerResult,
+  type OutboundRecord,
 } from '@app/kafka';
 import { Kafka } from 'kafkajs';
 import { isTransientDbError } from '../database/db-errors.util';
@@ -21,11 +26,14 @@ import { InvalidationService } from './invalidation.service';
 export const INVALIDATION_GROUP = 'token-registry-invalidation';
 
 /**
- * Consumes `token.invalidated.v1`. Invalid records are dead-lettered by the runner; a database
- * outage is retried (never dead-lettered), so no invalidation is lost while PostgreSQL is away.
+ * Consumes `token.invalidated.v1`. Invalid records are dead-lettered by the runner, records the
+ * service refuses (an environment mismatch for FCM, a timestamp in the future) here, each alone,
+ * the rest of the batch applied; a database outage is retried (never dead-lettered), so no
+ * invalidation is lost while PostgreSQL is away.
  */
 @Injectable()
 export class InvalidationConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(InvalidationConsumer.name);
   readonly runner: ConsumerRunner;
 
   constructor(
@@ -46,13 +54,20 @@ export class InvalidationConsumer implements OnApplicationBootstrap, BeforeAppli
     });
   }
 
-  private async handle(records: ConsumedRecord<TokenInvalidated>[]): Promise<void> {
+  private async handle(records: ConsumedRecord<TokenInvalidated>[]): Promise<HandlerResult> {
+    const letters: OutboundRecord[] = [];
     for (const r of records) {
       if (r.value === null) continue; // not a compacted topic: the runner dead-letters empty values
       try {
         const result = await this.invalidations.apply(r.value);
         registryMetrics.invalidations.inc({ reason: r.value.reason, result });
       } catch (e) {
+        if (e instanceof PoisonRecordException) {
+          this.logger.warn({ msg: 'dead-lettering invalidation', offset: r.offset, code: e.code });
+          registryMetrics.invalidations.inc({ reason: r.value.reason, result: 'refused' });
+          letters.push(deadLetterForRecord(r, { code: e.code, message: e.message }));
+          continue;
+        }
         if (isTransientDbError(e)) {
           throw new RetryableException(`database unavailable: ${(e as Error).message}`, {
             cause: e,
@@ -61,6 +76,7 @@ export class InvalidationConsumer implements OnApplicationBootstrap, BeforeAppli
         throw e;
       }
     }
+    return { records: letters };
   }
 
   /**
