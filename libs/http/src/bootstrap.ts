@@ -9,6 +9,7 @@ import {
   type ServiceConfig,
   type ServiceIdentity,
 } from '@app/config';
+import { kafkaSecurityOptions } from '@app/kafka';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import type { z } from 'zod';
@@ -37,6 +38,8 @@ export async function bootstrapService<S extends z.ZodObject>(
     // Every service also reads the HTTP settings (timeouts, header size, JSON depth).
     const schema = (opts.envSchema ?? BaseEnvSchema).extend(HttpEnvSchema.shape) as unknown as S;
     config = buildServiceConfig(opts.service, schema);
+    // Kafka TLS/SASL files are read and checked now, so a bad one stops the boot like a setting.
+    kafkaSecurityOptions(config.env);
   } catch (e) {
     const log = pino({ base: { service: opts.service.name } });
     if (e instanceof ConfigException) {
