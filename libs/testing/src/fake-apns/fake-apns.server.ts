@@ -44,6 +44,27 @@ export interface FakeApnsOptions {
   record?: boolean;
   /** Concurrent streams advertised per session (Apple: 1000 at most, often fewer). */
   maxConcurrentStreams?: number;
+  /**
+   * Told of every answer given by a rule (status 0: reset, GOAWAY or no answer), without keeping
+   * it: long runs count deliveries per apns-id here instead of recording every request.
+   */
+  observe?: (answer: FakeApnsAnswer) => void;
+}
+
+/** One answer as `observe` sees it. */
+export interface FakeApnsAnswer {
+  token: string;
+  apnsId: string | undefined;
+  environment: ApnsEnv;
+  status: number;
+  at: number;
+}
+
+/** A fault applied to every token (before the per-token rules), to a fraction of the requests. */
+export interface FakeApnsFault {
+  rule: FakeApnsRule;
+  /** 0..1, default 1: the share of requests the fault answers. */
+  fraction?: number;
 }
 
 /**
@@ -58,6 +79,7 @@ export class FakeApns {
   private readonly hits = new Map<string, number>();
   private readonly held = new Set<ServerHttp2Stream>();
   private rejectIssuedBefore = 0;
+  private fault?: FakeApnsFault;
   readonly received: FakeApnsReceived[] = [];
   readonly counts = { requests: 0, byStatus: new Map<number, number>(), sessions: 0 };
   port = 0;
@@ -106,6 +128,20 @@ export class FakeApns {
   rule(token: string, rule: FakeApnsTokenRule): this {
     this.rules.set(token.toLowerCase(), rule);
     return this;
+  }
+
+  /**
+   * Answers every token by `fault.rule` (429 with retry-after, 503, slow, reset, GOAWAY, ...) for
+   * `fault.fraction` of the requests, ahead of the per-token rules; `undefined` ends the fault.
+   */
+  setFault(fault: FakeApnsFault | undefined): this {
+    this.fault = fault;
+    return this;
+  }
+
+  /** The fault in force, if any. */
+  currentFault(): FakeApnsFault | undefined {
+    return this.fault;
   }
 
   /** Provider tokens issued before this time (epoch seconds) get 403 ExpiredProviderToken. */
@@ -202,8 +238,12 @@ export class FakeApns {
             at: Date.now(),
           };
     if (rec) this.received.push(rec);
+    const observe = this.opts.observe;
+    if (observe && ['reset', 'goaway', 'silent'].includes(rule.kind))
+      observe({ token, apnsId, environment, status: 0, at: Date.now() });
     this.apply(stream, rule, (status, reason, extra) => {
       if (rec) rec.status = status;
+      observe?.({ token, apnsId, environment, status, at: Date.now() });
       reply(status, reason, extra);
     });
   }
@@ -263,6 +303,9 @@ export class FakeApns {
   }
 
   private ruleFor(token: string, env: ApnsEnv): FakeApnsRule {
+    const f = this.fault;
+    if (f && (f.fraction === undefined || f.fraction >= 1 || Math.random() < f.fraction))
+      return f.rule.kind === 'sequence' ? (f.rule.steps[0] ?? { kind: 'ok' }) : f.rule;
     const r = this.rules.get(token);
     let rule: FakeApnsRule = this.opts.defaultRule ?? { kind: 'ok' };
     if (r) rule = isPerEnv(r) ? (r[env] ?? { kind: 'ok' }) : r;

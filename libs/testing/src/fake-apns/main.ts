@@ -5,7 +5,10 @@
  * Writes `ca.pem` (trust it: the apps file's `endpoint.caFile`) and `AuthKey_<keyId>.p8` (the app's
  * `keyFile`) under --dir, reusing them if present, and prints one JSON line
  * `{ port, controlPort, caFile, keyFile, keyId, teamId }`. The control port answers
- * `GET /stats` (requests, by status, sessions) and `POST /reset` over plain HTTP.
+ * `GET /stats` (requests, by status, sessions) and `POST /reset` over plain HTTP, and
+ * `POST /fault` with `{ "rule": <FakeApnsRule>, "fraction": 0.5 }` answers every token by that
+ * rule (e.g. `{ "kind": "error", "status": 429, "reason": "TooManyRequests",
+ * "retryAfterSeconds": 2 }`, `{ "kind": "goaway" }`) until `POST /fault` with `{}`.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,7 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FakeApns } from './fake-apns.server';
+import { FakeApns, type FakeApnsFault } from './fake-apns.server';
 import { ensureTlsMaterial } from '../tls-material';
 import { generateApnsKey, type ApnsSigningKey } from './apns-credentials';
 
@@ -55,6 +58,22 @@ async function main(): Promise<void> {
     defaultRule: delay > 0 ? { kind: 'slow', delayMs: delay } : { kind: 'ok' },
   }).start();
   const control = http.createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/fault') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        try {
+          const f = (body ? JSON.parse(body) : {}) as Partial<FakeApnsFault>;
+          fake.setFault(f.rule ? { rule: f.rule, fraction: f.fraction } : undefined);
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ fault: fake.currentFault() ?? null }));
+        } catch (e) {
+          res.statusCode = 400;
+          res.end((e as Error).message);
+        }
+      });
+      return;
+    }
     if (req.method === 'POST' && req.url === '/reset') {
       fake.received.length = 0;
       fake.counts.requests = 0;

@@ -13,7 +13,15 @@ export type FakeFcmBehaviour =
   | { kind: 'ok' }
   | { kind: 'error'; code: FcmErrorCode; retryAfterSeconds?: number; message?: string }
   /** Waits, then answers as `then` says (default: success). */
-  | { kind: 'slow'; delayMs: number; then?: FakeFcmBehaviour };
+  | { kind: 'slow'; delayMs: number; then?: FakeFcmBehaviour }
+  /** No answer: the connection is cut (HTTP/1.1: socket destroyed; HTTP/2: stream reset). */
+  | { kind: 'reset' }
+  /**
+   * The server goes away: HTTP/2 GOAWAY and the session closed; on HTTP/1.1 (the redirected
+   * transport the dispatcher uses against the fake) the connection is closed gracefully (FIN)
+   * without an answer.
+   */
+  | { kind: 'goaway' };
 
 interface ErrorShape {
   httpStatus: number;

@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID, verify } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
+  constants,
   createSecureServer,
+  type ServerHttp2Stream,
   type Http2SecureServer,
   type Http2ServerRequest,
   type Http2ServerResponse,
@@ -36,6 +38,28 @@ export interface FakeFcmOptions {
   defaultRetryAfterSeconds?: number;
   /** Lifetime of issued access tokens. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Told of every send answered (status 0: reset or GOAWAY, no answer), without keeping it: long
+   * runs count deliveries here instead of recording every message.
+   */
+  observe?: (send: FakeFcmAnswer) => void;
+}
+
+/** One send as `observe` sees it. */
+export interface FakeFcmAnswer {
+  projectId: string;
+  token: string | undefined;
+  message: Record<string, unknown>;
+  httpStatus: number;
+  errorCode?: string;
+  at: number;
+}
+
+/** A fault applied to every send (before the per-token rules), to a fraction of them. */
+export interface FakeFcmFault {
+  behaviour: FakeFcmBehaviour;
+  /** 0..1, default 1. */
+  fraction?: number;
 }
 
 /** One `messages:send` call as the fake saw it. */
@@ -70,6 +94,7 @@ export class FakeFcm {
   private readonly rules = new Map<string, FakeFcmBehaviour[]>();
   private readonly seen = new Map<string, number>();
   private readonly statusCounts = new Map<number, number>();
+  private fault?: FakeFcmFault;
 
   private constructor(
     private readonly server: Http2SecureServer,
@@ -132,6 +157,19 @@ export class FakeFcm {
     this.rules.set(token, behaviours);
   }
 
+  /**
+   * Answers every send by `fault.behaviour` (QUOTA_EXCEEDED with retry-after, UNAVAILABLE, slow,
+   * reset, goaway) for `fault.fraction` of them, ahead of the per-token rules; `undefined` ends it.
+   */
+  setFault(fault: FakeFcmFault | undefined): this {
+    this.fault = fault;
+    return this;
+  }
+
+  currentFault(): FakeFcmFault | undefined {
+    return this.fault;
+  }
+
   sendsTo(token: string): ReceivedSend[] {
     return this.received.filter((r) => r.token === token);
   }
@@ -160,6 +198,11 @@ export class FakeFcm {
     if (req.method === 'POST' && send)
       return this.send(decodeURIComponent(send[1]), req, body, res);
     if (req.method === 'GET' && path === '/__fake/stats') return json(res, 200, this.stats());
+    if (req.method === 'POST' && path === '/__fake/fault') {
+      const f = (body ? JSON.parse(body) : {}) as Partial<FakeFcmFault>;
+      this.setFault(f.behaviour ? { behaviour: f.behaviour, fraction: f.fraction } : undefined);
+      return json(res, 200, { fault: this.fault ?? null });
+    }
     return json(
       res,
       404,
@@ -243,6 +286,14 @@ export class FakeFcm {
       headers: Record<string, string> = {},
     ) => {
       this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + 1);
+      this.opts.observe?.({
+        projectId,
+        token,
+        message,
+        httpStatus: status,
+        errorCode,
+        at: Date.now(),
+      });
       if (this.opts.record ?? true)
         this.received.push({
           projectId,
@@ -296,6 +347,11 @@ export class FakeFcm {
       await new Promise((r) => setTimeout(r, behaviour.kind === 'slow' ? behaviour.delayMs : 0));
       behaviour = behaviour.then ?? { kind: 'ok' };
     }
+    if (behaviour.kind === 'reset' || behaviour.kind === 'goaway') {
+      this.statusCounts.set(0, (this.statusCounts.get(0) ?? 0) + 1);
+      this.opts.observe?.({ projectId, token, message, httpStatus: 0, at: Date.now() });
+      return cut(req, behaviour.kind);
+    }
     if (behaviour.kind === 'ok')
       return answer(
         200,
@@ -323,6 +379,9 @@ export class FakeFcm {
   }
 
   private behaviourFor(token: string | undefined): FakeFcmBehaviour {
+    const f = this.fault;
+    if (f && (f.fraction === undefined || f.fraction >= 1 || Math.random() < f.fraction))
+      return f.behaviour;
     if (token === undefined) return { kind: 'ok' };
     const list = this.rules.get(token);
     if (!list) return behaviourFromToken(token, this.opts.defaultRetryAfterSeconds ?? 60);
@@ -330,6 +389,23 @@ export class FakeFcm {
     this.seen.set(token, n + 1);
     return list[Math.min(n, list.length - 1)];
   }
+}
+
+/** Ends a request without an answer: a reset, or the server going away. */
+function cut(req: Http2ServerRequest, how: 'reset' | 'goaway'): void {
+  const stream = req.stream as ServerHttp2Stream | undefined;
+  if (req.httpVersion === '2.0' && stream) {
+    if (how === 'reset') stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    else {
+      const session = stream.session;
+      session?.goaway(constants.NGHTTP2_NO_ERROR, Math.max(0, (stream.id ?? 2) - 2));
+      setTimeout(() => session?.destroy(), 50).unref();
+    }
+    return;
+  }
+  // HTTP/1.1 (compatibility API): the socket itself.
+  if (how === 'reset') req.socket.destroy();
+  else req.socket.end();
 }
 
 function readBody(req: Http2ServerRequest): Promise<string> {
