@@ -1,11 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenInvalidated } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
-import { testKafka, uniqueId, waitFor } from '@app/testing';
+import { FaultProxy, testKafka, uniqueId, waitFor } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { InvalidationConsumer } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
-import { PausableProxy } from './pausable-proxy';
 import {
   apnsToken,
   databaseUrl,
@@ -23,20 +22,20 @@ describe('token-registry through a database outage', () => {
   let letters: Awaited<ReturnType<typeof tailTopic>>;
   const kafka = testKafka('registry-db-outage');
   const target = new URL(databaseUrl());
-  const proxy = new PausableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const proxy = new FaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
 
   beforeAll(async () => {
     ds = await migratedDataSource();
     letters = await tailTopic(kafka, TOPICS.deadLetter.name);
     producer = new EventProducer(kafka);
-    await proxy.start();
+    await proxy.restore();
     app = await startRegistry({ DATABASE_URL: proxy.via(databaseUrl()) });
   });
 
   afterAll(async () => {
-    await proxy.start();
+    await proxy.restore();
     await app?.close();
-    await proxy.stop();
+    await proxy.cutNow();
     await producer?.disconnect();
     await letters?.stop();
     await ds?.destroy();
@@ -60,7 +59,7 @@ describe('token-registry through a database outage', () => {
     const consumer = app.get(InvalidationConsumer).runner;
     await waitFor(() => consumer.isHealthy(), { what: 'consumer running', timeoutMs: 60000 });
 
-    await proxy.stop();
+    await proxy.cutNow();
     const down = await put();
     expect(down.status).toBe(503);
     expect(down.headers['content-type']).toContain('application/problem+json');
@@ -82,7 +81,7 @@ describe('token-registry through a database outage', () => {
     await new Promise((r) => setTimeout(r, 4000));
     expect(await stored(user)).toHaveLength(1);
 
-    await proxy.start();
+    await proxy.restore();
     await waitFor(async () => (await stored(user)).length === 0, {
       what: 'invalidation applied after the database returned',
       timeoutMs: 60000,
