@@ -1,4 +1,4 @@
-import { Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 
 /** Metrics of the FCM dispatcher beyond the shared `push_dispatch_*` ones (`@app/dispatch`). */
 export const fcmMetrics = {
@@ -7,5 +7,10 @@ export const fcmMetrics = {
     help: 'Messages per firebase-admin sendEach call',
     labelNames: ['app'] as const,
     buckets: [1, 10, 50, 100, 250, 500],
+  }),
+  requestsAborted: new Counter({
+    name: 'push_fcm_requests_aborted_total',
+    help: 'FCM send requests aborted because their sendEach passed FCM_SEND_TIMEOUT_MS (their messages are retried)',
+    labelNames: ['app'] as const,
   }),
 };

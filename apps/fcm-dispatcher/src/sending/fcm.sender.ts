@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { FcmRequest } from '@app/contracts';
 import { dispatchMetrics, Semaphore, type SendResult } from '@app/dispatch';
-import { withTimeout } from '@app/observability';
 import type { BatchResponse } from 'firebase-admin/messaging';
 import type { FcmApps } from '../firebase/fcm-apps';
 import { fcmMetrics } from '../fcm.metrics';
@@ -9,6 +8,7 @@ import type { RetryAfterTracker } from '../firebase/retry-after.tracker';
 import { classifyFcmError, type FirebaseErrorLike } from './fcm-error.classifier';
 import { planBatches, type AppBatch } from './fcm-batches.util';
 import { toAdminMessage } from './fcm-message.util';
+import { SendTimeoutError, withSendDeadline } from './send-deadline';
 
 export interface FcmSenderOptions {
   /** Messages per `sendEach` (≤ 500). */
@@ -23,7 +23,10 @@ export interface FcmSenderOptions {
  * The FCM half of the dispatcher: one `SendResult` per request, in order. Requests are grouped
  * per app into `sendEach` calls of up to `batchSize`; at most `batchesInFlight` calls run at once
  * (one semaphore for the whole process, since partitions are handled concurrently); every call is
- * bounded by `sendTimeoutMs`, so a stuck connection cannot hold a partition.
+ * bounded by `sendTimeoutMs`, so a stuck connection cannot hold a partition. The deadline aborts
+ * the call's HTTP requests still open (`withSendDeadline`), rather than racing them and leaving
+ * them running on their sockets after the slot is freed: messages answered in time keep their
+ * answer, the aborted ones are retried.
  */
 export class FcmSender {
   private readonly logger = new Logger(FcmSender.name);
@@ -63,15 +66,33 @@ export class FcmSender {
     let response: BatchResponse | undefined;
     let failure: FirebaseErrorLike | undefined;
     try {
-      response = await withTimeout(
-        tenant.messaging.sendEach(messages),
+      response = await withSendDeadline(
+        () => tenant.messaging.sendEach(messages),
         this.opts.sendTimeoutMs,
         'FCM sendEach',
+        {
+          onAbort: (open) => {
+            fcmMetrics.requestsAborted.inc({ app: batch.appId }, open);
+            this.logger.warn({
+              msg: 'sendEach past its deadline: aborting its open requests',
+              appId: batch.appId,
+              size: messages.length,
+              open,
+              timeoutMs: this.opts.sendTimeoutMs,
+            });
+          },
+        },
       );
     } catch (e) {
       // Nothing is known about any message of the call: each is retried.
       const err = e as Error & { code?: string };
-      failure = { code: err.code ?? 'dispatcher/send-failed', message: err.message };
+      failure = {
+        code:
+          e instanceof SendTimeoutError
+            ? 'app/network-timeout'
+            : (err.code ?? 'dispatcher/send-failed'),
+        message: err.message,
+      };
       this.logger.warn({
         msg: 'sendEach failed as a whole',
         appId: batch.appId,
