@@ -6,6 +6,7 @@
 #   deploy/local/infra.sh down     stop only what this script started
 #   deploy/local/infra.sh status   say what runs
 #   deploy/local/infra.sh kafka-stop | kafka-start   (used by tests that take the broker away)
+#   deploy/local/infra.sh jars     resolve the Kafka jars only (tests that start brokers of their own)
 #
 # Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (512m),
 # DATABASE_URL (postgres://push:push@127.0.0.1:5432/push), PUSH_LOCAL_DIR (<repo>/.local),
@@ -261,5 +262,6 @@ case "$cmd" in
   status) status ;;
   kafka-stop) kafka_stop ;;
   kafka-start) mkdir -p "$STATE"; kafka_start ;;
-  *) echo "usage: $0 up|down|status|kafka-stop|kafka-start" >&2; exit 2 ;;
+  jars) mkdir -p "$KAFKA_DIR"; ensure_kafka_jars ;;
+  *) echo "usage: $0 up|down|status|kafka-stop|kafka-start|jars" >&2; exit 2 ;;
 esac

@@ -55,11 +55,11 @@ function kafkaJars(): string {
   const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
   const state = process.env.PUSH_LOCAL_DIR ?? resolve(REPO_ROOT, '.local');
   const dir = join(state, 'kafka', `libs-${version}`);
-  if (!existsSync(join(dir, '.complete'))) {
-    throw new Error(
-      `Kafka ${version} jars not found in ${dir}: run 'bash deploy/local/infra.sh up' once first`,
-    );
-  }
+  // Absent when the shared broker is not this checkout's (infra.sh found one running).
+  if (!existsSync(join(dir, '.complete')))
+    execFileSync('bash', [resolve(REPO_ROOT, 'deploy/local/infra.sh'), 'jars'], {
+      stdio: 'inherit',
+    });
   return dir;
 }
 
