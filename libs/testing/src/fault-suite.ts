@@ -395,8 +395,15 @@ export const providerFaults = {
     ),
   resets: (ms = 8000, fraction = 0.3) =>
     providerFault('connection resets', { kind: 'reset' }, { kind: 'reset' }, fraction, ms),
+  /** Apple's GOAWAY: answered streams finish, later ones are refused (FCM: HTTP/1.1 FIN). */
   goaway: (ms = 8000, fraction = 0.05) =>
-    providerFault('HTTP/2 GOAWAY', { kind: 'goaway' }, { kind: 'goaway' }, fraction, ms),
+    providerFault(
+      'HTTP/2 GOAWAY',
+      { kind: 'goaway', graceful: true },
+      { kind: 'goaway' },
+      fraction,
+      ms,
+    ),
 };
 
 /** The ~1,047,900-byte message: valid, 100 text elements, just under the broker's 1 MiB limit. */

@@ -13,8 +13,13 @@ export type FakeApnsRule =
   | { kind: 'slow'; delayMs: number; then?: FakeApnsRule }
   /** Reset the stream (RST_STREAM INTERNAL_ERROR) without an answer. */
   | { kind: 'reset' }
-  /** Send GOAWAY on the session (refusing this stream) and close it. */
-  | { kind: 'goaway' }
+  /**
+   * Send GOAWAY on the session (refusing this stream) and close it: 50 ms later, streams still
+   * open or not (by default); `graceful` as Apple does it: streams up to the GOAWAY's last stream
+   * id are still answered, later ones are refused (REFUSED_STREAM) without being processed, and
+   * the session closes once the answered ones are done.
+   */
+  | { kind: 'goaway'; graceful?: boolean }
   /** Never answer; the stream stays open until the client gives up. */
   | { kind: 'silent' }
   /** Answer the n-th request for the token with `steps[n]` (the last step repeats). */

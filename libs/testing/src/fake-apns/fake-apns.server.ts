@@ -1,6 +1,7 @@
 import http2, {
   type Http2SecureServer,
   type IncomingHttpHeaders,
+  type Http2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
@@ -78,6 +79,8 @@ export class FakeApns {
   private readonly rules = new Map<string, FakeApnsTokenRule>();
   private readonly hits = new Map<string, number>();
   private readonly held = new Set<ServerHttp2Stream>();
+  /** Sessions that sent a graceful GOAWAY, with its last stream id. */
+  private readonly goneAway = new WeakMap<Http2Session, number>();
   private rejectIssuedBefore = 0;
   private fault?: FakeApnsFault;
   readonly received: FakeApnsReceived[] = [];
@@ -154,8 +157,18 @@ export class FakeApns {
     return this.received.filter((r) => r.token === t);
   }
 
+  /** After a graceful GOAWAY, streams above its last stream id are refused, never processed. */
+  private refusedAfterGoaway(stream: ServerHttp2Stream): boolean {
+    const last = stream.session ? this.goneAway.get(stream.session) : undefined;
+    if (last === undefined || (stream.id ?? 0) <= last) return false;
+    this.bump(0);
+    stream.close(constants.NGHTTP2_REFUSED_STREAM);
+    return true;
+  }
+
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
+    if (this.refusedAfterGoaway(stream)) return;
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (c: Buffer) => {
@@ -171,6 +184,7 @@ export class FakeApns {
     body: Buffer,
     size: number,
   ): void {
+    if (this.refusedAfterGoaway(stream)) return;
     this.counts.requests++;
     const apnsId = h['apns-id'] as string | undefined;
     (stream as ServerHttp2Stream & { apnsId?: string }).apnsId = apnsId;
@@ -288,8 +302,21 @@ export class FakeApns {
         this.bump(0);
         const session = stream.session;
         // lastStreamId below this stream: the client must treat it as refused and retry it.
-        session?.goaway(constants.NGHTTP2_NO_ERROR, Math.max(0, (stream.id ?? 2) - 2));
-        setTimeout(() => session?.destroy(), 50).unref();
+        const last = Math.max(0, (stream.id ?? 2) - 2);
+        if (!rule.graceful) {
+          session?.goaway(constants.NGHTTP2_NO_ERROR, last);
+          setTimeout(() => session?.destroy(), 50).unref();
+          return;
+        }
+        if (!session || this.goneAway.has(session)) {
+          stream.close(constants.NGHTTP2_REFUSED_STREAM);
+          return;
+        }
+        this.goneAway.set(session, last);
+        session.goaway(constants.NGHTTP2_NO_ERROR, last);
+        stream.close(constants.NGHTTP2_REFUSED_STREAM);
+        // No new streams; the open ones (up to `last`) finish, then the session ends.
+        session.close();
         return;
       }
       case 'silent':
