@@ -123,7 +123,8 @@ describe('FCM dispatcher over Kafka', () => {
       const j = {
         ok: job(`ok-${id}-token`),
         unregistered: job(`fake-unregistered-${id}`),
-        badToken: job(`bad token ${id}`),
+        // A token FCM refuses as malformed (the contract already refuses white space in tokens).
+        badToken: job(`fake-invalid-${id}`),
         payload: job(`ok-${id}-payload`, { message: { data: { a: '1' }, foo: 'bar' } }),
         mismatch: job(`fake-mismatch-${id}`),
         noApp: job(`ok-${id}-noapp`, { appId: fx.noFcmAppId }),
