@@ -1,3 +1,4 @@
+import { InvalidationEnvSchema } from './invalidation/invalidation.settings';
 import { BaseEnvSchema, envBoolean, envInt } from '@app/config';
 import { z } from 'zod';
 
@@ -14,6 +15,7 @@ export const DatabaseEnvSchema = z.object({
 
 export const RegistryEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,
+  ...InvalidationEnvSchema.shape,
   /**
    * Run pending migrations when the service boots. Off by default: in Kubernetes a Job runs
    * `npm run migrate:registry` before the rollout, so that pods never race each other over DDL.

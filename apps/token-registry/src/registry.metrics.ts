@@ -13,7 +13,7 @@ export const registryMetrics = {
   }),
   invalidations: new Counter({
     name: 'push_registry_invalidations_total',
-    help: 'token.invalidated.v1 records, by reason and result (deleted, environment_updated, stale, not_found)',
+    help: 'token.invalidated.v1 records, by reason and result (deleted, environment_updated, stale, not_found, token_changed, held_elsewhere, refused)',
     labelNames: ['reason', 'result'] as const,
   }),
   outboxPublished: new Counter({

@@ -89,36 +89,4 @@ export class DevicesRepository {
   ): Promise<DeviceEntity | null> {
     return tx.manager.findOneBy(DeviceEntity, { appId, provider, token });
   }
-
-  /**
-   * Compare-and-set delete: only if this user still holds the token and registered it before
-   * `before`. Returns whether a row went.
-   */
-  async deleteIfStale(
-    tx: Tx,
-    holder: { appId: string; userId: string; provider: string; token: string },
-    before: Date,
-  ): Promise<boolean> {
-    const { affected } = await tx.query(
-      `DELETE FROM registry_devices WHERE app_id = $1 AND user_id = $2 AND provider = $3
-         AND token = $4 AND updated_at < $5`,
-      [holder.appId, holder.userId, holder.provider, holder.token, before],
-    );
-    return affected > 0;
-  }
-
-  /** Compare-and-set environment fix, under the same conditions as `deleteIfStale`. */
-  async setEnvironmentIfStale(
-    tx: Tx,
-    holder: { appId: string; userId: string; provider: string; token: string },
-    before: Date,
-    environment: string,
-  ): Promise<boolean> {
-    const { affected } = await tx.query(
-      `UPDATE registry_devices SET environment = $6 WHERE app_id = $1 AND user_id = $2
-         AND provider = $3 AND token = $4 AND updated_at < $5 AND environment IS DISTINCT FROM $6`,
-      [holder.appId, holder.userId, holder.provider, holder.token, before, environment],
-    );
-    return affected > 0;
-  }
 }
