@@ -1,0 +1,20 @@
+# Sourced by the project's scripts: builds Go command-line tools (helm, kubeconform, promtool…)
+# with `go install` from the Go module proxy into .tools/go/bin, once per version: a machine that
+# already built them reuses them; a fresh machine builds them (minutes for the larger ones).
+#
+#   source scripts/lib/go-tools.sh
+#   ensure_go_tool helm helm.sh/helm/v3/cmd/helm@v3.19.0     # puts .tools/go/bin first on PATH
+ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+GO_TOOLS_BIN="$ROOT/.tools/go/bin"
+
+ensure_go_tool() {
+  local name="$1" pkg="$2"
+  local stamp="$GO_TOOLS_BIN/.$name.version"
+  export PATH="$GO_TOOLS_BIN:$PATH"
+  if [ -x "$GO_TOOLS_BIN/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pkg" ]; then return 0; fi
+  command -v go >/dev/null || { apt-get update -qq && apt-get install -y -qq golang-go >/dev/null; }
+  mkdir -p "$GO_TOOLS_BIN"
+  echo "[go-tools] building $name ($pkg)" >&2
+  GOBIN="$GO_TOOLS_BIN" GOFLAGS="${GOFLAGS:-} -trimpath" CGO_ENABLED=0 go install "$pkg" >&2
+  echo "$pkg" >"$stamp"
+}
