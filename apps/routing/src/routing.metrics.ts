@@ -16,4 +16,19 @@ export const routingMetrics = {
     help: 'Per-device decisions of the decide stage, by result (apns, fcm, suppressed, rejected, expired, duplicate)',
     labelNames: ['result'] as const,
   }),
+  outcomes: new Counter({
+    name: 'push_routing_outcomes_total',
+    help: 'Outcomes the decide stage writes itself (no provider involved), by app, status (suppressed, rejected, expired) and code (for suppressed: the rule, e.g. online, dnd, push_disabled)',
+    labelNames: ['app', 'status', 'code'] as const,
+  }),
+  decideDelaySeconds: new Histogram({
+    name: 'push_routing_decide_delay_seconds',
+    help: "From the message's sentAt (the sender's clock) to its decision by the decide stage, one per intent (message and recipient): the pipeline's lag before the provider requests are created",
+    labelNames: ['app'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600, 3600],
+  }),
 };
+
+/** The `app` label: a configured app id, anything else `other` (no record can add series). */
+export const metricApp = (apps: { get(appId: string): unknown }, appId: string): string =>
+  apps.get(appId) ? appId : 'other';

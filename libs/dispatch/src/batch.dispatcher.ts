@@ -1,6 +1,6 @@
 import type { TopicDefinition } from '@app/contracts';
 import type { ConsumedRecord, HandlerResult, OutboundRecord } from '@app/kafka';
-import { dispatchMetrics } from './dispatch.metrics';
+import { dispatchMetrics, metricApp, reportRetryBacklog } from './dispatch.metrics';
 import type {
   DispatchProvider,
   DispatchRequest,
@@ -34,7 +34,11 @@ export interface BatchDispatcherOptions<R extends DispatchRequest> {
   memory?: RecentJobs;
   /** Injected clock for tests. */
   now?: () => number;
+  /** The configured apps (`AppsRegistry`): bounds the metrics' `app` label (see `metricApp`). */
+  apps?: { get(appId: string): unknown };
 }
+
+const BACKLOG_FORGET_AFTER_MS = 60_000;
 
 interface Job<R> {
   rec: ConsumedRecord<R>;
@@ -50,12 +54,28 @@ export class BatchDispatcher<R extends DispatchRequest> {
   readonly memory: RecentJobs;
   private readonly policy: RetryPolicy;
   private readonly now: () => number;
-  private readonly backlog = new Map<number, number>();
+  /** Parked retries per retry-topic partition, and until when the partition is parked. */
+  private readonly backlog = new Map<number, { count: number; until: number }>();
 
   constructor(private readonly opts: BatchDispatcherOptions<R>) {
     this.memory = opts.memory ?? new RecentJobs();
     this.policy = opts.retryPolicy ?? new RetryPolicy();
     this.now = opts.now ?? Date.now;
+    reportRetryBacklog(opts.provider, () => this.retryBacklog());
+  }
+
+  /**
+   * Retries fetched and parked until due. A partition not read again within a minute of its due
+   * time is no longer counted: it moved to another instance, which reports it.
+   */
+  retryBacklog(): number {
+    const now = this.now();
+    let n = 0;
+    for (const [p, b] of this.backlog) {
+      if (b.until + BACKLOG_FORGET_AFTER_MS < now) this.backlog.delete(p);
+      else n += b.count;
+    }
+    return n;
   }
 
   /** Handler for the request topic. */
@@ -70,11 +90,12 @@ export class BatchDispatcher<R extends DispatchRequest> {
     meta: { partition: number },
   ): Promise<HandlerResult> => {
     const { due, deferFrom } = splitDue(records, this.now());
-    this.backlog.set(meta.partition, records.length - due.length);
-    dispatchMetrics.retryBacklog.set(
-      { provider: this.opts.provider },
-      [...this.backlog.values()].reduce((a, b) => a + b, 0),
-    );
+    if (deferFrom)
+      this.backlog.set(meta.partition, {
+        count: records.length - due.length,
+        until: deferFrom.until,
+      });
+    else this.backlog.delete(meta.partition);
     return { records: await this.dispatch(due, meta.partition), deferFrom };
   };
 
@@ -134,7 +155,12 @@ export class BatchDispatcher<R extends DispatchRequest> {
   ): void {
     const p = this.opts.provider;
     const reason = r.kind === 'delivered' ? (r.code ?? 'ok') : r.code;
-    dispatchMetrics.sends.inc({ provider: p, status: r.kind, reason });
+    dispatchMetrics.sends.inc({
+      provider: p,
+      app: metricApp(this.opts.apps, req.appId),
+      status: r.kind,
+      reason,
+    });
     switch (r.kind) {
       case 'delivered': {
         const recs = this.terminal(rec, req, 'delivered', r.code ?? null, null);
@@ -188,11 +214,13 @@ export class BatchDispatcher<R extends DispatchRequest> {
       attempts,
       now: this.now(),
     });
-    dispatchMetrics.outcomes.inc({ provider: this.opts.provider, status });
-    dispatchMetrics.outcomeLatencySeconds.observe(
-      { provider: this.opts.provider, status },
-      (o.latencyMs ?? 0) / 1000,
-    );
+    const labels = {
+      provider: this.opts.provider,
+      app: metricApp(this.opts.apps, req.appId),
+      status,
+    };
+    dispatchMetrics.outcomes.inc(labels);
+    dispatchMetrics.outcomeLatencySeconds.observe(labels, (o.latencyMs ?? 0) / 1000);
     return [outcomeRecord(o, rec)];
   }
 

@@ -10,6 +10,28 @@ export function reportInFlight(provider: string, read: () => number): void {
   inFlightSources.set(provider, read);
 }
 
+const retryBacklogSources = new Map<string, () => number>();
+
+/** Reports a provider's parked retries when `/metrics` is scraped (see `BatchDispatcher`). */
+export function reportRetryBacklog(provider: string, read: () => number): void {
+  retryBacklogSources.set(provider, read);
+}
+
+/** The `app` label of a request's series: a configured app id, anything else `other`. */
+export const OTHER_APP = 'other';
+
+/**
+ * Bounds the `app` label by the apps file: only ids `apps` knows label a series, every other value
+ * (a request of an app removed from the file, or written by hand to a request topic) is `other`,
+ * so no record can add series. Without `apps` every request is `other`.
+ */
+export function metricApp(
+  apps: { get(appId: string): unknown } | undefined,
+  appId: string,
+): string {
+  return apps?.get(appId) ? appId : OTHER_APP;
+}
+
 /**
  * Metric names shared by the dispatchers, in one place; every series carries `provider`
  * (`apns`, `fcm`) so one dashboard serves both.
@@ -17,8 +39,8 @@ export function reportInFlight(provider: string, read: () => number): void {
 export const dispatchMetrics = {
   sends: new Counter({
     name: 'push_dispatch_sends_total',
-    help: 'Provider sends by result status (delivered, invalid_token, rejected, retry, failed) and reason code',
-    labelNames: ['provider', 'status', 'reason'] as const,
+    help: 'Provider sends by result status (delivered, invalid_token, rejected, retry, failed) and reason code, per app (configured app ids, else other)',
+    labelNames: ['provider', 'app', 'status', 'reason'] as const,
   }),
   sendSeconds: new Histogram({
     name: 'push_dispatch_send_seconds',
@@ -28,13 +50,13 @@ export const dispatchMetrics = {
   }),
   outcomes: new Counter({
     name: 'push_dispatch_outcomes_total',
-    help: 'Final outcomes produced, by status',
-    labelNames: ['provider', 'status'] as const,
+    help: 'Final outcomes produced, by status, per app (configured app ids, else other)',
+    labelNames: ['provider', 'app', 'status'] as const,
   }),
   outcomeLatencySeconds: new Histogram({
     name: 'push_dispatch_outcome_latency_seconds',
-    help: 'From the request createdAt to its final outcome, retries included',
-    labelNames: ['provider', 'status'] as const,
+    help: "End-to-end latency as far as the request carries it: from the request's createdAt (routing's decision; the message's sentAt is not in the request) to its final outcome, retries included",
+    labelNames: ['provider', 'app', 'status'] as const,
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600, 3600],
   }),
   inFlight: new Gauge({
@@ -52,8 +74,11 @@ export const dispatchMetrics = {
   }),
   retryBacklog: new Gauge({
     name: 'push_dispatch_retry_backlog',
-    help: 'Retry records fetched but not yet due (in parked partitions of the retry topic)',
+    help: 'Retry records fetched but not yet due (in parked partitions of the retry topic this instance owns), read at scrape time',
     labelNames: ['provider'] as const,
+    collect() {
+      for (const [provider, read] of retryBacklogSources) this.set({ provider }, read());
+    },
   }),
   replayed: new Counter({
     name: 'push_dispatch_replayed_total',
@@ -62,12 +87,12 @@ export const dispatchMetrics = {
   }),
   reconnects: new Counter({
     name: 'push_dispatch_reconnects_total',
-    help: 'Provider connections replaced (dead, stuck, GOAWAY, errors)',
+    help: 'Provider connections replaced: APNs pool connections (dead, stuck, GOAWAY, errors); FCM sendEach sessions destroyed at their deadline (send_timeout) or broken by a network error (transport)',
     labelNames: ['provider', 'app', 'environment', 'cause'] as const,
   }),
   authFailures: new Counter({
     name: 'push_dispatch_auth_failures_total',
-    help: 'Provider answers saying our credentials are wrong (alarm on any increase)',
+    help: 'Provider answers saying our credentials are wrong (APNs 403 other than a first ExpiredProviderToken; FCM THIRD_PARTY_AUTH_ERROR / 401, SENDER_ID_MISMATCH, a failed OAuth token request): alarm on any increase',
     labelNames: ['provider', 'app', 'reason'] as const,
   }),
 };

@@ -16,7 +16,7 @@ import {
   SchemaViolationException,
 } from './kafka.exception';
 import { CopartitionedAssigner } from './copartitioned.assigner';
-import { kafkaMetrics } from './kafka.metrics';
+import { kafkaMetrics, trackConsumerLag } from './kafka.metrics';
 import { StateRestore } from './state-restore';
 import { BackgroundStart } from './background-start';
 import { startNewGroupAtEnd } from './group-offsets';
@@ -24,6 +24,12 @@ import { decodeUtf8, formatZodIssues, headersToStrings } from './record-codec';
 import { StallTracker, type StalledPartition } from './stall.tracker';
 import { kafkaSettings } from './kafka.settings';
 import { newContext, runWithContext, type RecordContext } from '@app/observability';
+// Tracing (off unless configured): a span per handled record, ended when its batch settles.
+import {
+  settleBatchSpans,
+  traceRecords,
+  withRecordTrace,
+} from '../../observability/src/tracing-context';
 
 /** A record that passed its topic's schema. `value` is null only for tombstones on compacted topics. */
 export interface ConsumedRecord<T> {
@@ -164,6 +170,8 @@ export class ConsumerRunner {
   private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
   private starter: BackgroundStart | undefined;
   private readonly stalls: StallTracker;
+  /** `push_kafka_consumer_lag` of this consumer's partitions (see `trackConsumerLag`). */
+  private readonly lag: { clear(): void };
 
   constructor(
     private readonly kafka: Kafka,
@@ -204,6 +212,8 @@ export class ConsumerRunner {
       this.logger.error({ msg: 'consumer crashed', err: err.message, restart: e.payload.restart });
       if (!e.payload.restart) this.crashed = err;
     });
+    // Metrics only: consumer lag per partition from kafkajs's batch events.
+    this.lag = trackConsumerLag(this.consumer, opts.groupId);
   }
 
   /** False once the consumer crashed for good; readiness reports it. */
@@ -271,7 +281,7 @@ export class ConsumerRunner {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => settleBatchSpans(payload.batch, this.onBatch(payload)),
     });
     this.running = true;
   }
@@ -309,6 +319,7 @@ export class ConsumerRunner {
     );
     this.txProducers.clear();
     this.stalls.clear();
+    this.lag.clear();
   }
 
   private decode(topic: string, partition: number, message: KafkaMessage): Decoded {
@@ -371,6 +382,8 @@ export class ConsumerRunner {
     const first = batch.messages[0].offset;
     const decoded = batch.messages.map((m) => this.decode(topic, partition, m));
     const valid = decoded.flatMap((d) => (d.ok ? [d.record] : []));
+    // Tracing: each record's context becomes its own `process` span's (a no-op when off).
+    traceRecords(batch, this.opts.groupId, valid);
     const letters = decoded.flatMap((d) =>
       d.ok ? [] : [encodeOutbound(deadLetterFor(topic, partition, d.message, d.reason))],
     );
@@ -527,10 +540,12 @@ export class ConsumerRunner {
     // The handler's output is validated and sized here, so that an output Kafka would refuse
     // fails the records that made it, never the commit.
     const attempt = async (rs: ConsumedRecord<unknown>[]) =>
-      runWithContext(rs[0].context, async () => {
-        const r = (await sub.handle(rs, { topic, partition })) ?? {};
-        return { ...r, encoded: (r.records ?? []).map(encodeOutbound) };
-      });
+      runWithContext(rs[0].context, () =>
+        withRecordTrace(rs[0].context, async () => {
+          const r = (await sub.handle(rs, { topic, partition })) ?? {};
+          return { ...r, encoded: (r.records ?? []).map(encodeOutbound) };
+        }),
+      );
     const isPoison = (e: Error) =>
       e instanceof PoisonRecordException || e instanceof SchemaViolationException;
     const attempts = this.opts.batchAttempts ?? 3;

@@ -6,6 +6,7 @@ import { outbound, type OutboundRecord } from './event.producer';
 import { decodeUtf8, headersToStrings } from './record-codec';
 import { recordLimits } from './record-limits';
 import { kafkaSettings } from './kafka.settings';
+import { countDeadLetter } from './kafka.metrics';
 
 export interface DeadLetterReason {
   code: string;
@@ -102,6 +103,7 @@ export function deadLetterFor(
     }
   }
   if (bytes) embedValue(letter, bytes);
+  countDeadLetter(topic, reason.code); // metrics only: push_kafka_dead_letters_total
   return outbound(TOPICS.deadLetter, letter, { key: key ?? undefined });
 }
 

@@ -6,7 +6,15 @@ import { redactToken } from '@app/observability';
 import apn from '@parse/node-apn';
 import { apnsIdFor } from './apns-id.util';
 import type { ApnsPools } from './apns-pools';
-import { classifyApnsAnswer, type ApnsVerdict } from './apns-response.classifier';
+import {
+  classifyApnsAnswer,
+  type ApnsRawAnswer,
+  type ApnsVerdict,
+} from './apns-response.classifier';
+import {
+  traceProviderCall,
+  traceProviderSend,
+} from '../../../../libs/observability/src/tracing-context';
 
 const HEX_TOKEN = /^[0-9a-fA-F]{64,200}$/;
 /** Credential errors do not heal in milliseconds: do not hammer Apple while someone fixes them. */
@@ -14,6 +22,15 @@ const AUTH_RETRY_FLOOR_MS = 5000;
 
 const other = (e: ApnsEnvironment): ApnsEnvironment =>
   e === 'production' ? 'sandbox' : 'production';
+
+/** Tracing (off unless configured): what a span of one HTTP/2 request to APNs records. */
+const describeAnswer = (a: ApnsRawAnswer) => ({
+  attributes: {
+    'http.response.status_code': a.sent ? 200 : a.status,
+    'apns.reason': a.reason ?? a.error,
+  },
+  error: a.sent ? undefined : (a.reason ?? a.error ?? `status ${a.status}`),
+});
 
 /**
  * Sends APNs requests through the pools and turns each answer into a `SendResult`, with the two
@@ -32,7 +49,17 @@ export class ApnsSender {
 
   /** The `SendFn` of the dispatch library: concurrency is bounded by the pools. */
   send = (requests: ApnsRequest[]): Promise<SendResult[]> =>
-    Promise.all(requests.map((r) => this.sendOne(r)));
+    Promise.all(
+      requests.map((r) =>
+        // Tracing: one `apns send` span per request, child of its record's span.
+        traceProviderSend(
+          'apns send',
+          r,
+          { 'push.provider': 'apns', 'push.app_id': r.appId, 'push.job_id': r.jobId },
+          () => this.sendOne(r),
+        ),
+      ),
+    );
 
   async sendOne(req: ApnsRequest): Promise<SendResult> {
     const cfg = this.apps.get(req.appId)?.apns;
@@ -124,6 +151,13 @@ export class ApnsSender {
   private async attempt(req: ApnsRequest, environment: ApnsEnvironment): Promise<ApnsVerdict> {
     let v = await this.sendIn(req, environment);
     if (v.kind === 'expired_provider_token') v = await this.sendIn(req, environment);
+    // A fresh token refused as expired too (clock skew, a revoked key): credentials, not routine.
+    if (v.kind === 'expired_provider_token')
+      dispatchMetrics.authFailures.inc({
+        provider: 'apns',
+        app: req.appId,
+        reason: 'ExpiredProviderToken',
+      });
     if (v.kind === 'auth') {
       dispatchMetrics.authFailures.inc({ provider: 'apns', app: req.appId, reason: v.reason });
       this.logger.error({
@@ -157,7 +191,12 @@ export class ApnsSender {
     note.expiry = Math.floor(Date.parse(req.expiresAt) / 1000);
     if (req.collapseId) note.collapseId = req.collapseId;
     const started = process.hrtime.bigint();
-    const answer = await pool.send(note, req.token, apnsId);
+    const answer = await traceProviderCall(
+      'APNs POST /3/device',
+      { 'apns.environment': environment, 'apns.id': apnsId, 'apns.topic': req.topic },
+      () => pool.send(note, req.token, apnsId),
+      describeAnswer,
+    );
     const v = classifyApnsAnswer(answer);
     const status = answer.sent ? 'ok' : String(answer.status ?? 'transport');
     dispatchMetrics.sendSeconds.observe(

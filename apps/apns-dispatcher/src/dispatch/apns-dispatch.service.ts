@@ -42,6 +42,7 @@ export class ApnsDispatchService implements OnApplicationBootstrap, BeforeApplic
         maxDelayMs: env.APNS_RETRY_MAX_MS,
       }),
       memory: new RecentJobs(Math.max(1, env.APNS_RECENT_JOBS_PER_PARTITION)),
+      apps: config.apps, // bounds the metrics' app label
     });
     // Several members of the group in one process: kafkajs fetches again only when every batch of
     // a fetch is handled, so independent consumers let one's sends overlap another's commits.

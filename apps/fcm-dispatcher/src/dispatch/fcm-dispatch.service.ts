@@ -51,6 +51,7 @@ export class FcmDispatchService implements OnApplicationBootstrap, BeforeApplica
       }),
       memory: new RecentJobs(env.FCM_JOB_MEMORY_PER_PARTITION),
       send: (requests) => sender.send(requests),
+      apps: config.apps, // bounds the metrics' app label
     });
     this.runner = new ConsumerRunner(kafka, producer, {
       groupId: env.FCM_GROUP_ID,

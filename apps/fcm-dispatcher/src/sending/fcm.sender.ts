@@ -9,6 +9,7 @@ import { classifyFcmError, type FirebaseErrorLike } from './fcm-error.classifier
 import { planBatches, type AppBatch } from './fcm-batches.util';
 import { toAdminMessage } from './fcm-message.util';
 import { SendTimeoutError, withSendDeadline } from './send-deadline';
+import { startProviderSpans } from '../../../../libs/observability/src/tracing-context';
 
 export interface FcmSenderOptions {
   /** Messages per `sendEach` (≤ 500). */
@@ -61,6 +62,12 @@ export class FcmSender {
     const now = Date.now();
     const messages = batch.items.map((r) => toAdminMessage(r, now));
     fcmMetrics.sendEachSize.observe({ app: batch.appId }, messages.length);
+    // Tracing (off unless configured): an `fcm send` span per message, child of its record's span.
+    const spans = startProviderSpans('fcm send', batch.items, {
+      'push.provider': 'fcm',
+      'push.app_id': batch.appId,
+      'fcm.send_each.size': messages.length,
+    });
     dispatchMetrics.inFlight.inc({ provider: 'fcm' }, messages.length);
     const end = dispatchMetrics.sendSeconds.startTimer({ provider: 'fcm' });
     let response: BatchResponse | undefined;
@@ -73,6 +80,13 @@ export class FcmSender {
         {
           onAbort: (open) => {
             fcmMetrics.requestsAborted.inc({ app: batch.appId }, open);
+            // The call's HTTP/2 session (or sockets) is destroyed with its requests.
+            if (open > 0)
+              dispatchMetrics.reconnects.inc({
+                provider: 'fcm',
+                app: batch.appId,
+                cause: 'send_timeout',
+              });
             this.logger.warn({
               msg: 'sendEach past its deadline: aborting its open requests',
               appId: batch.appId,
@@ -104,6 +118,12 @@ export class FcmSender {
       end({ status: response ? 'settled' : 'failed' });
     }
     const alarms = new Map<string, number>();
+    // firebase-admin opens one session per call: a network error means it broke (counted once).
+    if (
+      (failure?.code ?? '').startsWith('app/network-error') ||
+      response?.responses.some((r) => r.error?.code === 'app/network-error')
+    )
+      dispatchMetrics.reconnects.inc({ provider: 'fcm', app: batch.appId, cause: 'transport' });
     batch.indexes.forEach((idx, k) => {
       const r = response?.responses[k];
       if (r?.success) {
@@ -124,6 +144,12 @@ export class FcmSender {
       }
       results[idx] = c.result;
     });
+    batch.indexes.forEach((idx, k) =>
+      spans?.end(k, results[idx], {
+        'push.job_id': batch.items[k].jobId,
+        'fcm.error_code': response ? response.responses[k]?.error?.code : failure?.code,
+      }),
+    );
     // One line per call, not per message: a wrong service account fails every message at once.
     for (const [reason, count] of alarms)
       this.logger.error({ msg: 'FCM credentials problem', appId: batch.appId, reason, count });

@@ -3,6 +3,7 @@ import {
   type BadgeState,
   type PresenceUserState,
   type PushIntent,
+  type PushOutcome,
   type TokenUserDevices,
 } from '@app/contracts';
 import type { AppsRegistry } from '@app/config';
@@ -12,9 +13,10 @@ import {
   type ConsumedRecord,
   type EventProducer,
   type HandlerResult,
+  type OutboundRecord,
 } from '@app/kafka';
 import type { Kafka } from 'kafkajs';
-import { routingMetrics } from '../routing.metrics';
+import { metricApp, routingMetrics } from '../routing.metrics';
 import { DecideState } from './decide.state';
 import { decideIntents, type DecideTally } from './intent.decider';
 
@@ -99,11 +101,12 @@ export class DecideStage {
     // Intents of an app that is not (or no longer) in the apps file have no credentials, policy
     // or rendering rules to be decided with: they are dead-lettered, not pushed with defaults.
     const known = rs.filter((r) => this.apps.get(r.value!.appId));
+    const now = this.clock();
     const result = decideIntents(
       known.map((r) => r.value!),
       this.state,
       {
-        now: this.clock(),
+        now,
         dedupeWindow: this.opts.dedupeWindow,
         app: (id) => this.apps.get(id),
         maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
@@ -131,6 +134,7 @@ export class DecideStage {
       onCommit: () => {
         this.state.commitBadges(result.badges);
         countTally(result.tally);
+        countDecided(this.apps, result.records, known.slice(0, result.handled), now);
       },
     };
   }
@@ -152,4 +156,34 @@ function countTally(t: DecideTally): void {
   if (t.rejected) m.inc({ result: 'rejected' }, t.rejected);
   if (t.expired) m.inc({ result: 'expired' }, t.expired);
   if (t.duplicates) m.inc({ result: 'duplicate' }, t.duplicates);
+}
+
+/**
+ * Metrics only: the outcomes decide wrote itself, by app, status and code (the suppression rule),
+ * and how long after its sentAt each intent was decided. Counted once the transaction committed.
+ */
+function countDecided(
+  apps: AppsRegistry,
+  records: OutboundRecord[],
+  intents: ConsumedRecord<PushIntent>[],
+  now: Date,
+): void {
+  const outcomes = new Map<string, number>();
+  for (const r of records) {
+    if (r.topic.name !== TOPICS.pushOutcome.name) continue;
+    const o = r.value as PushOutcome;
+    const key = `${metricApp(apps, o.appId)}\n${o.status}\n${o.code ?? 'none'}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of outcomes) {
+    const [app, status, code] = key.split('\n');
+    routingMetrics.outcomes.inc({ app, status, code }, n);
+  }
+  const delays = new Map<string, ReturnType<typeof routingMetrics.decideDelaySeconds.labels>>();
+  for (const r of intents) {
+    const app = metricApp(apps, r.value!.appId);
+    let h = delays.get(app);
+    if (!h) delays.set(app, (h = routingMetrics.decideDelaySeconds.labels({ app })));
+    h.observe(Math.max(0, now.getTime() - Date.parse(r.value!.message.sentAt)) / 1000);
+  }
 }
