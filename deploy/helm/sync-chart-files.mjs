@@ -54,7 +54,9 @@ for (const [name, text] of [
   const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   if (current === text) continue;
   if (check) {
-    console.error(`${relative(root, path)} is out of date: run npx tsx deploy/helm/sync-chart-files.mjs`);
+    console.error(
+      `${relative(root, path)} is out of date: run npx tsx deploy/helm/sync-chart-files.mjs`,
+    );
     stale++;
   } else {
     writeFileSync(path, text);

@@ -139,6 +139,7 @@ triggers:
 {{- else if eq .key "routing" }}
 {{- $f := $v.routing.consumerGroups.fanout }}
 {{- $d := $v.routing.consumerGroups.decide }}
+{{- $start := index $v.routing.env "ROUTING_NEW_GROUP_START" | default (index $v.env "ROUTING_NEW_GROUP_START") | default "latest" }}
 read: [im.message.sent.v1, im.group-members.v1, push.intent.v1, presence.user-state.v1, token.user-devices.v1, routing.badge-state.v1]
 write: [im.message.sent.v1, push.intent.v1, push.apns.request.v1, push.fcm.request.v1, push.outcome.v1, routing.badge-state.v1, push.dead-letter.v1]
 groups:
@@ -148,8 +149,8 @@ groups:
 transactionalIds:
   - { name: {{ printf "%s-" $d | quote }}, patternType: prefix }
 triggers:
-  - { name: fanout, group: {{ $f | quote }}, topic: im.message.sent.v1, offsetResetPolicy: latest, txInput: false, lagThreshold: {{ $v.routing.autoscaling.fanoutLagThreshold | quote }} }
-  - { name: decide, group: {{ $d | quote }}, topic: push.intent.v1, offsetResetPolicy: latest, txInput: false, lagThreshold: {{ $v.routing.autoscaling.lagThreshold | quote }} }
+  - { name: fanout, group: {{ $f | quote }}, topic: im.message.sent.v1, offsetResetPolicy: {{ $start }}, txInput: false, lagThreshold: {{ $v.routing.autoscaling.fanoutLagThreshold | quote }} }
+  - { name: decide, group: {{ $d | quote }}, topic: push.intent.v1, offsetResetPolicy: {{ $start }}, txInput: false, lagThreshold: {{ $v.routing.autoscaling.lagThreshold | quote }} }
 {{- else if eq .key "apnsDispatcher" }}
 {{- $g := $v.apnsDispatcher.consumerGroup }}
 read: [push.apns.request.v1, push.apns.retry.v1]
@@ -219,7 +220,7 @@ the User Operator writes); otherwise kafka.sasl / kafka.tls, overridden by <comp
 {{- $pw := ternary $override.saslPasswordSecret $v.kafka.sasl.passwordSecret (ne $override.saslPasswordSecret.name "") }}
 {{- $sasl = dict "mechanism" $v.kafka.sasl.mechanism "username" ($override.saslUsername | default $v.kafka.sasl.username) "secret" $pw.name "key" $pw.key }}
 {{- if not (and $sasl.username $sasl.secret) }}
-{{- fail (printf "kafka.sasl.mechanism is %s: give kafka.sasl.username and kafka.sasl.passwordSecret.name (or %s.kafkaAuth)" $v.kafka.sasl.mechanism .key) }}
+{{- fail (printf "kafka.sasl.mechanism is %s: give kafka.sasl.username and kafka.sasl.passwordSecret.name (or %s)" $v.kafka.sasl.mechanism (ternary "kafka.topics.createJob.auth" (printf "%s.kafkaAuth" .key) $isJob)) }}
 {{- end }}
 {{- end }}
 {{- end }}
