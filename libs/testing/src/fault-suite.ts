@@ -239,18 +239,34 @@ export async function runFault(
 
 // ------------------------------------------------------------------ the faults
 
-/** kill -9 of one service, restarted after `downMs`; waits until it is ready again. */
-export function killService(name: ServiceName, downMs = 2000): FaultCase {
+/**
+ * kill -9 of one service, restarted after `downMs`; waits until it is ready again. With `burst`,
+ * that many messages are written at once just before the kill, so that it lands while the
+ * service has work in flight (an uncommitted fan-out batch, an open transaction, sends waiting
+ * for their answers).
+ */
+export function killService(
+  name: ServiceName,
+  opts: { downMs?: number; burst?: number; burstLeadMs?: number } = {},
+): FaultCase {
   return {
-    name: `kill -9 ${name}`,
-    async inject({ world, log, note, crashed }) {
+    name: `kill -9 ${name}${opts.burst ? ` (after a burst of ${opts.burst})` : ''}`,
+    async inject({ world, prefix, log, note, crashed }) {
       const svc = world.services[name];
+      if (opts.burst) {
+        const burst = Array.from({ length: opts.burst }, (_, i) =>
+          world.message(`${prefix}burst-${i}`, i % 10 < 3 ? 'group' : 'c2c', 100000 + i),
+        );
+        for (let i = 0; i < burst.length; i += 500)
+          await world.produce('im.message.sent.v1', burst.slice(i, i + 500));
+        await sleep(opts.burstLeadMs ?? 300);
+      }
       const at = Date.now();
       await svc.kill9();
       if (name === 'apns-dispatcher') crashed.push({ provider: 'apns', at });
       if (name === 'fcm-dispatcher') crashed.push({ provider: 'fcm', at });
       log('killed');
-      await sleep(downMs);
+      await sleep(opts.downMs ?? 2000);
       svc.start();
       const ms = await world.waitReady([name], 180000);
       note(`${name} ready ${ms} ms after its restart`);
@@ -475,8 +491,8 @@ export function poisonInputs(everywhere = false): FaultCase {
 
 /** The quick part (inside `npm test`): about three minutes on the 2-core box. */
 export const QUICK_FAULTS = (): FaultCase[] => [
-  killService('routing'),
-  killService('apns-dispatcher'),
+  killService('routing', { burst: 300 }),
+  killService('apns-dispatcher', { burst: 300 }),
   {
     name: '503 burst then 429 + Retry-After',
     async inject(ctx) {
@@ -490,7 +506,7 @@ export const QUICK_FAULTS = (): FaultCase[] => [
 
 /** Every fault, one after another (`npm run test:faults`). */
 export const FULL_FAULTS = (): FaultCase[] => [
-  ...SERVICE_NAMES.map((s) => killService(s)),
+  ...SERVICE_NAMES.map((s) => killService(s, { burst: 2000 })),
   restartBroker(),
   databaseOutage(30000),
   providerFaults.tooManyRequests(),

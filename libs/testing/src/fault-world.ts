@@ -1,6 +1,13 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { Client } from 'pg';
@@ -63,7 +70,28 @@ export class ServiceProcess {
     readonly port: number,
     private readonly env: () => Record<string, string>,
     private readonly logFile: string,
+    private readonly pidFile: string,
   ) {}
+
+  /**
+   * A process of this service left behind by an earlier run that was itself killed (its pid file
+   * names it and its command line is this service's): killed, so that its port is free.
+   */
+  static reapLeftover(name: ServiceName, pidFile: string): void {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8').trim());
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes(`apps/${name}/src/main.ts`)) return;
+    } catch {
+      return; // no pid file, or the process is gone
+    }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && !this.child.killed;
@@ -84,6 +112,7 @@ export class ServiceProcess {
     );
     child.stdout?.on('data', (d: Buffer) => this.out?.write(d));
     child.stderr?.on('data', (d: Buffer) => this.out?.write(d));
+    if (child.pid) writeFileSync(this.pidFile, String(child.pid));
     this.child = child;
   }
 
@@ -123,6 +152,7 @@ export class ServiceProcess {
     await this.stop(5000);
     await new Promise<void>((r) => (this.out ? this.out.end(r) : r()));
     this.out = undefined;
+    rmSync(this.pidFile, { force: true });
   }
 }
 
@@ -352,12 +382,16 @@ export class FaultWorld {
   }
 
   private startServices(): void {
+    mkdirSync(join(this.dir, 'pids'), { recursive: true });
     for (const name of SERVICE_NAMES) {
+      const pidFile = join(this.dir, 'pids', `${name}.pid`);
+      ServiceProcess.reapLeftover(name, pidFile);
       const svc = new ServiceProcess(
         name,
         this.portOf(name),
         () => this.envFor(name),
         join(this.dir, 'logs', `${name}.log`),
+        pidFile,
       );
       this.services[name] = svc;
       svc.start();
