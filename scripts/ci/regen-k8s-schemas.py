@@ -16,7 +16,7 @@ descriptions dropped), so that the check needs no network and the repository sta
                             clone of github.com/strimzi/strimzi-kafka-operator (--strimzi-repo,
                             read at --strimzi-ref with git) or cloned here when omitted
 
-Run from anywhere (pip, go and git on PATH):
+Run from anywhere (pip, go, git and the repository's npm packages installed):
   python3 scripts/ci/regen-k8s-schemas.py [--strimzi-repo DIR]
 
 Sources and versions are recorded in deploy/helm/schemas/SOURCES.json. Change a version here,
@@ -235,6 +235,8 @@ def main():
         with open(os.path.join(OUT, 'SOURCES.json'), 'w') as f:
             json.dump(sources, f, indent=2, sort_keys=True)
             f.write('\n')
+        # The repository's `prettier --check .` reads JSON too: write them as Prettier would.
+        run(os.path.join(ROOT, 'node_modules', '.bin', 'prettier'), '--write', '--log-level', 'warn', OUT)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
