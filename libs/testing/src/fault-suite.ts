@@ -191,7 +191,9 @@ export async function runFault(
   const c = report.counts;
   if (report.lost > 0) problems.push(`${report.lost} lost`);
   if (c.routingDuplicateRequests > 0)
-    problems.push(`${c.routingDuplicateRequests} jobs written twice by routing`);
+    problems.push(
+      `${c.routingDuplicateRequests} jobs written twice by routing (${c.routingDuplicatesAfterRepeatedIntent} after an intent the fan-out repeated, ${c.intentRepeats} repeated intents in all)`,
+    );
   if (unexplained.length > 0)
     problems.push(
       `${unexplained.length} jobs delivered twice outside the at-least-once bound (${unexplained

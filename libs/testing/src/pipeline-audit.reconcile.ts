@@ -62,6 +62,11 @@ export interface AuditCounts {
   requests: number;
   /** Jobs written more than once to a request topic by routing (exactly-once violation). */
   routingDuplicateRequests: number;
+  /**
+   * Of those, jobs whose intent was also repeated: the fan-out wrote the intent again (at least
+   * once) and decide did not recognise the repeat (its per-user dedupe window had moved on).
+   */
+  routingDuplicatesAfterRepeatedIntent: number;
   /** Routing's own outcomes (suppressed, rejected, expired), distinct jobs. */
   routingOutcomes: number;
   /** Routing outcomes repeated for one job (documented for suppressed-only repeats of an intent). */
@@ -340,13 +345,20 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
       });
   }
   let routingDuplicateRequests = 0;
+  let routingDuplicatesAfterRepeatedIntent = 0;
   for (const [jobId, c] of requests)
     if (c.n > 1) {
       routingDuplicateRequests++;
+      const intents = intentCopies.get(triple(c.appId, c.messageId, c.userId))?.n ?? 0;
+      if (intents > 1) routingDuplicatesAfterRepeatedIntent++;
       sample('routingDuplicateRequests', {
-        kind: 'job written twice by routing',
+        kind:
+          intents > 1
+            ? 'job written twice by routing, after a repeated intent (decide did not drop the repeat)'
+            : 'job written twice by routing from one intent',
         jobId,
         copies: c.n,
+        intents,
         topic: c.topic,
         messageId: c.messageId,
         userId: c.userId,
@@ -458,6 +470,7 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
       undecidedIntents,
       requests: requests.size,
       routingDuplicateRequests,
+      routingDuplicatesAfterRepeatedIntent,
       routingOutcomes: routingOutcomeCopies.size,
       routingOutcomeRepeats,
       retries,

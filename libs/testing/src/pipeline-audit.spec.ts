@@ -157,6 +157,7 @@ describe('pipeline audit reconciliation', () => {
     const r = reconcile(i, { now: NOW });
     expect(r.counts.intentRepeats).toBe(1);
     expect(r.counts.routingDuplicateRequests).toBe(1);
+    expect(r.counts.routingDuplicatesAfterRepeatedIntent).toBe(1);
     expect(r.counts.providerDuplicates).toBe(1);
     expect(r.lost).toBe(0);
   });

@@ -198,7 +198,9 @@ export function formatAuditReport(r: AuditReport): string {
     [
       '  jobs written twice by routing',
       c.routingDuplicateRequests,
-      c.routingDuplicateRequests ? 'EXACTLY-ONCE VIOLATION' : '',
+      c.routingDuplicateRequests
+        ? `EXACTLY-ONCE VIOLATION (${c.routingDuplicatesAfterRepeatedIntent} after a repeated intent)`
+        : '',
     ],
     ['  retries', c.retries],
     [
