@@ -35,6 +35,37 @@ ensure_node24 >/dev/null
 say "chart files match libs/contracts and deploy/prometheus/alerts.yaml"
 node_modules/.bin/tsx deploy/helm/sync-chart-files.mjs --check
 
+say "every value is documented in $CHART/README.md"
+node -e '
+  const fs = require("fs");
+  const { parse } = require("yaml");
+  const [chart] = process.argv.slice(1);
+  const readme = fs.readFileSync(chart + "/README.md", "utf8");
+  const components = ["tokenRegistry", "presence", "routing", "apnsDispatcher", "fcmDispatcher"];
+  // A value is documented when its path (or, for a component, <component>.<rest>) is in backticks,
+  // or when every value under it is. Sections are documented value by value.
+  const sections = [...components, "image", "serviceAccount", "tmpVolume", "appsFile", "database",
+    "migrations", "kafka", "strimzi", "keda", "ingress", "networkPolicy", "metrics", "jobs"];
+  const named = (path) => {
+    if (sections.includes(path)) return false;
+    const [head, ...rest] = path.split(".");
+    const generic = components.includes(head) && rest.length ? ["<component>", ...rest].join(".") : path;
+    return readme.includes("`" + path + "`") || readme.includes("`" + generic + "`");
+  };
+  const missing = [];
+  const walk = (node, path) => {
+    if (path && named(path)) return;
+    if (node && typeof node === "object" && !Array.isArray(node) && Object.keys(node).length)
+      for (const [k, v] of Object.entries(node)) walk(v, path ? path + "." + k : k);
+    else missing.push(path);
+  };
+  walk(parse(fs.readFileSync(chart + "/values.yaml", "utf8")), "");
+  if (missing.length) {
+    console.error("not in README.md: " + missing.join(", "));
+    process.exit(1);
+  }
+' "$CHART"
+
 # The Kubernetes version to validate against: the floor of Chart.yaml's kubeVersion (">=1.31.0-0").
 KUBE_VERSION=$(sed -n "s/^kubeVersion: *['\"]*>=\([0-9.]*\).*/\1/p" "$CHART/Chart.yaml")
 [ -n "$KUBE_VERSION" ] || { echo "no kubeVersion floor in $CHART/Chart.yaml" >&2; exit 1; }
