@@ -17,6 +17,7 @@ import { bodyErrorsAsProblems, jsonBodyVerifier } from './body-guard';
 import { CorrelationMiddleware } from './correlation.middleware';
 import { HttpEnvSchema, httpSettings, tuneHttpServer, type HttpSettings } from './http-server';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { stopTracing } from '../../observability/src/tracing';
 
 export interface BootstrapOptions<S extends z.ZodObject> {
   service: ServiceIdentity;
@@ -67,16 +68,20 @@ export async function bootstrapService<S extends z.ZodObject>(
         logger.error(`shutdown took longer than ${timeout} ms; exiting`);
         process.exit(1);
       }, timeout).unref();
-      app.close().then(
-        () => {
-          logger.log('stopped');
-          process.exit(0);
-        },
-        (e: Error) => {
-          logger.error({ msg: 'shutdown failed', err: e.message });
-          process.exit(1);
-        },
-      );
+      app
+        .close()
+        // Spans still buffered are exported first (a no-op when tracing is off).
+        .then(() => stopTracing())
+        .then(
+          () => {
+            logger.log('stopped');
+            process.exit(0);
+          },
+          (e: Error) => {
+            logger.error({ msg: 'shutdown failed', err: e.message });
+            process.exit(1);
+          },
+        );
     });
   }
   return app;

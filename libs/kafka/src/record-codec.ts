@@ -3,6 +3,7 @@ import type { IHeaders, Message } from 'kafkajs';
 import type { ZodError } from 'zod';
 import { SchemaViolationException } from './kafka.exception';
 import { currentContext, newContext, type RecordContext } from '@app/observability';
+import { applyTraceparent } from '../../observability/src/tracing-context';
 
 export const formatZodIssues = (error: ZodError): string[] =>
   error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(value)'}: ${i.message}`);
@@ -44,7 +45,8 @@ export function encodeRecord<T>(
     [HEADERS.eventType]: topic.eventType,
     ...opts.headers,
   };
-  if (ctx?.traceparent) headers[HEADERS.traceparent] = ctx.traceparent;
+  // `traceparent`: the context's; with tracing on and no context given, the active span's.
+  applyTraceparent(headers, ctx, opts.context !== undefined);
   if (ctx?.correlationId) headers[HEADERS.correlationId] = ctx.correlationId;
   return { key, value: serialized, headers };
 }
