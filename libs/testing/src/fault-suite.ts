@@ -62,7 +62,7 @@ export interface FaultResult {
   requests: number;
   lost: number;
   routingDuplicates: number;
-  /** Jobs with several final outcomes on push.outcome.v1. */
+  /** Jobs with several final outcomes on push.outcome.v1 (copies of one included). */
   providerDuplicateOutcomes: number;
   /** Jobs the fakes answered 200 more than once. */
   deliveredTwice: number;
@@ -201,8 +201,6 @@ export async function runFault(
         .map((d) => `${d.provider} ${d.key} ×${d.n}`)
         .join('; ')})`,
     );
-  if (c.providerDuplicates > 0 && crashes.length === 0)
-    problems.push(`${c.providerDuplicates} jobs with several final outcomes without a crash`);
   if (report.incomplete.length > 0)
     problems.push(`audit could not read ${report.incomplete.join(', ')} to the end`);
   problems.push(...report.failures.filter((f) => !/lost|written twice|could not read/.test(f)));
@@ -219,7 +217,7 @@ export async function runFault(
     requests: c.requests,
     lost: report.lost,
     routingDuplicates: c.routingDuplicateRequests,
-    providerDuplicateOutcomes: c.providerDuplicates,
+    providerDuplicateOutcomes: c.providerDuplicateOutcomes,
     deliveredTwice: dups.length,
     duplicatesAllowed: crashes.length
       ? `jobs delivered before the ${crashes.join('+')} crash, ≤ ${1 + crashes.length} deliveries each`

@@ -78,10 +78,20 @@ export interface AuditCounts {
   requestsDeadLettered: number;
   /** Requests without a final outcome or dead letter, past the grace time: lost or stuck. */
   requestsWithoutOutcome: number;
-  /** Jobs with more than one final outcome from a dispatcher (at-least-once after a crash). */
+  /**
+   * Jobs with more than one different final outcome from a dispatcher (another `at`, status or
+   * attempt count): the job was handled twice, i.e. most likely sent twice (at-least-once after a
+   * crash).
+   */
   providerDuplicates: number;
-  /** Extra final outcomes in total (sum over jobs of outcomes - 1). */
+  /** Extra final outcomes in total (sum over jobs of outcomes - 1), copies included. */
   providerDuplicateOutcomes: number;
+  /**
+   * Jobs whose final outcome was written more than once as the same record (same `at`): a batch
+   * handled again in one process (a failed commit, a rebalance) re-produces what it remembered
+   * instead of sending again. Harmless for consumers that dedupe by jobId.
+   */
+  outcomeCopies: number;
   /** Still in progress (within the grace time): not counted as lost. */
   pending: number;
   /** Dead letters read in the window, all sources. */
@@ -420,18 +430,23 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
   let requestsDeadLettered = 0;
   let providerDuplicates = 0;
   let providerDuplicateOutcomes = 0;
+  let outcomeCopies = 0;
   for (const [jobId, q] of requests) {
     const list = finals.get(jobId);
     if (list && list.length > 0) {
       finalOutcomes[list[0].status] = (finalOutcomes[list[0].status] ?? 0) + 1;
       if (list.length > 1) {
-        providerDuplicates++;
         providerDuplicateOutcomes += list.length - 1;
-        sample('providerDuplicates', {
-          kind: 'job with several final outcomes',
-          jobId,
-          outcomes: list.map((o) => `${o.status}@${o.at}`),
-        });
+        const distinct = new Set(list.map((o) => `${o.status}|${o.at}|${o.attempts}`)).size;
+        if (distinct < list.length) outcomeCopies++;
+        if (distinct > 1) {
+          providerDuplicates++;
+          sample('providerDuplicates', {
+            kind: 'job handled twice by a dispatcher (different final outcomes)',
+            jobId,
+            outcomes: list.map((o) => `${o.status}@${o.at} attempts ${o.attempts}`),
+          });
+        }
       }
       continue;
     }
@@ -479,6 +494,7 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
       requestsWithoutOutcome,
       providerDuplicates,
       providerDuplicateOutcomes,
+      outcomeCopies,
       pending,
       deadLetters: input.deadLetters.length,
     },

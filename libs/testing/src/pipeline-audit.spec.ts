@@ -154,11 +154,19 @@ describe('pipeline audit reconciliation', () => {
     i.requests.push(rec('push.apns.request.v1', request('m1', 'bob', 'j1')));
     i.outcomes.push(rec('push.outcome.v1', outcome('m1', 'bob', 'j1', 'delivered')));
     i.outcomes.push(rec('push.outcome.v1', outcome('m1', 'bob', 'j1', 'delivered')));
+    i.outcomes.push(
+      rec('push.outcome.v1', {
+        ...outcome('m1', 'bob', 'j1', 'delivered'),
+        at: new Date(T0 + 5).toISOString(),
+      }),
+    );
     const r = reconcile(i, { now: NOW });
     expect(r.counts.intentRepeats).toBe(1);
     expect(r.counts.routingDuplicateRequests).toBe(1);
     expect(r.counts.routingDuplicatesAfterRepeatedIntent).toBe(1);
     expect(r.counts.providerDuplicates).toBe(1);
+    expect(r.counts.providerDuplicateOutcomes).toBe(2);
+    expect(r.counts.outcomeCopies).toBe(1);
     expect(r.lost).toBe(0);
   });
 

@@ -215,7 +215,7 @@ export function formatAuditReport(r: AuditReport): string {
     [
       '  jobs with several final outcomes',
       c.providerDuplicates,
-      `${c.providerDuplicateOutcomes} extra outcomes (at-least-once)`,
+      `${c.providerDuplicateOutcomes} extra outcomes; ${c.outcomeCopies} jobs with the same outcome re-produced (at-least-once)`,
     ],
     ['pending (within the grace time)', c.pending],
     ['dead letters in the window', c.deadLetters],
