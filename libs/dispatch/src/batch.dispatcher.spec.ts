@@ -1,6 +1,7 @@
 import { TOPICS, type ApnsRequest } from '@app/contracts';
 import type { ConsumedRecord, OutboundRecord } from '@app/kafka';
 import { BatchDispatcher } from './batch.dispatcher';
+import { dispatchMetrics } from './dispatch.metrics';
 import type { SendResult } from './dispatch.types';
 import { RetryPolicy } from './retry.policy';
 
@@ -55,6 +56,28 @@ function dispatcher(results: SendResult[], sent: string[][] = []) {
 }
 
 describe('BatchDispatcher', () => {
+  it('observes end-to-end latency from the message sentAt carried by the request', async () => {
+    const count = async () =>
+      (await dispatchMetrics.endToEndSeconds.get()).values.find(
+        (v) =>
+          v.metricName === 'push_end_to_end_latency_seconds_count' && v.labels.provider === 'apns',
+      )?.value ?? 0;
+    const before = await count();
+    const d = dispatcher([{ kind: 'delivered' }, { kind: 'delivered' }]);
+    await d.handleRequests(
+      [
+        rec(req('e1', { sentAt: new Date(NOW - 1500).toISOString() }), '0'),
+        rec(req('e2'), '1'), // no sentAt (written before it was carried): not observed
+      ],
+      { partition: 1 },
+    );
+    expect((await count()) - before).toBe(1);
+    const sum = (await dispatchMetrics.endToEndSeconds.get()).values.find(
+      (v) => v.metricName === 'push_end_to_end_latency_seconds_sum' && v.labels.provider === 'apns',
+    )?.value;
+    expect(sum).toBeGreaterThanOrEqual(1.5);
+  });
+
   it('turns results into outcomes, invalidations, dead letters and retries', async () => {
     const d = dispatcher([
       {

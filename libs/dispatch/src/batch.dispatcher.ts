@@ -221,6 +221,9 @@ export class BatchDispatcher<R extends DispatchRequest> {
     };
     dispatchMetrics.outcomes.inc(labels);
     dispatchMetrics.outcomeLatencySeconds.observe(labels, (o.latencyMs ?? 0) / 1000);
+    const sentAt = req.sentAt ? Date.parse(req.sentAt) : NaN;
+    if (Number.isFinite(sentAt) && status !== 'expired')
+      dispatchMetrics.endToEndSeconds.observe(labels, Math.max(0, this.now() - sentAt) / 1000);
     return [outcomeRecord(o, rec)];
   }
 

@@ -59,6 +59,12 @@ export const dispatchMetrics = {
     labelNames: ['provider', 'app', 'status'] as const,
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600, 3600],
   }),
+  endToEndSeconds: new Histogram({
+    name: 'push_end_to_end_latency_seconds',
+    help: "From the message's sentAt to the provider's final answer (delivered, invalid token, rejected), retries included; requests written before sentAt was carried are not counted",
+    labelNames: ['provider', 'app', 'status'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120, 600, 3600],
+  }),
   inFlight: new Gauge({
     name: 'push_dispatch_in_flight',
     help: 'Sends waiting for the provider (read at scrape time, see reportInFlight)',

@@ -9,6 +9,8 @@ export interface DispatchRequest {
   messageId: string;
   token: string;
   createdAt: string;
+  /** The message's sentAt (absent on requests written before it was carried). */
+  sentAt?: string | null;
   expiresAt: string;
   /** Sends already tried before this one (0 on the request topic). */
   attempt: number;

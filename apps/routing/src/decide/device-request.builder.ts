@@ -59,6 +59,7 @@ export function buildDeviceRequest(
     messageId: m.messageId,
     token: device.token,
     createdAt: base.now.toISOString(),
+    sentAt: m.sentAt,
     expiresAt: base.expiresAt.toISOString(),
     attempt: 0,
   };

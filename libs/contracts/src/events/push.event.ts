@@ -25,6 +25,8 @@ const RequestBaseSchema = z.object({
   messageId: z.string().min(1).max(256),
   token: DeviceTokenSchema,
   createdAt: IsoDateSchema,
+  /** The message's `sentAt` (end-to-end latency: message sent → provider answer). */
+  sentAt: IsoDateSchema.nullish(),
   expiresAt: IsoDateSchema,
   attempt: z.number().int().min(0),
   /** When a retry may be sent (retry topics only). */
