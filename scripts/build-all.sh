@@ -13,3 +13,4 @@ bundle() { # entry, output name
 bundle scripts/ops/create-topics.ts create-topics
 bundle apps/token-registry/src/database/migrate.ts migrate-registry
 bundle apps/token-registry/src/outbox/republish.ts republish-registry
+bundle scripts/ops/replay-dead-letters.ts replay-dead-letters
