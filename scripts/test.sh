@@ -31,6 +31,13 @@ mkdir -p "$JEST_JSON_DIR"; rm -f "$JEST_JSON_DIR"/*.json
 status=0
 npm test || status=$?
 
+# Deployment artefacts: the Helm chart (helm lint/template, kubeconform against committed schemas)
+# and the alert rules (promtool check/test). The Go tools are built once into .tools/go/bin.
+for check in scripts/ci/check-chart.sh scripts/ci/check-alerts.sh; do
+  [ -f "$check" ] || continue
+  say "$check"; bash "$check" || status=1
+done
+
 node -e '
   const fs = require("fs"); const dir = process.env.JEST_JSON_DIR;
   let p = 0, f = 0, s = 0;
