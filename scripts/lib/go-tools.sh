@@ -12,9 +12,12 @@ ensure_go_tool() {
   local stamp="$GO_TOOLS_BIN/.$name.version"
   export PATH="$GO_TOOLS_BIN:$PATH"
   if [ -x "$GO_TOOLS_BIN/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pkg" ]; then return 0; fi
-  command -v go >/dev/null || { apt-get update -qq && apt-get install -y -qq golang-go >/dev/null; }
+  # Debian's golang-go is too old for these modules: a Go of 1.24 or newer must be on the machine.
+  command -v go >/dev/null || { echo "[go-tools] Go 1.24+ is needed to build $name" >&2; return 1; }
   mkdir -p "$GO_TOOLS_BIN"
   echo "[go-tools] building $name ($pkg)" >&2
+  # Note: a helm built this way assumes Kubernetes 1.20 when no cluster is given (release builds
+  # set it with -ldflags): pass --kube-version to `helm template` (scripts/ci/check-chart.sh does).
   GOBIN="$GO_TOOLS_BIN" GOFLAGS="${GOFLAGS:-} -trimpath" CGO_ENABLED=0 go install "$pkg" >&2
   echo "$pkg" >"$stamp"
 }

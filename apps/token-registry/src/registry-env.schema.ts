@@ -18,7 +18,7 @@ export const RegistryEnvSchema = BaseEnvSchema.extend({
   ...InvalidationEnvSchema.shape,
   /**
    * Run pending migrations when the service boots. Off by default: in Kubernetes a Job runs
-   * `npm run migrate:registry` before the rollout, so that pods never race each other over DDL.
+   * `node dist/scripts/migrate-registry.js` (the chart's pre-install/pre-upgrade hook) before the rollout, so that pods never race each other over DDL.
    */
   REGISTRY_RUN_MIGRATIONS: envBoolean.default(false),
   /**
