@@ -18,6 +18,7 @@ import { CorrelationMiddleware } from './correlation.middleware';
 import { HttpEnvSchema, httpSettings, tuneHttpServer, type HttpSettings } from './http-server';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { stopTracing } from '../../observability/src/tracing';
+import { serveApiDocs } from './openapi';
 
 export interface BootstrapOptions<S extends z.ZodObject> {
   service: ServiceIdentity;
@@ -114,6 +115,8 @@ export async function createServiceApp<S extends z.ZodObject>(
   app.useLogger(app.get(Logger));
   app.flushLogs();
   configureHttpApp(app, httpSettings(config.env), opts.bodyLimit);
+  // GET /docs (index) and /docs/openapi.json: the service's OpenAPI 3.1 document.
+  serveApiDocs(app, { title: config.service.name, version: 'v1' });
   NestLogger.flush();
   return app;
 }

@@ -1,0 +1,214 @@
+import {
+  ImMessageSentSchema,
+  PresenceDeviceEventSchema,
+  PresenceUserStateSchema,
+  PushSettingsSchema,
+} from '@app/contracts';
+import { z, type ZodType } from 'zod';
+
+/*
+ * What the controllers' metadata does not say about a route, for the OpenAPI documents
+ * (openapi.ts): a summary, the success body, problems specific to the route, and the body of a
+ * route that validates it in the handler rather than through a `ZodPipe`. Keyed by
+ * `METHOD /path/{param}` as the document names routes; a route missing here is still listed
+ * (from its metadata), with its controller and handler as the summary.
+ */
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  tag?: string;
+  /** A body the handler validates itself (no `ZodPipe`); a function is called when needed. */
+  body?: ZodType | JsonSchema | (() => JsonSchema);
+  bodyDescription?: string;
+  /** The success answer's body. */
+  response?: ZodType | JsonSchema;
+  responseType?: string;
+  responseDescription?: string;
+  responseHeaders?: Record<string, { description: string; schema: JsonSchema }>;
+  /** Problem answers of this route beyond the common ones (400, 401, 403, 413, 415, 500). */
+  problems?: Record<number, string>;
+  /** Other answers that are not problems. */
+  responses?: Record<number, { description: string; schema?: JsonSchema }>;
+}
+
+const DEVICE_VIEW: JsonSchema = {
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    platform: { type: 'string' },
+    provider: { type: 'string', enum: ['apns', 'fcm'] },
+    tokenPreview: {
+      type: 'string',
+      description: 'A short prefix and suffix of the token: a token is never returned whole.',
+    },
+    topic: { type: ['string', 'null'] },
+    environment: { type: ['string', 'null'] },
+    pushType: { type: ['string', 'null'] },
+    locale: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['deviceId', 'platform', 'provider', 'tokenPreview', 'createdAt', 'updatedAt'],
+};
+
+const USER_VERSION = {
+  type: 'integer',
+  description: "The user's snapshot version (it grows with every change).",
+};
+
+const DATABASE_DOWN = 'The database does not answer (nothing was changed; retry, see Retry-After).';
+
+const registry = 'token-registry';
+
+export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  'PUT /v1/apps/{appId}/users/{userId}/devices/{deviceId}': {
+    tag: registry,
+    summary: 'Register a device token (or update the device)',
+    description:
+      'Idempotent. A token held by another user or device moves here (`movedFrom`); a user over ' +
+      'the device cap loses the least recently updated devices (`evicted`). The change is ' +
+      'published on token.user-devices.v1 through the outbox.',
+    response: {
+      type: 'object',
+      properties: {
+        version: USER_VERSION,
+        device: DEVICE_VIEW,
+        movedFrom: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { userId: { type: 'string' }, deviceId: { type: 'string' } },
+            required: ['userId', 'deviceId'],
+          },
+        },
+        evicted: { type: 'array', items: { type: 'string' } },
+      },
+      required: ['version', 'device', 'movedFrom', 'evicted'],
+    },
+    problems: {
+      413: "The user's devices and settings would not fit one token.user-devices.v1 record.",
+      503: DATABASE_DOWN,
+    },
+  },
+  'DELETE /v1/apps/{appId}/users/{userId}/devices/{deviceId}': {
+    tag: registry,
+    summary: 'Unregister a device (idempotent)',
+    responseDescription: 'Removed, or was not registered.',
+    problems: { 503: DATABASE_DOWN },
+  },
+  'GET /v1/apps/{appId}/users/{userId}/devices': {
+    tag: registry,
+    summary: "A user's registered devices (tokens shortened)",
+    response: {
+      type: 'object',
+      properties: { version: USER_VERSION, devices: { type: 'array', items: DEVICE_VIEW } },
+      required: ['version', 'devices'],
+    },
+    problems: { 503: DATABASE_DOWN },
+  },
+  'PUT /v1/apps/{appId}/users/{userId}/settings': {
+    tag: registry,
+    summary: "Update a user's push settings (fields left out keep their value)",
+    response: z.object({ version: z.number().int(), settings: PushSettingsSchema }),
+    problems: {
+      413: "The user's devices and settings would not fit one token.user-devices.v1 record.",
+      503: DATABASE_DOWN,
+    },
+  },
+  'GET /v1/apps/{appId}/users/{userId}/settings': {
+    tag: registry,
+    summary: "A user's push settings (the defaults, version 0, for a user never seen)",
+    response: z.object({ version: z.number().int(), settings: PushSettingsSchema }),
+    problems: { 503: DATABASE_DOWN },
+  },
+  'POST /v1/apps/{appId}/users/{userId}/devices/{deviceId}/presence': {
+    tag: 'presence',
+    summary: "Report a device's presence (as an IM gateway's event would)",
+    description:
+      'Becomes a presence.device-event.v1 record; 202 once Kafka has acknowledged it. The state ' +
+      'machine applies it in order with the gateways\u2019 events.',
+    response: z.object({ accepted: PresenceDeviceEventSchema }),
+    problems: {
+      413: 'The event cannot fit its topic (only with a misconfigured topic).',
+      503: 'Kafka did not acknowledge the event (not recorded; retry).',
+    },
+  },
+  'GET /v1/apps/{appId}/users/{userId}/presence': {
+    tag: 'presence',
+    summary: "A user's presence (every device's state)",
+    response: PresenceUserStateSchema,
+    responseHeaders: {
+      'x-presence-source': {
+        description:
+          '`memory` (this instance owns the user, timers applied as of now) or `changelog` ' +
+          '(the last snapshot on presence.user-state.v1).',
+        schema: { type: 'string', enum: ['memory', 'changelog'] },
+      },
+    },
+    problems: {
+      404: 'No presence is known for the user.',
+      503: 'The state is still being restored, or the changelog could not be read.',
+    },
+  },
+  'POST /v1/apps/{appId}/messages': {
+    tag: 'routing',
+    summary: 'Send a message (an im.message.sent.v1 event, for upstreams without Kafka)',
+    description:
+      'The body is an im.message.sent.v1 event; `appId` may be left out (the path\u2019s is ' +
+      'taken) and, given, must be the path\u2019s. Unknown fields are refused (400 naming each), ' +
+      'except inside media elements. 202 once Kafka has stored the message.',
+    // The event's own schema with `appId` optional (built when a document is: zod refuses
+    // `.partial()` on a schema with refinements, so `required` is edited instead).
+    body: () => {
+      const schema = z.toJSONSchema(ImMessageSentSchema, {
+        io: 'input',
+        unrepresentable: 'any',
+      }) as JsonSchema;
+      delete schema.$schema;
+      const required = (schema.required as string[] | undefined) ?? [];
+      return { ...schema, required: required.filter((f) => f !== 'appId') };
+    },
+    bodyDescription: 'An im.message.sent.v1 event (up to 100,000 recipients; 4 MiB).',
+    response: {
+      type: 'object',
+      properties: {
+        messageId: { type: 'string' },
+        status: { type: 'string', const: 'accepted' },
+      },
+      required: ['messageId', 'status'],
+    },
+    problems: {
+      413: 'The message, or the push intents it makes, cannot fit their Kafka topics.',
+      503: 'Too many messages waiting to be stored (BACKPRESSURE, with Retry-After), or Kafka failed.',
+    },
+  },
+  'GET /health/live': {
+    tag: 'operations',
+    summary: 'Liveness: the process answers (nothing external is checked)',
+    response: {
+      type: 'object',
+      properties: { status: { const: 'ok' } },
+      required: ['status'],
+    },
+  },
+  'GET /health/ready': {
+    tag: 'operations',
+    summary: 'Readiness: every dependency answers (503 naming the failing one)',
+    response: { type: 'object', description: 'Terminus health check result.' },
+    responses: {
+      503: {
+        description: 'Not ready: the same result, the failing dependency named under `error`.',
+        schema: { type: 'object' },
+      },
+    },
+  },
+  'GET /metrics': {
+    tag: 'operations',
+    summary: 'Prometheus metrics (text exposition format)',
+    response: { type: 'string' },
+    responseType: 'text/plain',
+  },
+};
