@@ -45,7 +45,7 @@ export interface AuditOptions extends ReconcileOptions {
   /** How long one read may take (default 5 min) and how long a partition may stand still (15 s). */
   readTimeoutMs?: number;
   idleTimeoutMs?: number;
-  /** Fail when more jobs than this got several final outcomes (default: report only). */
+  /** Fail when more jobs than this were handled twice by a dispatcher (default: report only). */
   maxProviderDuplicates?: number;
 }
 
@@ -153,7 +153,7 @@ export async function auditPipeline(opts: AuditOptions): Promise<AuditReport> {
     result.counts.providerDuplicates > opts.maxProviderDuplicates
   )
     failures.push(
-      `${result.counts.providerDuplicates} jobs with several final outcomes (allowed ${opts.maxProviderDuplicates})`,
+      `${result.counts.providerDuplicates} jobs handled twice by a dispatcher (allowed ${opts.maxProviderDuplicates})`,
     );
   const incomplete = read.incomplete.filter((p) => !p.startsWith(`${AUDIT_TOPICS.groupMembers}:`));
   if (incomplete.length > 0)
