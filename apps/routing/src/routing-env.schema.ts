@@ -16,6 +16,12 @@ export const RoutingSettingsSchema = z.object({
   ROUTING_UNKNOWN_GROUP_GRACE_MS: envInt(0, 600000).default(10000),
   /** Pushed messages remembered per user (in the badge changelog) to drop repeated intents. */
   ROUTING_DEDUPE_WINDOW: envInt(0, 256).default(16),
+  /**
+   * …and those pushed within this many seconds, up to 256 per user: a fan-out that crashed repeats
+   * its uncommitted intents once it is back (a session timeout and a restart later), and a busy
+   * user may have got more than ROUTING_DEDUPE_WINDOW other messages in between.
+   */
+  ROUTING_DEDUPE_SECONDS: envInt(0, 86400).default(600),
   /** How long boot waits for the first state restore before it listens anyway (not ready). */
   ROUTING_BOOT_RESTORE_WAIT_MS: envInt(0, 600000).default(15000),
   /**

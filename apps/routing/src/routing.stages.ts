@@ -64,6 +64,7 @@ export class RoutingStages implements OnApplicationBootstrap, BeforeApplicationS
       this.decide = new DecideStage(kafka, producer, config.apps, {
         groupId: env.ROUTING_DECIDE_GROUP,
         dedupeWindow: env.ROUTING_DEDUPE_WINDOW,
+        dedupeSeconds: env.ROUTING_DEDUPE_SECONDS,
         newGroupStart: env.ROUTING_NEW_GROUP_START,
       });
   }

@@ -23,6 +23,8 @@ import { decideIntents, type DecideTally } from './intent.decider';
 export interface DecideStageOptions {
   groupId: string;
   dedupeWindow: number;
+  /** Pushed messages younger than this are remembered beyond `dedupeWindow` (see DecideOptions). */
+  dedupeSeconds?: number;
   /** Where a group that never committed starts on its input (see `ConsumerRunnerOptions`). */
   newGroupStart?: 'earliest' | 'latest';
   /** Transactional ids are `<prefix>-push.intent.v1-<partition>`; one prefix per deployment. */
@@ -108,6 +110,7 @@ export class DecideStage {
       {
         now,
         dedupeWindow: this.opts.dedupeWindow,
+        dedupeSeconds: this.opts.dedupeSeconds,
         app: (id) => this.apps.get(id),
         maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
         contexts: known.map((r) => r.context),

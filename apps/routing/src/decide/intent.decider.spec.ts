@@ -11,7 +11,7 @@ import {
   tokens,
 } from '../../test-fixtures/routing.fixtures';
 import { DecideState, badgeRecord } from './decide.state';
-import { decideIntents, type DecideOptions } from './intent.decider';
+import { decideIntents, MAX_RECENT, trimRecent, type DecideOptions } from './intent.decider';
 import { jobIdFor } from './job-id.util';
 
 const apps = new AppsRegistry({
@@ -97,6 +97,38 @@ describe('decideIntents', () => {
     restored.applyBadgeRecord('demo:bob', record as never);
     const again = decideIntents([intent()], restored, opts());
     expect(again.records).toHaveLength(0);
+  });
+
+  it('drops a repeat that comes after more than dedupeWindow other messages, within dedupeSeconds', () => {
+    const at = (seconds: number) => new Date(Date.parse('2026-11-26T05:00:00Z') + seconds * 1000);
+    const o = (seconds: number) => opts({ now: at(seconds), dedupeWindow: 4, dedupeSeconds: 600 });
+    const push = (id: string, seconds: number) => {
+      const r = decideIntents([intent(message({ messageId: id }))], state, o(seconds));
+      state.commitBadges(r.badges);
+      return r;
+    };
+    push('first', 0);
+    for (let i = 0; i < 20; i++) push(`other-${i}`, 10 + i); // a busy user: 20 others since
+    expect(push('first', 60).tally.duplicates).toBe(1); // the fan-out's repeat after a restart
+    // Past dedupeSeconds, the next push trims: only the newest dedupeWindow are remembered.
+    push('later', 700);
+    expect(push('first', 701).tally.duplicates).toBe(0);
+    expect(state.badges.get('demo:bob')!.recent.length).toBeLessThanOrEqual(5);
+  });
+
+  it('never remembers more than the contract allows, and reads entries written without times', () => {
+    const recent = Array.from(
+      { length: 300 },
+      (_, i) => `d${String(i).padStart(15, '0')}@${(1000).toString(36)}`,
+    );
+    trimRecent(recent, 16, 600, 1000);
+    expect(recent).toHaveLength(MAX_RECENT);
+    expect(recent.at(-1)).toMatch(/^d0*299@/);
+    const old = ['abcdefghijklmnop'];
+    trimRecent(old, 1, 600, 5000);
+    expect(old).toEqual(['abcdefghijklmnop']); // kept by count
+    trimRecent(old, 0, 600, 5000);
+    expect(old).toEqual([]); // no time: not kept by age
   });
 
   it('gives every suppressed device an outcome naming its rule', () => {

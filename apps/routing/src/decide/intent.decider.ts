@@ -25,6 +25,12 @@ export interface DecideOptions {
   now: Date;
   /** How many recent pushed messages per user are remembered to drop repeated intents. */
   dedupeWindow: number;
+  /**
+   * Pushed messages younger than this are remembered too, beyond `dedupeWindow` (up to
+   * MAX_RECENT): a fan-out that crashed repeats its uncommitted intents after a restart, and a
+   * busy user may get more than `dedupeWindow` other messages in between.
+   */
+  dedupeSeconds?: number;
   app: (appId: string) => AppConfig | undefined;
   /**
    * Stop taking intents once the output is about this large (bytes of JSON). Every output record
@@ -55,6 +61,38 @@ export interface DecideResult {
   tally: DecideTally;
   /** How many of the intents (from the first) were handled; the rest wait for the next batch. */
   handled: number;
+}
+
+/** The contract's cap on remembered messages per user (`recent` in routing.badge-state.v1). */
+export const MAX_RECENT = 256;
+
+/**
+ * Remembered messages are `<digest>` or `<digest>@<unix seconds, base 36>` (the time they were
+ * pushed; entries written before times were kept have none and are kept by count only).
+ */
+function remembers(recent: readonly string[], digest: string): boolean {
+  for (const e of recent)
+    if (e.startsWith(digest) && (e.length === digest.length || e[digest.length] === '@'))
+      return true;
+  return false;
+}
+
+/** Keeps the newest `count` entries and any younger than `seconds`, at most MAX_RECENT. */
+export function trimRecent(
+  recent: string[],
+  count: number,
+  seconds: number,
+  nowSeconds: number,
+): void {
+  const keepFrom = recent.length - count;
+  let write = 0;
+  for (let i = 0; i < recent.length; i++) {
+    const at = recent[i].lastIndexOf('@');
+    const age = at < 0 ? Infinity : nowSeconds - parseInt(recent[i].slice(at + 1), 36);
+    if (i >= keepFrom || age <= seconds) recent[write++] = recent[i];
+  }
+  recent.length = write;
+  if (recent.length > MAX_RECENT) recent.splice(0, recent.length - MAX_RECENT);
 }
 
 /** JSON size estimates of an outcome and a badge record (their fields are bounded). */
@@ -114,7 +152,7 @@ class BatchDecision {
     const badges =
       this.changed.get(key) ?? cloneBadges(this.state.badges.get(key) ?? emptyBadges());
     const digest = messageDigest(m.messageId);
-    if (badges.recent.includes(digest)) {
+    if (remembers(badges.recent, digest)) {
       this.tally.duplicates++;
       return;
     }
@@ -211,10 +249,10 @@ class BatchDecision {
   /** A pushed message: the user's badges change (and remember the message, for dedupe). */
   private remember(s: IntentScope, digest: string): void {
     const { badges } = s;
-    if (this.opts.dedupeWindow > 0) {
-      badges.recent.push(digest);
-      if (badges.recent.length > this.opts.dedupeWindow)
-        badges.recent.splice(0, badges.recent.length - this.opts.dedupeWindow);
+    if (this.opts.dedupeWindow > 0 || (this.opts.dedupeSeconds ?? 0) > 0) {
+      const nowSeconds = Math.floor(this.opts.now.getTime() / 1000);
+      badges.recent.push(`${digest}@${nowSeconds.toString(36)}`);
+      trimRecent(badges.recent, this.opts.dedupeWindow, this.opts.dedupeSeconds ?? 0, nowSeconds);
     }
     // Devices the user no longer has keep no count.
     const registered = new Set(s.tokens?.devices.map((d) => d.deviceId));
