@@ -14,3 +14,4 @@ bundle scripts/ops/create-topics.ts create-topics
 bundle apps/token-registry/src/database/migrate.ts migrate-registry
 bundle apps/token-registry/src/outbox/republish.ts republish-registry
 bundle scripts/ops/replay-dead-letters.ts replay-dead-letters
+bundle scripts/ops/audit-pipeline.ts audit-pipeline
