@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
 import { createServiceApp } from '@app/http';
-import { EventProducer } from '@app/kafka';
+import { TOPICS, type FcmRequest } from '@app/contracts';
+import { EventProducer, outbound } from '@app/kafka';
 import {
   startDisposableBroker,
   uniqueId,
@@ -38,6 +39,9 @@ import {
   hexToken,
   startDispatcher,
 } from '../apns-dispatcher/apns-harness';
+import { startFcmFixture } from '../fcm-dispatcher/fcm-fixture';
+import { FcmDispatcherAppModule } from '../../../apps/fcm-dispatcher/src/app.module';
+import { FcmEnvSchema } from '../../../apps/fcm-dispatcher/src/fcm-env.schema';
 import { apnsDevice, publishPresence, publishTokens } from '../routing/routing.helpers';
 
 /**
@@ -45,7 +49,8 @@ import { apnsDevice, publishPresence, publishTokens } from '../routing/routing.h
  * the routing service (HTTP → fan-out → decide) and the APNs dispatcher in this process against
  * the fake APNs, on a broker of their own (port 19792). Both services share this process's one
  * tracer provider (the spans' resource says the same service for both: fine for a test; in
- * production each process has its own).
+ * production each process has its own). The FCM dispatcher's spans are checked the same way,
+ * from request records carrying a caller's traceparent.
  *
  * Under Jest, modules load through Jest's own registry, which the instrumentations' require hook
  * never sees; they are applied here by hand to the modules Jest loaded (http, @nestjs/core,
@@ -330,6 +335,82 @@ describe('tracing', () => {
       'apns.reason': 'Unregistered',
     });
     expect(call?.status.code).toBe(SpanStatusCode.ERROR);
+  }, 120000);
+
+  it('FCM: a span per message of a sendEach, child of its record span, with status and reason', async () => {
+    const fx = await startFcmFixture();
+    const fcm = await createServiceApp(
+      buildServiceConfig({ name: 'fcm-dispatcher', defaultPort: 0 }, FcmEnvSchema, {
+        KAFKA_BROKERS: broker.brokers.join(','),
+        PUSH_APPS_FILE: fx.appsFile,
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'test',
+        FCM_GROUP_ID: uniqueId('fcm-dispatcher'),
+      }),
+      { module: (c) => FcmDispatcherAppModule.forRoot(c) },
+    );
+    try {
+      await fcm.init();
+      const request = (token: string): FcmRequest => ({
+        jobId: uniqueId('job'),
+        appId: fx.appId,
+        userId: 'erin',
+        deviceId: 'pixel-1',
+        messageId: uniqueId('msg'),
+        token,
+        createdAt: new Date().toISOString(),
+        expiresAt: new Date(Date.now() + 600_000).toISOString(),
+        attempt: 0,
+        message: { notification: { title: 'Alice', body: 'hi' }, android: { ttl: '600s' } },
+      });
+      // Two records of two traces, produced together (one batch, one sendEach most likely).
+      const sent = [request(`ok-${hex(40)}`), request(`fake-unregistered-${hex(40)}`)].map((r) => ({
+        r,
+        traceId: hex(16),
+        parentId: hex(8),
+      }));
+      await producer.send(
+        sent.map(({ r, traceId, parentId }) =>
+          outbound(TOPICS.fcmRequest, r, {
+            context: { correlationId: uniqueId('c'), traceparent: `00-${traceId}-${parentId}-01` },
+          }),
+        ),
+      );
+      for (const { traceId, parentId } of sent) {
+        const send = await waitFor(
+          () =>
+            exporter
+              .getFinishedSpans()
+              .find((s) => s.name === 'fcm send' && s.spanContext().traceId === traceId),
+          { what: `the fcm send span of trace ${traceId}`, timeoutMs: 60000 },
+        );
+        const record = await waitFor(
+          () =>
+            exporter
+              .getFinishedSpans()
+              .find((s) => s.spanContext().spanId === send.parentSpanContext?.spanId),
+          { what: "the FCM request's record span", timeoutMs: 30000 },
+        );
+        expect(record.name).toBe('process push.fcm.request.v1');
+        expect(record.parentSpanContext?.spanId).toBe(parentId);
+        expect(send.kind).toBe(SpanKind.CLIENT);
+        expect(send.attributes).toMatchObject({ 'push.provider': 'fcm', 'push.app_id': fx.appId });
+      }
+      const [ok, gone] = sent.map(({ traceId }) =>
+        exporter
+          .getFinishedSpans()
+          .find((s) => s.name === 'fcm send' && s.spanContext().traceId === traceId)!,
+      );
+      expect(ok.attributes['push.send.status']).toBe('delivered');
+      expect(ok.status.code).not.toBe(SpanStatusCode.ERROR);
+      expect(gone.attributes['push.send.status']).toBe('invalid_token');
+      expect(gone.attributes['push.send.reason']).toBeDefined();
+      expect(gone.attributes['fcm.error_code']).toBeDefined();
+      expect(gone.status.code).toBe(SpanStatusCode.ERROR);
+    } finally {
+      await fcm.close();
+      await fx.fake.stop();
+    }
   }, 120000);
 
   /**
