@@ -25,11 +25,7 @@ import { StallTracker, type StalledPartition } from './stall.tracker';
 import { kafkaSettings } from './kafka.settings';
 import { newContext, runWithContext, type RecordContext } from '@app/observability';
 // Tracing (off unless configured): a span per handled record, ended when its batch settles.
-import {
-  settleBatchSpans,
-  traceRecords,
-  withRecordTrace,
-} from '../../observability/src/tracing-context';
+import { settleBatchSpans, traceRecords, withRecordTrace } from '@app/observability';
 
 /** A record that passed its topic's schema. `value` is null only for tombstones on compacted topics. */
 export interface ConsumedRecord<T> {

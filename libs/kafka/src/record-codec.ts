@@ -3,7 +3,7 @@ import type { IHeaders, Message } from 'kafkajs';
 import type { ZodError } from 'zod';
 import { SchemaViolationException } from './kafka.exception';
 import { currentContext, newContext, type RecordContext } from '@app/observability';
-import { applyTraceparent } from '../../observability/src/tracing-context';
+import { applyTraceparent } from '@app/observability';
 
 export const formatZodIssues = (error: ZodError): string[] =>
   error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(value)'}: ${i.message}`);

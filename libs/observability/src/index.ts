@@ -3,3 +3,4 @@ export * from './redact.util';
 export * from './readiness-check';
 export * from './logger.module';
 export * from './observability.module';
+export * from './tracing-context';

@@ -11,10 +11,7 @@ import {
   type ApnsRawAnswer,
   type ApnsVerdict,
 } from './apns-response.classifier';
-import {
-  traceProviderCall,
-  traceProviderSend,
-} from '../../../../libs/observability/src/tracing-context';
+import { traceProviderCall, traceProviderSend } from '@app/observability';
 
 const HEX_TOKEN = /^[0-9a-fA-F]{64,200}$/;
 /** Credential errors do not heal in milliseconds: do not hammer Apple while someone fixes them. */

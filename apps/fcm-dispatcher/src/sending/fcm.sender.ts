@@ -9,7 +9,7 @@ import { classifyFcmError, type FirebaseErrorLike } from './fcm-error.classifier
 import { planBatches, type AppBatch } from './fcm-batches.util';
 import { toAdminMessage } from './fcm-message.util';
 import { SendTimeoutError, withSendDeadline } from './send-deadline';
-import { startProviderSpans } from '../../../../libs/observability/src/tracing-context';
+import { startProviderSpans } from '@app/observability';
 
 export interface FcmSenderOptions {
   /** Messages per `sendEach` (≤ 500). */
