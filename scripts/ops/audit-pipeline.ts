@@ -13,23 +13,11 @@
  */
 import { parseArgs } from 'node:util';
 import { auditPipeline, formatAuditReport } from '../../libs/testing/src/pipeline-audit';
+import { parseTime } from './time-arg';
 
 const USAGE = `usage: npm run audit:pipeline -- [--brokers h:p,...] [--since 15m|ISO|ms] [--until ...]
   [--from-offsets p:o,...] [--to-offsets p:o,...] [--prefix id-prefix] [--grace seconds]
   [--lag] [--max-provider-duplicates N] [--timeout seconds] [--json]`;
-
-/** `15m`, `2h`, `30s`, `1d` ago; an ISO time; or epoch milliseconds. */
-export function parseTime(v: string, now = Date.now()): number {
-  const rel = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
-  if (rel) {
-    const unit = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 }[rel[2] as 'ms'];
-    return now - Number(rel[1]) * unit;
-  }
-  if (/^\d{10,}$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new Error(`not a time: ${v}`);
-  return t;
-}
 
 /** `0:120,1:98` → { 0: '120', 1: '98' } */
 export function parseOffsets(v: string): Record<number, string> {

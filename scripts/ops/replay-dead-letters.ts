@@ -29,6 +29,7 @@ import { loadEnv } from '@app/config';
 import { DeadLetterSchema, TOPICS, type DeadLetter } from '@app/contracts';
 import { createKafkaClient, KafkaClientEnvSchema } from '@app/kafka';
 import { logLevel, Partitioners, type IHeaders, type Kafka } from 'kafkajs';
+import { parseTime } from './time-arg';
 
 export const REPLAY_HEADER = 'x-dead-letter-replay';
 /** Keys are cut to this many characters in a dead letter (libs/kafka dead-letter.util.ts). */
@@ -78,19 +79,6 @@ export interface ReplayReport {
   refused: LetterSummary[];
   /** Partitions of push.dead-letter.v1 not read to their end (no progress within the timeout). */
   incomplete: string[];
-}
-
-/** `15m`, `2h`, `30s`, `1d` ago; an ISO time; or epoch milliseconds. */
-export function parseTime(v: string, now = Date.now()): number {
-  const rel = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
-  if (rel) {
-    const unit = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 }[rel[2] as 'ms'];
-    return now - Number(rel[1]) * unit;
-  }
-  if (/^\d{10,}$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new Error(`not a time: ${v}`);
-  return t;
 }
 
 /** The original value of a letter, as bytes (null when the letter holds none). */
