@@ -1,22 +1,16 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
-import { newTraceparent, runWithContext } from '@app/observability';
+import { isCorrelationId, isTraceparent, newTraceparent, runWithContext } from '@app/observability';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 
-/** W3C trace context: version 00-fe, a non-zero trace id and a non-zero parent id. */
-const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-/** A correlation id we carry on: 1–128 letters, digits, `_`, `.` or `-` (a UUID fits). */
-const CORRELATION_ID = /^[A-Za-z0-9_.-]{1,128}$/;
-
 /** The incoming correlation id if it is one we may log and propagate, else a fresh one. */
 export function acceptCorrelationId(incoming: unknown): string {
-  return typeof incoming === 'string' && CORRELATION_ID.test(incoming) ? incoming : randomUUID();
+  return isCorrelationId(incoming) ? incoming : randomUUID();
 }
 
 /** The incoming `traceparent` if it is well-formed, else the start of a new trace. */
 export function acceptTraceparent(incoming: unknown): string {
-  return typeof incoming === 'string' && TRACEPARENT.test(incoming) ? incoming : newTraceparent();
+  return isTraceparent(incoming) ? incoming : newTraceparent();
 }
 
 /**

@@ -23,9 +23,17 @@ import { startNewGroupAtEnd } from './group-offsets';
 import { decodeUtf8, formatZodIssues, headersToStrings } from './record-codec';
 import { StallTracker, type StalledPartition } from './stall.tracker';
 import { kafkaSettings } from './kafka.settings';
-import { newContext, runWithContext, type RecordContext } from '@app/observability';
-// Tracing (off unless configured): a span per handled record, ended when its batch settles.
-import { settleBatchSpans, traceRecords, withRecordTrace } from '@app/observability';
+import {
+  isCorrelationId,
+  isTraceparent,
+  newContext,
+  runWithContext,
+  // Tracing (off unless configured): a span per handled record, ended when its batch settles.
+  settleBatchSpans,
+  traceRecords,
+  withRecordTrace,
+  type RecordContext,
+} from '@app/observability';
 
 /** A record that passed its topic's schema. `value` is null only for tombstones on compacted topics. */
 export interface ConsumedRecord<T> {
@@ -134,9 +142,6 @@ type Decoded =
 /** A fresh context for a record without a correlation id, keeping its trace if it had one. */
 const withTraceparent = (ctx: RecordContext, traceparent: string | undefined): RecordContext =>
   traceparent ? { ...ctx, traceparent } : ctx;
-
-const CORRELATION_ID = /^[A-Za-z0-9._:/=+-]{1,128}$/;
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -330,13 +335,12 @@ export class ConsumerRunner {
     const key = message.key ? (decodeUtf8(message.key) ?? null) : null;
     // Ids from another producer are logged and carried on: only well-formed ones are kept.
     const correlationId = headers[HEADERS.correlationId];
-    const traceparent = TRACEPARENT.test(headers[HEADERS.traceparent] ?? '')
+    const traceparent = isTraceparent(headers[HEADERS.traceparent])
       ? headers[HEADERS.traceparent]
       : undefined;
-    const context: RecordContext =
-      correlationId && CORRELATION_ID.test(correlationId)
-        ? { correlationId, traceparent }
-        : withTraceparent(newContext(), traceparent);
+    const context: RecordContext = isCorrelationId(correlationId)
+      ? { correlationId, traceparent }
+      : withTraceparent(newContext(), traceparent);
     const base = {
       topic,
       partition,

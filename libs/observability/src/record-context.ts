@@ -20,3 +20,18 @@ export const newContext = (): RecordContext => ({
   correlationId: randomUUID(),
   traceparent: newTraceparent(),
 });
+
+/** W3C trace context: version 00-fe, a non-zero trace id and a non-zero parent id. */
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** A correlation id we carry on: 1–128 letters, digits, `_`, `.` or `-` (a UUID fits). */
+const CORRELATION_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Whether ids that came from outside (an HTTP header, a Kafka header of another producer) may be
+ * logged and carried on; an invalid one is replaced, never echoed.
+ */
+export const isCorrelationId = (v: unknown): v is string =>
+  typeof v === 'string' && CORRELATION_ID.test(v);
+export const isTraceparent = (v: unknown): v is string =>
+  typeof v === 'string' && TRACEPARENT.test(v);
