@@ -79,11 +79,6 @@ export function splitByBytes(records: readonly EncodedRecord[]): TopicMessages[]
   return calls;
 }
 
-/** Groups validated records by topic, in order, for one `sendBatch` (no size split). */
-export function toTopicMessages(records: OutboundRecord[]): TopicMessages {
-  return splitByBytes(records.map(encodeOutbound)).flat();
-}
-
 interface PendingSend {
   records: EncodedRecord[];
   bytes: number;
@@ -175,11 +170,6 @@ export class EventProducer {
       this.queue.push({ records, bytes, resolve, reject });
       void this.flush();
     });
-  }
-
-  /** Bytes accepted by `send` and not yet acknowledged or failed. */
-  get backlogBytes(): number {
-    return this.queuedBytes;
   }
 
   private async flush(): Promise<void> {

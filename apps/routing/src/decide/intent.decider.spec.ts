@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- records are inspected as plain JSON */
 import { TOPICS, type PushIntent } from '@app/contracts';
 import { AppsRegistry } from '@app/config';
-import { toTopicMessages } from '@app/kafka';
+import { encodeOutbound } from '@app/kafka';
 import {
   groupMessage,
   iphone,
@@ -66,7 +66,7 @@ describe('decideIntents', () => {
     expect(apns.jobId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(fcm.message.android.notification.notification_count).toBe(1);
     expect(fcm.message.android.ttl).toBe(`${7 * 86400 - 1}s`);
-    expect(() => toTopicMessages(r.records)).not.toThrow(); // every record passes its schema
+    expect(() => r.records.map(encodeOutbound)).not.toThrow(); // every record passes its schema
     expect(byTopic(r.records, TOPICS.routingBadgeState.name)).toEqual([
       expect.objectContaining({ devices: { 'iphone-1': 3, 'pixel-1': 1 }, seq: 1 }),
     ]);
@@ -195,10 +195,9 @@ describe('decideIntents', () => {
     expect(r.handled).toBeGreaterThan(1);
     expect(r.handled).toBeLessThan(50);
     expect(byTopic(r.records, TOPICS.apnsRequest.name)).toHaveLength(r.handled);
-    const bytes = toTopicMessages(r.records).reduce(
-      (a, t) => a + t.messages.reduce((b, m) => b + Buffer.byteLength(m.value as string), 0),
-      0,
-    );
+    const bytes = r.records
+      .map(encodeOutbound)
+      .reduce((a, e) => a + Buffer.byteLength(e.message.value as string), 0);
     expect(bytes).toBeLessThan(20_000 + 5_000); // the estimate errs on the large side
     expect(decideIntents(many, state, opts({ maxOutputBytes: 1 })).handled).toBe(1);
   });
