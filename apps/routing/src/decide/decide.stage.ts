@@ -37,7 +37,7 @@ export interface DecideStageOptions {
   sessionTimeout?: number;
 }
 
-/** Half of Kafka's default message.max.bytes, leaving room for the estimate's error. */
+/** Output per transaction (estimated), keeping transactions short and memory bounded. */
 const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024;
 
 const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) =>

@@ -33,9 +33,9 @@ export interface DecideOptions {
   dedupeSeconds?: number;
   app: (appId: string) => AppConfig | undefined;
   /**
-   * Stop taking intents once the output is about this large (bytes of JSON). Every output record
-   * of a user lands on the same partition number, and Kafka refuses a produce batch over
-   * message.max.bytes (1 MB by default): the rest of the batch is handled in the next transaction.
+   * Stop taking intents once the output is about this large (bytes of JSON): the rest of the batch
+   * is handled in the next transaction. This bounds a transaction's size and memory; fitting the
+   * topics' size limits is the commit's job (it splits its produce calls by bytes).
    */
   maxOutputBytes?: number;
   /**

@@ -27,8 +27,9 @@ export class IntentWriter {
     // calls on one producer can reach the broker out of order (OUT_OF_ORDER_SEQUENCE_NUMBER).
     private readonly maxInFlight = 1,
     /**
-     * Kafka refuses a produce batch for one partition over message.max.bytes (1 MB by default);
-     * a chunk never exceeds half of it, even if every intent went to the same partition.
+     * Bytes per chunk (estimated): intents of a large message are serialised one copy each when
+     * sent, so a chunk of `chunk` of them is bounded by size too. (The producer splits each send to
+     * fit the topic's limit; this bounds memory and how much one failed send repeats.)
      */
     private readonly maxChunkBytes = 512 * 1024,
   ) {}
