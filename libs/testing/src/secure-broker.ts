@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync 
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureTlsMaterial } from './tls-material';
+import { ensureTlsMaterial, signClientCertificate } from './tls-material';
 
 /** A SCRAM-SHA-512 user created when the broker's storage is formatted. Letters and digits only. */
 export interface ScramUser {
@@ -103,26 +103,11 @@ export async function startSecureBroker(opts: {
   // PKCS#8, the form every TLS stack reads.
   ossl(['pkcs8', '-topk8', '-nocrypt', '-in', f('client.ec.key'), '-out', f('client.key')]);
   ossl(['req', '-new', '-key', f('client.key'), '-subj', '/CN=push-client', '-out', f('c.csr')]);
-  writeFileSync(f('client.ext'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
-  ossl([
-    'x509',
-    '-req',
-    '-in',
-    f('c.csr'),
-    '-CA',
-    tls.caFile,
-    '-CAkey',
-    join(tls.dir, 'ca.key'),
-    '-set_serial',
-    `0x${randomBytes(8).toString('hex')}`,
-    '-days',
-    '2',
-    '-sha256',
-    '-extfile',
-    f('client.ext'),
-    '-out',
-    f('client.crt'),
-  ]);
+  signClientCertificate(
+    tls,
+    { csr: f('c.csr'), ext: f('client.ext'), out: f('client.crt') },
+    'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n',
+  );
   // The broker's key store: its key and certificate chain as PKCS#12.
   const storePassword = randomBytes(12).toString('hex');
   ossl([

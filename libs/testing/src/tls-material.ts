@@ -123,3 +123,38 @@ export function ensureTlsMaterial(dir = mkdtempSync(join(tmpdir(), 'fake-tls-'))
     key: readFileSync(f('server.key')),
   };
 }
+
+/**
+ * Signs a client certificate request with the material's CA (2 days, SHA-256, a random serial,
+ * `extensions` as an openssl extension file): what the fakes and test brokers trust.
+ */
+export function signClientCertificate(
+  tls: TlsMaterial,
+  files: { csr: string; ext: string; out: string },
+  extensions: string,
+): void {
+  writeFileSync(files.ext, extensions);
+  execFileSync(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      files.csr,
+      '-CA',
+      tls.caFile,
+      '-CAkey',
+      join(tls.dir, 'ca.key'),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      files.ext,
+      '-out',
+      files.out,
+    ],
+    { stdio: 'pipe' },
+  );
+}

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TlsMaterial } from '../tls-material';
+import { signClientCertificate, type TlsMaterial } from '../tls-material';
 
 export interface ApnsSigningKey {
   keyId: string;
@@ -53,28 +53,10 @@ export function generateApnsClientCertificate(
     '-out',
     f('client.csr'),
   ]);
-  writeFileSync(
-    f('client.ext'),
+  signClientCertificate(
+    tls,
+    { csr: f('client.csr'), ext: f('client.ext'), out: f('client.crt') },
     'extendedKeyUsage=clientAuth\n1.2.840.113635.100.6.3.1=ASN1:NULL\n1.2.840.113635.100.6.3.2=ASN1:NULL\n',
   );
-  ossl([
-    'x509',
-    '-req',
-    '-in',
-    f('client.csr'),
-    '-CA',
-    tls.caFile,
-    '-CAkey',
-    join(tls.dir, 'ca.key'),
-    '-set_serial',
-    `0x${randomBytes(8).toString('hex')}`,
-    '-days',
-    '2',
-    '-sha256',
-    '-extfile',
-    f('client.ext'),
-    '-out',
-    f('client.crt'),
-  ]);
   return { certFile: f('client.crt'), keyFile: f('client.key') };
 }
