@@ -30,8 +30,13 @@ export function checkIntentFits(m: ImMessageSent, fanoutAt: string): void {
     recipients: m.conversation.type === 'c2c' ? [LONGEST_USER_ID] : null,
   };
   const intent: PushIntent = { appId: m.appId, userId: LONGEST_USER_ID, message, fanoutAt };
+  // Sized only: the message passed its schema when it was read, and the intents written from it
+  // are validated when they are sent.
   encodeOutbound(
-    outbound(TOPICS.pushIntent, intent, { context: { correlationId: 'x'.repeat(128) } }),
+    outbound(TOPICS.pushIntent, intent, {
+      context: { correlationId: 'x'.repeat(128) },
+      prevalidated: true,
+    }),
   );
 }
 
