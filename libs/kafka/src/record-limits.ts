@@ -30,6 +30,13 @@ export function recordBytes(m: Message): number {
   return n;
 }
 
+/** The contracts' own `max.message.bytes`, by topic name (asked per record when sending). */
+const CONTRACT_LIMITS: ReadonlyMap<string, number> = new Map(
+  (ALL_TOPICS as ReadonlyArray<{ name: string; config?: Readonly<Record<string, string>> }>)
+    .filter((t) => t.config?.['max.message.bytes'])
+    .map((t) => [t.name, Number(t.config!['max.message.bytes'])]),
+);
+
 /** A topic by name, or its definition (whose own `max.message.bytes` then applies). */
 export type TopicRef =
   string | { readonly name: string; readonly config?: Readonly<Record<string, string>> };
@@ -68,12 +75,8 @@ export class RecordLimits {
     const name = typeof topic === 'string' ? topic : topic.name;
     const known = this.fromBroker.get(name);
     if (known !== undefined) return known;
-    const def =
-      typeof topic === 'string'
-        ? (ALL_TOPICS as ReadonlyArray<Exclude<TopicRef, string>>).find((t) => t.name === name)
-        : topic;
-    const own = def?.config?.['max.message.bytes'];
-    return own ? Number(own) : this.defaultMax;
+    const own = typeof topic === 'string' ? undefined : topic.config?.['max.message.bytes'];
+    return own ? Number(own) : (CONTRACT_LIMITS.get(name) ?? this.defaultMax);
   }
 
   /** Bytes the records of one batch for this topic may take (the limit less headroom). */
