@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: Node 24, npm packages, a real Kafka broker and a real
 # PostgreSQL (deploy/local/infra.sh, no Docker needed), then lint, typecheck, build, unit and
-# integration tests. CI runs exactly this (.ci/run).
+# integration tests (the quick fault suite among them), the Helm chart and alert-rule checks
+# (Go tools built once into .tools/go). CI runs exactly this (.ci/run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
