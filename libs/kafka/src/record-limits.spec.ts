@@ -27,6 +27,24 @@ describe('record limits', () => {
     expect(recordLimits.maxBytes(TOPICS.pushIntent)).toBe(500000);
   });
 
+  it('ask the broker again only a minute after it refused, not on every connect', async () => {
+    let admins = 0;
+    const refusing = {
+      admin: () => {
+        admins++;
+        return {
+          connect: () => Promise.reject(new Error('not authorised to describe configs')),
+          disconnect: () => Promise.resolve(),
+        };
+      },
+    } as never;
+    await recordLimits.loadFromBroker(refusing);
+    await recordLimits.loadFromBroker(refusing);
+    await recordLimits.loadFromBroker(refusing);
+    expect(admins).toBe(1);
+    expect(recordLimits.maxBytes(TOPICS.pushIntent)).toBe(1048576); // the setting meanwhile
+  });
+
   it('size a record above its bytes, headers included', () => {
     const m = { key: 'k', value: 'x'.repeat(100), headers: { h: 'v' } };
     expect(recordBytes(m)).toBeGreaterThan(103);

@@ -54,6 +54,7 @@ export class RecordLimits {
   private defaultMax = 1048576;
   private readonly fromBroker = new Map<string, number>();
   private loaded: Promise<void> | undefined;
+  private retryAt = 0;
 
   configure(defaultMaxBytes: number): void {
     this.defaultMax = defaultMaxBytes;
@@ -68,6 +69,7 @@ export class RecordLimits {
   reset(): void {
     this.fromBroker.clear();
     this.loaded = undefined;
+    this.retryAt = 0;
   }
 
   /** The topic's max.message.bytes. */
@@ -90,14 +92,18 @@ export class RecordLimits {
   }
 
   /**
-   * Reads `max.message.bytes` of every contract topic from the broker, once per process (again
-   * after a failure). Best effort: until it succeeds the setting and the contracts are used.
+   * Reads `max.message.bytes` of every contract topic from the broker, once per process (again a
+   * minute after a failure: producers ask on every connect, which must not cost an admin round
+   * trip per send while the broker refuses, e.g. without DescribeConfigs rights). Best effort:
+   * until it succeeds the setting and the contracts are used.
    */
   loadFromBroker(kafka: Kafka): Promise<void> {
-    this.loaded ??= this.describe(kafka).catch(() => {
-      this.loaded = undefined;
-    });
-    return this.loaded;
+    if (!this.loaded && Date.now() >= this.retryAt)
+      this.loaded = this.describe(kafka).catch(() => {
+        this.loaded = undefined;
+        this.retryAt = Date.now() + 60_000;
+      });
+    return this.loaded ?? Promise.resolve();
   }
 
   private async describe(kafka: Kafka): Promise<void> {
