@@ -17,12 +17,12 @@ import {
   type PresenceDeviceEvent,
   type PresenceUserState,
 } from '@app/contracts';
-import { ConsumerRunner, EventProducer } from '@app/kafka';
+import { ConsumerRunner, EventProducer, runnerFor, type KafkaGroupOptions } from '@app/kafka';
 import { testKafka, uniqueId } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { resolve } from 'node:path';
 import { PresenceEnvSchema } from '../../apps/presence/src/presence-env.schema';
-import { createPresenceRunner } from '../../apps/presence/src/presence/presence.runner';
+import { PresenceConsumer, PRESENCE_GROUP } from '../../apps/presence/src/presence/presence.consumer';
 import { PresenceService } from '../../apps/presence/src/presence/presence.service';
 import type { PresenceTopics } from '../../apps/presence/src/presence/presence.topics';
 import { toEventInput } from '../../apps/presence/src/state/device-presence.machine';
@@ -208,7 +208,20 @@ async function presence(
     last = Date.now();
     return r;
   };
-  const runner = createPresenceRunner(kafka, producer, service, uniqueId('bench-presence'), topics);
+  const runner = runnerFor(
+    kafka,
+    producer,
+    {
+      group: PRESENCE_GROUP,
+      groupId: uniqueId('bench-presence'),
+      copartitioned: true,
+      topics: {
+        [TOPICS.presenceDeviceEvent.name]: topics.deviceEvent,
+        [TOPICS.presenceUserState.name]: topics.userState,
+      } as KafkaGroupOptions['topics'],
+    },
+    [new PresenceConsumer(service)],
+  );
   const sweep = setInterval(() => {
     if (runner.isRestored()) void service.sweepAll().then((n) => (snapshotsAfterWarmup += n));
   }, 5000);

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { startDisposableBroker, waitFor, type DisposableBroker } from '@app/testing';
 import request from 'supertest';
 import { RoutingAppModule } from '../../apps/routing/src/app.module';
@@ -40,7 +40,7 @@ describe('readiness follows the real broker', () => {
       { module: (c) => TokenRegistryAppModule.forRoot(c) },
     );
     apps.push(routing, registry);
-    await Promise.all(apps.map((a) => a.init()));
+    await Promise.all(apps.map((a) => startServiceApp(a)));
     const ready = (app: INestApplication) => request(app.getHttpServer()).get('/health/ready');
 
     // Routing restores its state before it is ready: wait for that first.

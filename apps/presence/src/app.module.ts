@@ -3,7 +3,7 @@ import type { ServiceConfig } from '@app/config';
 import { platformImports } from '@app/http';
 import type { PresenceEnv } from './presence-env.schema';
 import { PresenceModule } from './presence/presence.module';
-import { PresenceReadiness } from './presence/presence.readiness';
+import { presenceGroup } from './presence/presence.consumer';
 
 @Module({})
 export class PresenceAppModule {
@@ -11,8 +11,8 @@ export class PresenceAppModule {
     return {
       module: PresenceAppModule,
       imports: platformImports(config, {
-        readiness: [PresenceReadiness],
         imports: [PresenceModule],
+        consumers: [presenceGroup(config.env)],
       }),
     };
   }

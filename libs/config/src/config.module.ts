@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Module } from '@nestjs/common';
 import type { z } from 'zod';
 import { AppsRegistry } from './apps.registry';
 import { BaseEnvSchema, type BaseEnv } from './base-env.schema';
@@ -6,6 +6,12 @@ import { loadAppsFile } from './load-apps-file.util';
 import { loadEnv } from './load-env.util';
 
 export const SERVICE_ENV = Symbol('SERVICE_ENV');
+
+/**
+ * Injects the service's validated settings, typed by the parameter (`@InjectEnv() env: RoutingEnv`):
+ * the same object as `ServiceConfig.env`, without a cast.
+ */
+export const InjectEnv = (): ParameterDecorator => Inject(SERVICE_ENV);
 
 export interface ServiceIdentity {
   /** e.g. `routing`; used for client ids, consumer groups and logs. */
@@ -53,8 +59,9 @@ export class ConfigModule {
       providers: [
         { provide: ServiceConfig, useValue: config },
         { provide: AppsRegistry, useValue: config.apps },
+        { provide: SERVICE_ENV, useValue: config.env },
       ],
-      exports: [ServiceConfig, AppsRegistry],
+      exports: [ServiceConfig, AppsRegistry, SERVICE_ENV],
     };
   }
 }

@@ -9,7 +9,7 @@ import {
   type ServiceConfig,
   type ServiceIdentity,
 } from '@app/config';
-import { kafkaSecurityOptions } from '@app/kafka';
+import { connectKafkaConsumers, kafkaSecurityOptions } from '@app/kafka';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import type { z } from 'zod';
@@ -51,6 +51,7 @@ export async function bootstrapService<S extends z.ZodObject>(
     process.exit(1);
   }
   const app = await createServiceApp(config, opts);
+  await startServiceApp(app);
   await app.listen(config.httpPort, config.env.HTTP_HOST);
   app
     .get(Logger)
@@ -103,7 +104,20 @@ function routeProcessWarnings(service: string): void {
   });
 }
 
-/** The Nest application for a config, not yet listening (tests call this directly). */
+/**
+ * Initialises the application (every `onModuleInit` / `onApplicationBootstrap` runs), then starts
+ * its Kafka consumer groups in the background: no batch arrives before the bootstrap finished.
+ */
+export async function startServiceApp<A extends INestApplication>(app: A): Promise<A> {
+  await app.init();
+  await app.startAllMicroservices();
+  return app;
+}
+
+/**
+ * The Nest application for a config, its Kafka consumer groups connected but not started, not
+ * listening: `startServiceApp` starts it (tests call both directly).
+ */
 export async function createServiceApp<S extends z.ZodObject>(
   config: ServiceConfig<z.infer<S> & BaseEnv>,
   opts: Pick<BootstrapOptions<S>, 'module' | 'bodyLimit'>,
@@ -115,6 +129,7 @@ export async function createServiceApp<S extends z.ZodObject>(
   app.useLogger(app.get(Logger));
   app.flushLogs();
   configureHttpApp(app, httpSettings(config.env), opts.bodyLimit);
+  connectKafkaConsumers(app);
   // GET /docs (index) and /docs/openapi.json: the service's OpenAPI 3.1 document.
   serveApiDocs(app, { title: config.service.name, version: 'v1' });
   NestLogger.flush();

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { withTimeout, type ReadinessCheck } from '@app/observability';
 import { Kafka } from 'kafkajs';
-import type { ConsumerRunner } from './consumer.runner';
+import { KafkaConsumerGroups } from './transport/consumer-groups.registry';
 
 /** A client of its own for probes: no retries, short timeouts, so a probe never outlives itself. */
 export const HEALTH_KAFKA = Symbol('HEALTH_KAFKA');
@@ -14,20 +14,11 @@ export const HEALTH_KAFKA = Symbol('HEALTH_KAFKA');
  */
 @Injectable()
 export class KafkaHealthIndicator implements ReadinessCheck {
-  private readonly runners = new Set<ConsumerRunner>();
-
   constructor(
     @Inject(HEALTH_KAFKA) private readonly kafka: Kafka,
     private readonly indicators: HealthIndicatorService,
+    private readonly groups: KafkaConsumerGroups,
   ) {}
-
-  track(runner: ConsumerRunner): void {
-    this.runners.add(runner);
-  }
-
-  untrack(runner: ConsumerRunner): void {
-    this.runners.delete(runner);
-  }
 
   async isReady(): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check('kafka');
@@ -38,10 +29,15 @@ export class KafkaHealthIndicator implements ReadinessCheck {
         4000,
         'Kafka',
       );
-      const crashed = [...this.runners].filter((r) => !r.isHealthy()).length;
+      const members = this.groups.counted();
+      const starting = members.filter((m) => !m.running).map((m) => m.group);
+      if (starting.length)
+        return indicator.down({ message: `consumer group(s) not running yet: ${starting.join(', ')}` });
+      const runners = members.map((m) => m.runner);
+      const crashed = runners.filter((r) => !r.isHealthy()).length;
       if (crashed)
         return indicator.down({ message: `${crashed} consumer(s) stopped after a crash` });
-      const stalled = [...this.runners].flatMap((r) => r.stalledPartitions());
+      const stalled = runners.flatMap((r) => r.stalledPartitions());
       if (stalled.length)
         return indicator.down({
           message: `${stalled.length} partition(s) stalled`,
@@ -55,7 +51,7 @@ export class KafkaHealthIndicator implements ReadinessCheck {
             cause: p.cause,
           })),
         });
-      const restoring = [...this.runners].filter((r) => !r.isRestored()).length;
+      const restoring = runners.filter((r) => !r.isRestored()).length;
       if (restoring) return indicator.down({ message: `${restoring} consumer(s) restoring state` });
       return indicator.up({ brokers: cluster.brokers.length });
     } catch (e) {

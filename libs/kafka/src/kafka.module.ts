@@ -6,14 +6,20 @@ import { createKafkaClient } from './kafka-client.factory';
 import { EventProducer } from './event.producer';
 import { HEALTH_KAFKA, KafkaHealthIndicator } from './kafka.health';
 import { configureKafkaSettings } from './kafka.settings';
+import { KafkaConsumerGroups } from './transport/consumer-groups.registry';
+import { KAFKA_CONSUMER_GROUPS } from './transport/connect-consumers';
+import type { KafkaGroupOptions } from './transport/kafka.transport';
 
-/** The service's Kafka client, its idempotent producer and the Kafka readiness check. */
+/**
+ * The service's Kafka client, its idempotent producer, the Kafka readiness check, and the consumer
+ * groups it runs (each on its own `KafkaTransport`, connected by `connectKafkaConsumers`).
+ */
 @Global()
 @Module({})
 export class KafkaModule implements OnApplicationShutdown {
   constructor(@Inject(EventProducer) private readonly producer: EventProducer) {}
 
-  static forRoot(): DynamicModule {
+  static forRoot(opts: { consumers?: KafkaGroupOptions[] } = {}): DynamicModule {
     return {
       module: KafkaModule,
       imports: [TerminusModule],
@@ -42,9 +48,11 @@ export class KafkaModule implements OnApplicationShutdown {
           useFactory: (kafka: Kafka) => new EventProducer(kafka),
           inject: [Kafka],
         },
+        { provide: KAFKA_CONSUMER_GROUPS, useValue: opts.consumers ?? [] },
+        KafkaConsumerGroups,
         KafkaHealthIndicator,
       ],
-      exports: [Kafka, EventProducer, KafkaHealthIndicator],
+      exports: [Kafka, EventProducer, KafkaHealthIndicator, KafkaConsumerGroups],
     };
   }
 

@@ -1,9 +1,25 @@
 import { ALL_TOPICS, type TopicDefinition } from '@app/contracts';
-import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 
 export interface TopicLayout {
   partitions: number;
   replicationFactor: number;
+}
+
+/** A topic of a shared key space with another partition count: no retry fixes it. */
+export class PartitionCountMismatchError extends Error {
+  override readonly name = 'PartitionCountMismatchError';
+}
+
+/** Connects an admin client, runs `fn`, and always disconnects it. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 export function topicConfigFor(
@@ -48,7 +64,7 @@ export async function ensureTopics(
         t.partitions.length !== layout.partitions,
     );
     if (wrong.length) {
-      throw new Error(
+      throw new PartitionCountMismatchError(
         `partition count differs from KAFKA_PARTITIONS=${layout.partitions}: ` +
           wrong.map((t) => `${t.name} has ${t.partitions.length}`).join(', '),
       );

@@ -7,7 +7,7 @@ import {
   type PushOutcome,
   type TokenInvalidated,
 } from '@app/contracts';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, ensureTopics, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
 import {
   ensureTlsMaterial,
@@ -131,7 +131,7 @@ export async function startDispatcher(env: Record<string, string>): Promise<INes
   const app = await createServiceApp<typeof ApnsEnvSchema>(config, {
     module: (c) => ApnsDispatcherAppModule.forRoot(c),
   });
-  await app.init();
+  await startServiceApp(app);
   return app;
 }
 

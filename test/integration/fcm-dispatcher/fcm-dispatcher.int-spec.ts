@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, outbound } from '@app/kafka';
 import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
@@ -102,7 +102,7 @@ describe('FCM dispatcher over Kafka', () => {
         env(),
       );
       app = await createServiceApp(config, { module: (c) => FcmDispatcherAppModule.forRoot(c) });
-      await app.init();
+      await startServiceApp(app);
     });
 
     afterAll(async () => {

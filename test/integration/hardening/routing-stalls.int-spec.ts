@@ -7,7 +7,7 @@ import {
   type PushOutcome,
 } from '@app/contracts';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, outbound } from '@app/kafka';
 import { testKafka, uniqueId, waitFor } from '@app/testing';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
@@ -90,7 +90,7 @@ describe('routing: no input stalls a partition', () => {
       module: (c) => RoutingAppModule.forRoot(c),
       bodyLimit: '4mb',
     });
-    await app.init();
+    await startServiceApp(app);
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
       what: 'routing ready',
       timeoutMs: 60000,

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { uniqueId } from '@app/testing';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -169,7 +169,7 @@ describe('OpenAPI documents', () => {
       module: (c) => RoutingAppModule.forRoot(c),
       bodyLimit: '4mb',
     });
-    await app.init();
+    await startServiceApp(app);
     apps.push(app);
     const doc = await checkDocument(app, ['POST /v1/apps/{appId}/messages']);
     const send = doc.paths['/v1/apps/{appId}/messages'].post;

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
 import {
@@ -146,7 +146,7 @@ describe('tracing', () => {
       ROUTING_BOOT_RESTORE_WAIT_MS: '0',
     });
     routing = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
-    await routing.init();
+    await startServiceApp(routing);
     dispatcher = await startDispatcher(dispatcherEnv(broker.brokers, appsFile));
 
     const token = hexToken();
@@ -350,7 +350,7 @@ describe('tracing', () => {
       { module: (c) => FcmDispatcherAppModule.forRoot(c) },
     );
     try {
-      await fcm.init();
+      await startServiceApp(fcm);
       const request = (token: string): FcmRequest => ({
         jobId: uniqueId('job'),
         appId: fx.appId,

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig, hashApiKey } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { uniqueId } from '@app/testing';
 import { TOPICS } from '@app/contracts';
 import { startNewGroupAtEnd } from '@app/kafka';
@@ -61,7 +61,7 @@ export async function startPresence(
   const app = await createServiceApp<typeof PresenceEnvSchema>(config, {
     module: (c) => PresenceAppModule.forRoot(c),
   });
-  await app.init();
+  await startServiceApp(app);
   return app;
 }
 

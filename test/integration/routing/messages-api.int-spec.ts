@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type ImMessageSent } from '@app/contracts';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer } from '@app/kafka';
 import { testKafka, uniqueId } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
@@ -43,7 +43,7 @@ describe('routing messages API', () => {
       module: (c) => RoutingAppModule.forRoot(c),
       bodyLimit: '4mb',
     });
-    await app.init();
+    await startServiceApp(app);
   });
 
   afterAll(async () => {

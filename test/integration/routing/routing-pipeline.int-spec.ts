@@ -8,7 +8,7 @@ import {
   type PushOutcome,
 } from '@app/contracts';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, outbound } from '@app/kafka';
 import { testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
@@ -59,7 +59,7 @@ describe('routing pipeline', () => {
       TOPICS.imMessageSent.name,
     ]);
     app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
-    await app.init();
+    await startServiceApp(app);
     stages = app.get(RoutingStages);
     readyAtBoot = await request(app.getHttpServer()).get('/health/ready');
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
-import { createServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { uniqueId, waitFor } from '@app/testing';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +40,7 @@ export async function startRegistry(env: Record<string, string> = {}): Promise<I
     module: (c) => TokenRegistryAppModule.forRoot(c),
     bodyLimit: '64kb',
   });
-  await app.init();
+  await startServiceApp(app);
   return app;
 }
 

@@ -14,7 +14,6 @@ import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/
 import { EventProducer, outbound, RecordTooLargeException } from '@app/kafka';
 import { ApiKeyGuard, ProblemException, ZodPipe } from '@app/http';
 import { partitionOf } from './partition.util';
-import { PresenceConsumer } from './presence.consumer';
 import { PresenceLookup } from './presence.lookup';
 import {
   DevicePathSchema,
@@ -23,6 +22,7 @@ import {
   type PresenceReport,
 } from './presence-report.dto';
 import { PresenceService } from './presence.service';
+import { PresenceSweeper } from './presence.sweeper';
 import { PRESENCE_TOPICS, type PresenceTopics } from './presence.topics';
 
 @Controller('v1/apps/:appId/users/:userId')
@@ -31,7 +31,7 @@ export class PresenceController {
   constructor(
     private readonly producer: EventProducer,
     private readonly presence: PresenceService,
-    private readonly consumer: PresenceConsumer,
+    private readonly sweeper: PresenceSweeper,
     private readonly lookup: PresenceLookup,
     @Inject(PRESENCE_TOPICS) private readonly topics: PresenceTopics,
   ) {}
@@ -74,14 +74,14 @@ export class PresenceController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<PresenceUserState> {
     const key = userKey(path);
-    const partition = partitionOf(key, this.consumer.partitions());
+    const partition = partitionOf(key, this.sweeper.partitions());
     const view = this.presence.view(path.appId, path.userId, partition);
     if (view === 'not_owner') {
       const stored = await this.fromTopic(key, partition);
       res.setHeader('x-presence-source', 'changelog');
       return stored;
     }
-    if (!this.consumer.isRestored())
+    if (!this.sweeper.isRestored())
       throw new ProblemException(503, 'RESTORING', 'presence state is still being restored');
     if (view === 'unknown') throw this.unknown(path.userId);
     res.setHeader('x-presence-source', 'memory');

@@ -4,21 +4,20 @@ import { PresenceStore } from '../state/presence.store';
 import { PresenceConsumer } from './presence.consumer';
 import { PresenceController } from './presence.controller';
 import { PresenceLookup } from './presence.lookup';
-import { PresenceReadiness } from './presence.readiness';
 import { PresenceService } from './presence.service';
+import { PresenceSweeper } from './presence.sweeper';
 import { CONTRACT_TOPICS, PRESENCE_TOPICS } from './presence.topics';
 
 @Module({
   imports: [TerminusModule],
-  controllers: [PresenceController],
+  controllers: [PresenceController, PresenceConsumer],
   providers: [
     { provide: PresenceStore, useFactory: () => new PresenceStore() },
     { provide: PRESENCE_TOPICS, useValue: CONTRACT_TOPICS },
     PresenceService,
-    PresenceConsumer,
+    PresenceSweeper,
     PresenceLookup,
-    PresenceReadiness,
   ],
-  exports: [PresenceReadiness, PresenceConsumer, PresenceService],
+  exports: [PresenceService],
 })
 export class PresenceModule {}

@@ -1,0 +1,39 @@
+import type { Kafka } from 'kafkajs';
+import { ConsumerRunner, type BatchHandler, type Subscription } from '../consumer.runner';
+import type { EventProducer } from '../event.producer';
+import { KafkaBatchContext } from './kafka-batch.context';
+import { assignedHooksOf, kafkaHandlersOf } from './kafka.decorators';
+import type { KafkaGroupOptions } from './kafka.transport';
+
+type Handlers = Record<string, (...args: unknown[]) => unknown>;
+
+/**
+ * A `ConsumerRunner` for one group of already built `@KafkaConsumer` instances, without Nest:
+ * for benchmarks that measure the engine and the handlers alone. Services run groups through
+ * `KafkaTransport` (Nest's pipeline, readiness, lifecycle); this only wires the same handlers.
+ */
+export function runnerFor(
+  kafka: Kafka,
+  producer: EventProducer,
+  opts: KafkaGroupOptions,
+  consumers: object[],
+): ConsumerRunner {
+  const subscriptions: Subscription<unknown>[] = [];
+  const hooks: Array<(partitions: number[]) => void> = [];
+  for (const instance of consumers) {
+    const cls = instance.constructor as new (...args: never[]) => unknown;
+    const own = instance as Handlers;
+    for (const h of kafkaHandlersOf(cls).filter((x) => x.group === opts.group)) {
+      const handle: BatchHandler<unknown> = async (records, m) =>
+        (await own[h.method](records, new KafkaBatchContext([m.topic, m.partition]))) as never;
+      subscriptions.push({ topic: opts.topics?.[h.topic.name] ?? h.topic, role: h.role, handle });
+    }
+    for (const method of assignedHooksOf(cls, opts.group))
+      hooks.push((partitions) => own[method](partitions));
+  }
+  return new ConsumerRunner(kafka, producer, {
+    ...opts,
+    subscriptions,
+    onAssigned: (partitions) => hooks.forEach((hook) => hook(partitions)),
+  });
+}
