@@ -15,3 +15,4 @@ export * from './group-offsets';
 export * from './record-limits';
 export * from './stall.tracker';
 export * from './kafka.settings';
+export * from './transport';
