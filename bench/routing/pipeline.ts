@@ -20,13 +20,15 @@ import {
   ConsumerRunner,
   EventProducer,
   outbound,
+  runnerFor,
   setGroupOffsetsAtEnd,
   type ConsumedRecord,
 } from '@app/kafka';
 import { startDisposableBroker } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
-import { DecideStage } from '../../apps/routing/src/decide/decide.stage';
-import { FanoutStage } from '../../apps/routing/src/fanout/fanout.stage';
+import { DecideConsumer } from '../../apps/routing/src/decide/decide.consumer';
+import { FanoutConsumer } from '../../apps/routing/src/fanout/fanout.consumer';
+import { decideGroupOptions, FANOUT_GROUP } from '../../apps/routing/src/routing.groups';
 import { IntentWriter } from '../../apps/routing/src/fanout/intent.writer';
 import { userSnapshots } from './bench.fixtures';
 import { benchKafka, endOffsets, freshTopics, produceAll, untilCommitted } from './bench.kafka';
@@ -225,12 +227,10 @@ async function benchDecide(
     'bench-echo',
     target,
   );
-  const stage = new DecideStage(kafka, producer, apps, {
-    groupId: 'bench-decide',
-    dedupeWindow: 16,
-  });
-  const real = await runOnce(admin, stage.runner, 'bench-decide', target);
-  const heldUsers = stage.state.tokens.size;
+  const decide = new DecideConsumer(apps, { dedupeWindow: 16 });
+  const runner = runnerFor(kafka, producer, decideGroupOptions('bench-decide'), [decide]);
+  const real = await runOnce(admin, runner, 'bench-decide', target);
+  const heldUsers = decide.state.tokens.size;
   log({
     step: 'restore',
     users,
@@ -269,13 +269,15 @@ async function benchFanout(kafka: Kafka, admin: Admin, producer: EventProducer) 
     ]);
   }
   await setGroupOffsetsAtEnd(admin, 'bench-fanout', TOPICS.imMessageSent.name);
-  const stage = new FanoutStage(kafka, producer, apps, {
-    groupId: 'bench-fanout',
-    chunk: 2000,
-    unknownGroupGraceMs: 0,
-  });
-  await stage.start();
-  await until(() => stage.runner.isRestored() && stage.groups.size >= sizes.length);
+  const stage = new FanoutConsumer(producer, apps, { chunk: 2000, unknownGroupGraceMs: 0 });
+  const runner = runnerFor(
+    kafka,
+    producer,
+    { group: FANOUT_GROUP, groupId: 'bench-fanout', copartitioned: true },
+    [stage],
+  );
+  await runner.start();
+  await until(() => runner.isRestored() && stage.groups.size >= sizes.length);
   for (const size of sizes) {
     const start = await endOffsets(admin, TOPICS.imMessageSent.name);
     global.gc?.();
@@ -315,7 +317,7 @@ async function benchFanout(kafka: Kafka, admin: Admin, producer: EventProducer) 
       peakHeapGrowthMiB: Number(((peak - heapBefore) / 2 ** 20).toFixed(1)),
     });
   }
-  await stage.stop();
+  await runner.stop();
 }
 
 async function main(): Promise<void> {

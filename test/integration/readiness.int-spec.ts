@@ -4,6 +4,7 @@ import { createServiceApp, startServiceApp } from '@app/http';
 import { startDisposableBroker, waitFor, type DisposableBroker } from '@app/testing';
 import request from 'supertest';
 import { RoutingAppModule } from '../../apps/routing/src/app.module';
+import { RoutingEnvSchema } from '../../apps/routing/src/routing-env.schema';
 import { TokenRegistryAppModule } from '../../apps/token-registry/src/app.module';
 import { RegistryEnvSchema } from '../../apps/token-registry/src/registry-env.schema';
 
@@ -32,10 +33,10 @@ describe('readiness follows the real broker', () => {
 
   it('flips to 503 when Kafka stops and back to 200 when it returns (routing and token-registry)', async () => {
     const routing = await createServiceApp(
-      buildServiceConfig({ name: 'routing', defaultPort: 0 }, undefined, env()),
+      buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, env()),
       { module: (c) => RoutingAppModule.forRoot(c) },
     );
-    const registry = await createServiceApp<typeof RegistryEnvSchema>(
+    const registry = await createServiceApp(
       buildServiceConfig({ name: 'token-registry', defaultPort: 0 }, RegistryEnvSchema, env()),
       { module: (c) => TokenRegistryAppModule.forRoot(c) },
     );

@@ -1,17 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ServiceConfig } from '@app/config';
 import { platformImports } from '@app/http';
+import type { RoutingEnv } from './routing-env.schema';
+import { routingGroups } from './routing.groups';
 import { RoutingModule } from './routing.module';
-import { RoutingStateHealthIndicator } from './routing-state.health';
 
 @Module({})
 export class RoutingAppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: ServiceConfig<RoutingEnv>): DynamicModule {
     return {
       module: RoutingAppModule,
       imports: platformImports(config, {
-        readiness: [RoutingStateHealthIndicator],
-        imports: [RoutingModule],
+        imports: [RoutingModule.forRoot(config.env)],
+        consumers: routingGroups(config.env),
       }),
     };
   }

@@ -22,8 +22,6 @@ export const RoutingSettingsSchema = z.object({
    * user may have got more than ROUTING_DEDUPE_WINDOW other messages in between.
    */
   ROUTING_DEDUPE_SECONDS: envInt(0, 86400).default(600),
-  /** How long boot waits for the first state restore before it listens anyway (not ready). */
-  ROUTING_BOOT_RESTORE_WAIT_MS: envInt(0, 600000).default(15000),
   /**
    * Where a consumer group that never committed starts on its input topic: `latest` (default,
    * like Kafka's auto.offset.reset) or `earliest` (decide everything the topic retains).

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesRepository } from './devices/devices.repository';
 import { DevicesService } from './devices/devices.service';
-import { InvalidationConsumer } from './invalidation/invalidation.consumer';
 import { InvalidationService } from './invalidation/invalidation.service';
 import { OutboxRelayService } from './outbox/outbox-relay.service';
 import { OutboxWriter } from './outbox/outbox.writer';
@@ -10,7 +9,7 @@ import { SettingsController } from './users/settings.controller';
 import { SettingsService } from './users/settings.service';
 import { UsersRepository } from './users/users.repository';
 
-/** Devices, settings, the outbox and its relay, and the invalidation consumer. */
+/** Devices, settings, the outbox and its relay, and the invalidations (applied). */
 @Module({
   controllers: [DevicesController, SettingsController],
   providers: [
@@ -20,9 +19,8 @@ import { UsersRepository } from './users/users.repository';
     DevicesService,
     SettingsService,
     InvalidationService,
-    InvalidationConsumer,
     OutboxRelayService,
   ],
-  exports: [OutboxRelayService, InvalidationConsumer],
+  exports: [OutboxRelayService, InvalidationService],
 })
 export class RegistryModule {}

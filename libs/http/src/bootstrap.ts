@@ -118,9 +118,9 @@ export async function startServiceApp<A extends INestApplication>(app: A): Promi
  * The Nest application for a config, its Kafka consumer groups connected but not started, not
  * listening: `startServiceApp` starts it (tests call both directly).
  */
-export async function createServiceApp<S extends z.ZodObject>(
-  config: ServiceConfig<z.infer<S> & BaseEnv>,
-  opts: Pick<BootstrapOptions<S>, 'module' | 'bodyLimit'>,
+export async function createServiceApp<E extends BaseEnv>(
+  config: ServiceConfig<E>,
+  opts: { module: (config: ServiceConfig<E>) => DynamicModule; bodyLimit?: string },
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(opts.module(config), {
     bufferLogs: true,

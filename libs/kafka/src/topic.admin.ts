@@ -22,8 +22,11 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
   }
 }
 
+/** What creating and checking a topic needs of its definition (any value type). */
+export type TopicShape = Pick<TopicDefinition<never, never>, 'name' | 'cleanup' | 'keySpace' | 'config'>;
+
 export function topicConfigFor(
-  def: TopicDefinition<unknown, unknown>,
+  def: TopicShape,
   layout: TopicLayout,
 ): ITopicConfig {
   return {
@@ -43,9 +46,7 @@ export function topicConfigFor(
 export async function ensureTopics(
   admin: Admin,
   layout: TopicLayout,
-  defs: ReadonlyArray<TopicDefinition<unknown, unknown>> = ALL_TOPICS as ReadonlyArray<
-    TopicDefinition<unknown, unknown>
-  >,
+  defs: ReadonlyArray<TopicShape> = ALL_TOPICS,
 ): Promise<{ created: string[]; existing: string[] }> {
   const existingNames = new Set(await admin.listTopics());
   const missing = defs.filter((d) => !existingNames.has(d.name));

@@ -361,7 +361,6 @@ export class FaultWorld {
       routing: {
         // A group that never committed decides everything written since the broker started.
         ROUTING_NEW_GROUP_START: 'earliest',
-        ROUTING_BOOT_RESTORE_WAIT_MS: '2000',
       },
       'apns-dispatcher': {
         APNS_SESSION_TIMEOUT_MS: '6000',

@@ -128,7 +128,7 @@ export async function startDispatcher(env: Record<string, string>): Promise<INes
     ApnsEnvSchema,
     env,
   );
-  const app = await createServiceApp<typeof ApnsEnvSchema>(config, {
+  const app = await createServiceApp(config, {
     module: (c) => ApnsDispatcherAppModule.forRoot(c),
   });
   await startServiceApp(app);

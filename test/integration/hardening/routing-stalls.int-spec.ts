@@ -14,7 +14,7 @@ import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import request from 'supertest';
 import { RoutingAppModule } from '../../../apps/routing/src/app.module';
 import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
-import { RoutingStages } from '../../../apps/routing/src/routing.stages';
+import { FanoutConsumer } from '../../../apps/routing/src/fanout/fanout.consumer';
 import { Recorder } from '../routing/routing.helpers';
 
 const message = (over: Partial<ImMessageSent> = {}): ImMessageSent => {
@@ -78,7 +78,6 @@ describe('routing: no input stalls a partition', () => {
       // A group message for a group nobody described waits this long, failing on its offset.
       ROUTING_UNKNOWN_GROUP_GRACE_MS: '14000',
       KAFKA_STALL_AFTER_SECONDS: '5',
-      ROUTING_BOOT_RESTORE_WAIT_MS: '0',
     });
     rec = await Recorder.start(kafka, admin, [
       TOPICS.pushIntent.name,
@@ -235,8 +234,7 @@ describe('routing: no input stalls a partition', () => {
     );
     expect(letter.value).toContain('"members":["x"]');
     // The group keyed by the record still has no membership: its message waits, then UNKNOWN_GROUP.
-    const stages = app.get(RoutingStages);
-    expect(stages.fanout!.groups.has(`demo:group:${victim}`)).toBe(false);
+    expect(app.get(FanoutConsumer).groups.has(`demo:group:${victim}`)).toBe(false);
   });
 
   it('decide dead-letters intents of an app missing from the apps file, and decides the next', async () => {

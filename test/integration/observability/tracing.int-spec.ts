@@ -27,7 +27,7 @@ import { resolve } from 'node:path';
 import request from 'supertest';
 import { RoutingAppModule } from '../../../apps/routing/src/app.module';
 import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
-import { RoutingStages } from '../../../apps/routing/src/routing.stages';
+import { DecideConsumer } from '../../../apps/routing/src/decide/decide.consumer';
 import {
   platformInstrumentations,
   startTracing,
@@ -143,7 +143,6 @@ describe('tracing', () => {
       ROUTING_FANOUT_GROUP: uniqueId('routing-fanout'),
       ROUTING_DECIDE_GROUP: uniqueId('routing-decide'),
       ROUTING_NEW_GROUP_START: 'earliest',
-      ROUTING_BOOT_RESTORE_WAIT_MS: '0',
     });
     routing = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
     await startServiceApp(routing);
@@ -153,11 +152,11 @@ describe('tracing', () => {
     const bob = uniqueId('bob');
     await publishTokens(producer, bob, [apnsDevice('bob-iphone', token)]);
     await publishPresence(producer, bob, [{ deviceId: 'bob-iphone', status: 'push_online' }]);
-    const stages = routing.get(RoutingStages);
+    const decider = routing.get(DecideConsumer);
     await waitFor(
       () =>
-        stages.decide!.state.tokens.get(`demo:${bob}`) !== undefined &&
-        stages.decide!.state.presence.get(`demo:${bob}`) !== undefined,
+        decider.state.tokens.get(`demo:${bob}`) !== undefined &&
+        decider.state.presence.get(`demo:${bob}`) !== undefined,
       { what: "routing knows bob's devices and presence", timeoutMs: 60000 },
     );
     exporter.reset();
@@ -290,11 +289,11 @@ describe('tracing', () => {
     const dave = uniqueId('dave');
     await publishTokens(producer, dave, [apnsDevice('dave-iphone', token)]);
     await publishPresence(producer, dave, [{ deviceId: 'dave-iphone', status: 'push_online' }]);
-    const stages = routing!.get(RoutingStages);
+    const decider = routing!.get(DecideConsumer);
     await waitFor(
       () =>
-        stages.decide!.state.tokens.get(`demo:${dave}`) !== undefined &&
-        stages.decide!.state.presence.get(`demo:${dave}`) !== undefined,
+        decider.state.tokens.get(`demo:${dave}`) !== undefined &&
+        decider.state.presence.get(`demo:${dave}`) !== undefined,
       { what: "routing knows dave's device", timeoutMs: 60000 },
     );
     // A traceparent from the caller: the request span is its child, and so is everything after.

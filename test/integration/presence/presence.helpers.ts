@@ -58,7 +58,7 @@ export async function startPresence(
       await admin.disconnect();
     }
   }
-  const app = await createServiceApp<typeof PresenceEnvSchema>(config, {
+  const app = await createServiceApp(config, {
     module: (c) => PresenceAppModule.forRoot(c),
   });
   await startServiceApp(app);

@@ -6,10 +6,11 @@
  * not turn into a duplicate or a lost push). Prints one JSON line per event on stdout.
  */
 import { AppsRegistry, loadAppsFile } from '@app/config';
-import { EventProducer } from '@app/kafka';
+import { EventProducer, runnerFor } from '@app/kafka';
 import { testKafka } from '@app/testing';
 import type { Producer, ProducerConfig, Transaction } from 'kafkajs';
-import { DecideStage } from '../../../apps/routing/src/decide/decide.stage';
+import { DecideConsumer } from '../../../apps/routing/src/decide/decide.consumer';
+import { decideGroupOptions } from '../../../apps/routing/src/routing.groups';
 
 const say = (event: string, extra: object = {}) =>
   process.stdout.write(`${JSON.stringify({ event, ...extra })}\n`);
@@ -47,21 +48,22 @@ async function main(): Promise<void> {
     return p;
   };
   const apps = new AppsRegistry(loadAppsFile(process.env.PUSH_APPS_FILE!));
-  const stage = new DecideStage(kafka, new EventProducer(kafka), apps, {
-    groupId: group,
-    dedupeWindow: 16,
-    sessionTimeout: 6000,
-  });
-  await stage.start();
+  const runner = runnerFor(
+    kafka,
+    new EventProducer(kafka),
+    decideGroupOptions(group, { sessionTimeout: 6000 }),
+    [new DecideConsumer(apps, { dedupeWindow: 16 })],
+  );
+  await runner.start();
   say('started');
   const timer = setInterval(() => {
-    if (stage.runner.isRestored()) {
+    if (runner.isRestored()) {
       say('restored');
       clearInterval(timer);
     }
   }, 100);
   process.once('SIGTERM', () => {
-    void stage.stop().then(() => process.exit(0));
+    void runner.stop().then(() => process.exit(0));
   });
 }
 

@@ -9,12 +9,14 @@ import {
 } from '@app/contracts';
 import { buildServiceConfig } from '@app/config';
 import { createServiceApp, startServiceApp } from '@app/http';
-import { EventProducer, outbound } from '@app/kafka';
+import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
 import { testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import request from 'supertest';
 import { RoutingAppModule } from '../../../apps/routing/src/app.module';
-import { RoutingStages } from '../../../apps/routing/src/routing.stages';
+import { DecideConsumer } from '../../../apps/routing/src/decide/decide.consumer';
+import { FanoutConsumer } from '../../../apps/routing/src/fanout/fanout.consumer';
+import { DECIDE_GROUP } from '../../../apps/routing/src/routing.groups';
 import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
 import { Recorder, apnsDevice, fcmDevice, publishPresence, publishTokens } from './routing.helpers';
 
@@ -26,7 +28,8 @@ describe('routing pipeline', () => {
   let admin: Admin;
   let producer: EventProducer;
   let app: INestApplication;
-  let stages: RoutingStages;
+  let decide: DecideConsumer;
+  let fanout: FanoutConsumer;
   let rec: Recorder;
   let readyAtBoot: request.Response;
   let groups: { fanout: string; decide: string };
@@ -48,7 +51,6 @@ describe('routing pipeline', () => {
       ROUTING_DECIDE_GROUP: decideGroup,
       ROUTING_UNKNOWN_GROUP_GRACE_MS: '2000',
       // Boot does not wait for the restore: readiness must say so.
-      ROUTING_BOOT_RESTORE_WAIT_MS: '0',
     });
     rec = await Recorder.start(kafka, admin, [
       TOPICS.apnsRequest.name,
@@ -60,7 +62,8 @@ describe('routing pipeline', () => {
     ]);
     app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
     await startServiceApp(app);
-    stages = app.get(RoutingStages);
+    decide = app.get(DecideConsumer);
+    fanout = app.get(FanoutConsumer);
     readyAtBoot = await request(app.getHttpServer()).get('/health/ready');
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
       what: 'ready after the restore',
@@ -76,9 +79,9 @@ describe('routing pipeline', () => {
   });
 
   const tokensVersion = (userId: string) =>
-    stages.decide!.state.tokens.get(`demo:${userId}`)?.version;
+    decide.state.tokens.get(`demo:${userId}`)?.version;
   const presenceVersion = (userId: string) =>
-    stages.decide!.state.presence.get(`demo:${userId}`)?.version;
+    decide.state.presence.get(`demo:${userId}`)?.version;
 
   /** Waits until decide holds the latest snapshots of these users. */
   async function decideSees(userIds: string[], what: 'tokens' | 'presence' | 'both' = 'both') {
@@ -100,11 +103,11 @@ describe('routing pipeline', () => {
 
   it('is not ready until the state is restored, then ready', async () => {
     expect(readyAtBoot.status).toBe(503);
-    expect(readyAtBoot.body.error.routingState).toEqual({
+    expect(readyAtBoot.body.error.kafka).toEqual({
       status: 'down',
-      message: 'restoring state from the compacted topics',
+      message: expect.stringMatching(/not running yet: routing|restoring state/),
     });
-    expect(stages.decide!.runner.isRestored()).toBe(true);
+    expect(app.get(KafkaConsumerGroups).isRestored(DECIDE_GROUP)).toBe(true);
     // The new groups were started at the end of their input, not at the week-old beginning.
     for (const [group, topic] of [
       [groups.fanout, TOPICS.imMessageSent.name],
@@ -115,7 +118,7 @@ describe('routing pipeline', () => {
     }
     const res = await request(app.getHttpServer()).get('/health/ready');
     expect(res.status).toBe(200);
-    expect(res.body.details.routingState.status).toBe('up');
+    expect(res.body.details.kafka.status).toBe('up');
   });
 
   it('turns a message into requests for the devices that should ring, and outcomes for the rest', async () => {
@@ -200,7 +203,7 @@ describe('routing pipeline', () => {
       outbound(TOPICS.imGroupMembers, { appId: 'demo', groupId, members: [alice, bob] }),
     ]);
     await decideSees([bob], 'tokens');
-    await waitFor(() => stages.fanout!.groups.has(`demo:group:${groupId}`), {
+    await waitFor(() => fanout.groups.has(`demo:group:${groupId}`), {
       what: 'group table',
     });
 
@@ -268,7 +271,7 @@ describe('routing pipeline', () => {
     });
     await waitFor(
       () =>
-        stages.decide!.state.tokens.get(`demo:${bob}`)?.settings.conversations[`group:${groupId}`],
+        decide.state.tokens.get(`demo:${bob}`)?.settings.conversations[`group:${groupId}`],
       { what: 'muted settings in decide' },
     );
     const second = await send(uniqueId('m'), { apns: 0, fcm: 0, outcomes: 2 });
@@ -284,8 +287,8 @@ describe('routing pipeline', () => {
     await publishPresence(producer, bob, [{ deviceId: 'iphone-1', status: 'online' }]);
     await waitFor(
       () =>
-        stages.decide!.state.presence.get(`demo:${bob}`) &&
-        !stages.decide!.state.tokens.get(`demo:${bob}`)?.settings.conversations[`group:${groupId}`],
+        decide.state.presence.get(`demo:${bob}`) &&
+        !decide.state.tokens.get(`demo:${bob}`)?.settings.conversations[`group:${groupId}`],
       { what: 'new snapshots in decide' },
     );
     const third = await send(uniqueId('m'), { apns: 0, fcm: 1, outcomes: 1 });

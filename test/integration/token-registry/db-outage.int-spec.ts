@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenInvalidated } from '@app/contracts';
-import { EventProducer, outbound } from '@app/kafka';
+import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
 import { FaultProxy, testKafka, uniqueId, waitFor } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { InvalidationConsumer } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
+import { INVALIDATION_GROUP } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
 import {
   apnsToken,
   databaseUrl,
@@ -56,7 +56,7 @@ describe('token-registry through a database outage', () => {
         .set('authorization', DEMO.auth)
         .send({ platform: 'ios', token });
     await put().expect(200);
-    const consumer = app.get(InvalidationConsumer).runner;
+    const consumer = app.get(KafkaConsumerGroups).runners(INVALIDATION_GROUP)[0];
     await waitFor(() => consumer.isHealthy(), { what: 'consumer running', timeoutMs: 60000 });
 
     await proxy.cutNow();

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices, type TopicDefinition } from '@app/contracts';
-import { EventProducer, ensureTopics } from '@app/kafka';
+import { EventProducer, KafkaConsumerGroups, ensureTopics } from '@app/kafka';
 import {
   json,
   startDisposableBroker,
@@ -12,7 +12,7 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { InvalidationConsumer } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
+import { INVALIDATION_GROUP } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
 import { OutboxRelay } from '../../../apps/token-registry/src/outbox/outbox.relay';
 import { apnsToken, DEMO, migratedDataSource, startRegistry, tailTopic } from './registry.fixture';
 
@@ -140,7 +140,7 @@ describe('token-registry outbox relay', () => {
         KAFKA_BROKERS: broker.brokers.join(','),
         REGISTRY_OUTBOX_RELAY: 'false',
       });
-      const consumer = observer.get(InvalidationConsumer).runner;
+      const consumer = observer.get(KafkaConsumerGroups).runners(INVALIDATION_GROUP)[0];
       const ready = async () =>
         (await request(observer.getHttpServer()).get('/health/ready')).status;
       try {

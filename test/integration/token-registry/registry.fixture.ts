@@ -36,7 +36,7 @@ export async function startRegistry(env: Record<string, string> = {}): Promise<I
     INSTANCE_ID: uniqueId('registry'),
     ...env,
   });
-  const app = await createServiceApp<typeof RegistryEnvSchema>(config, {
+  const app = await createServiceApp(config, {
     module: (c) => TokenRegistryAppModule.forRoot(c),
     bodyLimit: '64kb',
   });

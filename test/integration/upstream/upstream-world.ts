@@ -158,7 +158,7 @@ export class UpstreamWorld {
       },
       presence: {},
       // The broker is new: decide everything its topics hold.
-      routing: { ROUTING_NEW_GROUP_START: 'earliest', ROUTING_BOOT_RESTORE_WAIT_MS: '2000' },
+      routing: { ROUTING_NEW_GROUP_START: 'earliest' },
       'apns-dispatcher': { APNS_SESSION_TIMEOUT_MS: '6000' },
       'fcm-dispatcher': { FCM_SESSION_TIMEOUT_MS: '6000' },
     };

@@ -10,7 +10,7 @@ import {
   RecordTooLargeException,
   type EncodedRecord,
 } from '@app/kafka';
-import { checkIntentFits } from '../fanout/fanout.stage';
+import { checkIntentFits } from '../fanout/intent-fits';
 import { routingSettings } from '../routing-env.schema';
 
 export interface PendingLimits {

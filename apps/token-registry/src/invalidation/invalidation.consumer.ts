@@ -1,29 +1,35 @@
-import {
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { ServiceConfig } from '@app/config';
+import { Logger } from '@nestjs/common';
 import { TOPICS, type TokenInvalidated } from '@app/contracts';
 import {
-  ConsumerRunner,
+  consumerGroup,
   deadLetterForRecord,
-  EventProducer,
-  KafkaHealthIndicator,
+  KafkaConsumer,
+  OnBatch,
   PoisonRecordException,
   RetryableException,
   type ConsumedRecord,
   type HandlerResult,
+  type KafkaGroupOptions,
   type OutboundRecord,
 } from '@app/kafka';
-import { Kafka } from 'kafkajs';
 import { isTransientDbError } from '../database/db-errors.util';
 import { registryMetrics } from '../registry.metrics';
-import type { RegistryEnv } from '../registry-env.schema';
 import { InvalidationService } from './invalidation.service';
 
-export const INVALIDATION_GROUP = 'token-registry-invalidation';
+export const INVALIDATION_GROUP_ID = 'token-registry-invalidation';
+
+export const INVALIDATION_GROUP = consumerGroup('token-registry-invalidation');
+
+/**
+ * The group runs unless REGISTRY_INVALIDATION_CONSUMER=false. Readiness counts it once it runs:
+ * the HTTP API and the relay do not need it, so a broker that is unreachable or lacks the topic
+ * at boot delays invalidations, not the service; a consumer that crashed for good shows there.
+ */
+export const invalidationGroup = (): KafkaGroupOptions => ({
+  group: INVALIDATION_GROUP,
+  groupId: INVALIDATION_GROUP_ID,
+  readiness: 'running',
+});
 
 /**
  * Consumes `token.invalidated.v1`. Invalid records are dead-lettered by the runner, records the
@@ -31,30 +37,14 @@ export const INVALIDATION_GROUP = 'token-registry-invalidation';
  * the rest of the batch applied; a database outage is retried (never dead-lettered), so no
  * invalidation is lost while PostgreSQL is away.
  */
-@Injectable()
-export class InvalidationConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+@KafkaConsumer()
+export class InvalidationConsumer {
   private readonly logger = new Logger(InvalidationConsumer.name);
-  readonly runner: ConsumerRunner;
 
-  constructor(
-    kafka: Kafka,
-    producer: EventProducer,
-    private readonly health: KafkaHealthIndicator,
-    private readonly invalidations: InvalidationService,
-    private readonly config: ServiceConfig<RegistryEnv>,
-  ) {
-    this.runner = new ConsumerRunner(kafka, producer, {
-      groupId: INVALIDATION_GROUP,
-      subscriptions: [
-        {
-          topic: TOPICS.tokenInvalidated,
-          handle: (records: ConsumedRecord<TokenInvalidated>[]) => this.handle(records),
-        },
-      ],
-    });
-  }
+  constructor(private readonly invalidations: InvalidationService) {}
 
-  private async handle(records: ConsumedRecord<TokenInvalidated>[]): Promise<HandlerResult> {
+  @OnBatch(INVALIDATION_GROUP, TOPICS.tokenInvalidated)
+  async handle(records: ConsumedRecord<TokenInvalidated>[]): Promise<HandlerResult> {
     const letters: OutboundRecord[] = [];
     for (const r of records) {
       if (r.value === null) continue; // not a compacted topic: the runner dead-letters empty values
@@ -77,20 +67,5 @@ export class InvalidationConsumer implements OnApplicationBootstrap, BeforeAppli
       }
     }
     return { records: letters };
-  }
-
-  /**
-   * Starts in the background: the HTTP API and the relay do not need this consumer, so a broker
-   * that is unreachable or lacks the topic at boot delays invalidations, not the service. Once
-   * running, the runner is tracked by readiness, so a consumer that crashed for good shows there.
-   */
-  onApplicationBootstrap(): void {
-    if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
-    this.runner.startInBackground({ onStarted: () => this.health.track(this.runner) });
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    if (!this.config.env.REGISTRY_INVALIDATION_CONSUMER) return;
-    await this.runner.stop();
   }
 }

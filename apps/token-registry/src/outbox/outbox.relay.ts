@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices } from '@app/contracts';
 import {
+  Backoff,
   encodeOutbound,
   formatZodIssues,
   outbound,
@@ -107,12 +108,15 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    let backoff = this.opts.pollMs;
+    const backoff = new Backoff({
+      initialMs: this.opts.pollMs,
+      maxMs: this.opts.maxBackoffMs ?? 10000,
+    });
     while (this.running) {
       try {
         const published = await this.publishOnce();
         this.opts.rounds?.roundSucceeded();
-        backoff = this.opts.pollMs;
+        backoff.reset();
         await this.pruneIfDue();
         await this.countPendingIfDue();
         if (published < this.opts.batchSize) await this.idle(this.opts.pollMs);
@@ -120,13 +124,13 @@ export class OutboxRelay {
         this.opts.rounds?.roundFailed(e as Error);
         registryMetrics.outboxFailures.inc();
         await this.countPendingIfDue().catch(() => undefined);
+        const retryInMs = backoff.next();
         this.logger.warn({
           msg: 'outbox relay round failed; rows wait',
           err: (e as Error).message,
-          retryInMs: backoff,
+          retryInMs,
         });
-        await this.idle(backoff, false);
-        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 10000);
+        await this.idle(retryInMs, false);
       }
     }
   }

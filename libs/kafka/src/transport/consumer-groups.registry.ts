@@ -36,6 +36,11 @@ export class KafkaConsumerGroups {
       .map(([runner, m]) => ({ group: m.group.name, runner, running: m.running }));
   }
 
+  /** The members of a group in this process (e.g. for a test to wait until one runs). */
+  runners(group: ConsumerGroup): ConsumerRunner[] {
+    return [...this.members].filter(([, m]) => m.group === group).map(([r]) => r);
+  }
+
   /** True when the group runs here and every member has read its state back (assigned partitions). */
   isRestored(group: ConsumerGroup): boolean {
     const own = [...this.members].filter(([, m]) => m.group === group);

@@ -1,55 +1,34 @@
-import { Logger } from '@nestjs/common';
-import { TOPICS, type ImGroupMembers, type ImMessageSent, type PushIntent } from '@app/contracts';
-import type { AppsRegistry } from '@app/config';
+import { Inject, Logger } from '@nestjs/common';
+import { TOPICS, type ImGroupMembers, type ImMessageSent } from '@app/contracts';
+import { AppsRegistry } from '@app/config';
 import {
-  ConsumerRunner,
   deadLetterForRecord,
-  encodeOutbound,
-  outbound,
+  EventProducer,
+  KafkaBatchContext,
+  KafkaConsumer,
+  OnAssigned,
+  OnBatch,
+  OnState,
   PoisonRecordException,
   RetryableException,
   type ConsumedRecord,
-  type EventProducer,
   type OutboundRecord,
 } from '@app/kafka';
-import type { Kafka } from 'kafkajs';
+import { FANOUT_GROUP, FANOUT_PRODUCER, MEMBERSHIP_CHECK_GROUP } from '../routing.groups';
 import { routingMetrics } from '../routing.metrics';
 import { IntentWriter } from './intent.writer';
+import { checkIntentFits } from './intent-fits';
 import { groupKey, resolveRecipients } from './recipients.util';
 
-/** The longest user id the contracts allow: an intent sized with it is an upper bound. */
-const LONGEST_USER_ID = 'u'.repeat(128);
-
-/**
- * Throws `RecordTooLargeException` when an intent of this message cannot fit push.intent.v1
- * (the intent embeds the message, less its recipients, plus the recipient and a few fields).
- */
-export function checkIntentFits(m: ImMessageSent, fanoutAt: string): void {
-  const message: ImMessageSent = {
-    ...m,
-    recipients: m.conversation.type === 'c2c' ? [LONGEST_USER_ID] : null,
-  };
-  const intent: PushIntent = { appId: m.appId, userId: LONGEST_USER_ID, message, fanoutAt };
-  // Sized only: the message passed its schema when it was read, and the intents written from it
-  // are validated when they are sent.
-  encodeOutbound(
-    outbound(TOPICS.pushIntent, intent, {
-      context: { correlationId: 'x'.repeat(128) },
-      prevalidated: true,
-    }),
-  );
-}
-
-export interface FanoutStageOptions {
-  groupId: string;
+export interface FanoutOptions {
   /** Intents per produce call. */
   chunk: number;
   /** How long a group message waits for its group's membership before it is dead-lettered. */
   unknownGroupGraceMs: number;
   clock?: () => Date;
-  /** Where a group that never committed starts on its input (see `ConsumerRunnerOptions`). */
-  newGroupStart?: 'earliest' | 'latest';
 }
+
+export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');
 
 /**
  * The fan-out stage: one push.intent.v1 per recipient of each im.message.sent.v1, with group
@@ -60,73 +39,62 @@ export interface FanoutStageOptions {
  * is committed after the last chunk. A crash in between fans the message out again; the decide
  * stage drops the repeated intents (per-user memory of recent messages, kept in its changelog).
  */
-export class FanoutStage {
-  private readonly logger = new Logger('FanoutStage');
+@KafkaConsumer()
+export class FanoutConsumer {
+  private readonly logger = new Logger(FanoutConsumer.name);
   readonly groups = new Map<string, readonly string[]>();
   /** `partition:offset` of messages waiting for their group's membership, since when. */
   private readonly waitingSince = new Map<string, number>();
-  readonly runner: ConsumerRunner;
+  private readonly clock: () => Date;
+
+  constructor(
+    @Inject(FANOUT_PRODUCER) private readonly producer: EventProducer,
+    private readonly apps: AppsRegistry,
+    @Inject(FANOUT_OPTIONS) private readonly opts: FanoutOptions,
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+  }
+
+  @OnAssigned(FANOUT_GROUP)
+  assigned(): void {
+    this.groups.clear();
+    this.waitingSince.clear();
+  }
+
+  @OnState(FANOUT_GROUP, TOPICS.imGroupMembers)
+  memberships(rs: ConsumedRecord<ImGroupMembers>[]): void {
+    for (const r of rs) {
+      if (r.value === null) {
+        if (r.key !== null) this.groups.delete(r.key);
+        continue;
+      }
+      const key = groupKey(r.value.appId, r.value.groupId);
+      // A record keyed as another group must not replace that group's members.
+      if (r.key !== null && r.key !== key) continue;
+      this.groups.set(key, r.value.members);
+    }
+  }
+
+  @OnBatch(FANOUT_GROUP, TOPICS.imMessageSent)
+  messages(
+    rs: ConsumedRecord<ImMessageSent>[],
+    ctx: KafkaBatchContext,
+  ): Promise<{ records: OutboundRecord[] }> {
+    return this.fanOut(rs, ctx.partition);
+  }
+
   /**
    * Reads im.group-members.v1 as an input of its own group (committed), so that a membership
    * record that fails its schema, or whose key is not its group's, is dead-lettered once; the
    * fan-out's state reader skips such records on every restore.
    */
-  readonly membershipCheck: ConsumerRunner;
-  private readonly clock: () => Date;
-
-  constructor(
-    kafka: Kafka,
-    private readonly producer: EventProducer,
-    private readonly apps: AppsRegistry,
-    private readonly opts: FanoutStageOptions,
-  ) {
-    this.clock = opts.clock ?? (() => new Date());
-    this.runner = new ConsumerRunner(kafka, producer, {
-      groupId: opts.groupId,
-      newGroupStart: opts.newGroupStart,
-      copartitioned: true,
-      onAssigned: () => {
-        this.groups.clear();
-        this.waitingSince.clear();
-      },
-      subscriptions: [
-        {
-          topic: TOPICS.imGroupMembers,
-          role: 'state',
-          handle: async (rs: ConsumedRecord<ImGroupMembers>[]) => {
-            for (const r of rs) {
-              if (r.value === null) {
-                if (r.key !== null) this.groups.delete(r.key);
-                continue;
-              }
-              const key = groupKey(r.value.appId, r.value.groupId);
-              // A record keyed as another group must not replace that group's members.
-              if (r.key !== null && r.key !== key) continue;
-              this.groups.set(key, r.value.members);
-            }
-          },
-        },
-        {
-          topic: TOPICS.imMessageSent,
-          handle: async (rs: ConsumedRecord<ImMessageSent>[], { partition }) =>
-            this.fanOut(rs, partition),
-        },
-      ],
-    });
-    this.membershipCheck = new ConsumerRunner(kafka, producer, {
-      groupId: `${opts.groupId}-memberships`,
-      newGroupStart: opts.newGroupStart,
-      subscriptions: [
-        {
-          topic: TOPICS.imGroupMembers,
-          handle: async (rs: ConsumedRecord<ImGroupMembers>[]) => this.checkMemberships(rs),
-        },
-      ],
-    });
+  @OnBatch(MEMBERSHIP_CHECK_GROUP, TOPICS.imGroupMembers)
+  checkMemberships(rs: ConsumedRecord<ImGroupMembers>[]): { records: OutboundRecord[] } {
+    return { records: this.keyMismatches(rs) };
   }
 
   /** Dead letters for membership records whose key is not the key of the group they describe. */
-  private checkMemberships(rs: ConsumedRecord<ImGroupMembers>[]): { records: OutboundRecord[] } {
+  private keyMismatches(rs: ConsumedRecord<ImGroupMembers>[]): OutboundRecord[] {
     const records: OutboundRecord[] = [];
     for (const r of rs) {
       if (r.value === null) continue;
@@ -140,7 +108,7 @@ export class FanoutStage {
       });
       records.push(deadLetterForRecord(r, { code: 'KEY_MISMATCH', message }));
     }
-    return { records };
+    return records;
   }
 
   private async fanOut(
@@ -204,14 +172,5 @@ export class FanoutStage {
     }
     routingMetrics.intentsWritten.inc(writer.written);
     return { records: letters };
-  }
-
-  async start(): Promise<void> {
-    await this.runner.start();
-    await this.membershipCheck.start();
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([this.runner.stop(), this.membershipCheck.stop()]);
   }
 }

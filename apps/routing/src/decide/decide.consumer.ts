@@ -6,36 +6,33 @@ import {
   type PushOutcome,
   type TokenUserDevices,
 } from '@app/contracts';
-import type { AppsRegistry } from '@app/config';
+import { Inject } from '@nestjs/common';
+import { AppsRegistry } from '@app/config';
 import {
-  ConsumerRunner,
   deadLetterForRecord,
+  KafkaConsumer,
+  OnAssigned,
+  OnBatch,
+  OnState,
   type ConsumedRecord,
-  type EventProducer,
   type HandlerResult,
   type OutboundRecord,
 } from '@app/kafka';
-import type { Kafka } from 'kafkajs';
+import { DECIDE_GROUP } from '../routing.groups';
 import { metricApp, routingMetrics } from '../routing.metrics';
 import { DecideState } from './decide.state';
 import { decideIntents, type DecideTally } from './intent.decider';
 
-export interface DecideStageOptions {
-  groupId: string;
+export interface DecideOptions {
   dedupeWindow: number;
   /** Pushed messages younger than this are remembered beyond `dedupeWindow` (see DecideOptions). */
   dedupeSeconds?: number;
-  /** Where a group that never committed starts on its input (see `ConsumerRunnerOptions`). */
-  newGroupStart?: 'earliest' | 'latest';
-  /** Transactional ids are `<prefix>-push.intent.v1-<partition>`; one prefix per deployment. */
-  transactionalIdPrefix?: string;
   clock?: () => Date;
-  maxBytesPerPartition?: number;
   /** Output per transaction, estimated (see DecideOptions.maxOutputBytes). */
   maxOutputBytes?: number;
-  /** How soon the group notices a member that died (ms). */
-  sessionTimeout?: number;
 }
+
+export const DECIDE_OPTIONS = Symbol('DECIDE_OPTIONS');
 
 /** Output per transaction (estimated), keeping transactions short and memory bounded. */
 const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024;
@@ -48,58 +45,41 @@ const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) =>
  * and routing.badge-state.v1 on one instance; intents decided against the state in memory, and
  * requests, outcomes, badge changelog and input offsets committed in one transaction per batch.
  */
-export class DecideStage {
+@KafkaConsumer()
+export class DecideConsumer {
   readonly state = new DecideState();
-  readonly runner: ConsumerRunner;
   private readonly clock: () => Date;
 
   constructor(
-    kafka: Kafka,
-    producer: EventProducer,
     private readonly apps: AppsRegistry,
-    private readonly opts: DecideStageOptions,
+    @Inject(DECIDE_OPTIONS) private readonly opts: DecideOptions,
   ) {
     this.clock = opts.clock ?? (() => new Date());
-    this.runner = new ConsumerRunner(kafka, producer, {
-      groupId: opts.groupId,
-      newGroupStart: opts.newGroupStart,
-      copartitioned: true,
-      transactional: { idPrefix: opts.transactionalIdPrefix ?? opts.groupId },
-      maxBytesPerPartition: opts.maxBytesPerPartition,
-      sessionTimeout: opts.sessionTimeout,
-      // Every assignment re-reads the state topics from the start: begin from nothing.
-      onAssigned: () => this.state.clear(),
-      subscriptions: [
-        {
-          topic: TOPICS.presenceUserState,
-          role: 'state',
-          handle: async (rs: ConsumedRecord<PresenceUserState>[]) => {
-            for (const r of rs) this.state.applyPresence(keyOf(r), r.value);
-          },
-        },
-        {
-          topic: TOPICS.tokenUserDevices,
-          role: 'state',
-          handle: async (rs: ConsumedRecord<TokenUserDevices>[]) => {
-            for (const r of rs) this.state.applyTokens(keyOf(r), r.value);
-          },
-        },
-        {
-          topic: TOPICS.routingBadgeState,
-          role: 'state',
-          handle: async (rs: ConsumedRecord<BadgeState>[]) => {
-            for (const r of rs) this.state.applyBadgeRecord(keyOf(r), r.value);
-          },
-        },
-        {
-          topic: TOPICS.pushIntent,
-          handle: async (rs: ConsumedRecord<PushIntent>[]) => this.decide(rs),
-        },
-      ],
-    });
   }
 
-  private decide(rs: ConsumedRecord<PushIntent>[]): HandlerResult {
+  /** Every assignment re-reads the state topics from the start: begin from nothing. */
+  @OnAssigned(DECIDE_GROUP)
+  assigned(): void {
+    this.state.clear();
+  }
+
+  @OnState(DECIDE_GROUP, TOPICS.presenceUserState)
+  presence(rs: ConsumedRecord<PresenceUserState>[]): void {
+    for (const r of rs) this.state.applyPresence(keyOf(r), r.value);
+  }
+
+  @OnState(DECIDE_GROUP, TOPICS.tokenUserDevices)
+  tokens(rs: ConsumedRecord<TokenUserDevices>[]): void {
+    for (const r of rs) this.state.applyTokens(keyOf(r), r.value);
+  }
+
+  @OnState(DECIDE_GROUP, TOPICS.routingBadgeState)
+  badges(rs: ConsumedRecord<BadgeState>[]): void {
+    for (const r of rs) this.state.applyBadgeRecord(keyOf(r), r.value);
+  }
+
+  @OnBatch(DECIDE_GROUP, TOPICS.pushIntent)
+  decide(rs: ConsumedRecord<PushIntent>[]): HandlerResult {
     // Intents of an app that is not (or no longer) in the apps file have no credentials, policy
     // or rendering rules to be decided with: they are dead-lettered, not pushed with defaults.
     const known = rs.filter((r) => this.apps.get(r.value!.appId));
@@ -140,14 +120,6 @@ export class DecideStage {
         countDecided(this.apps, result.records, known.slice(0, result.handled), now);
       },
     };
-  }
-
-  start(): Promise<void> {
-    return this.runner.start();
-  }
-
-  stop(): Promise<void> {
-    return this.runner.stop();
   }
 }
 
