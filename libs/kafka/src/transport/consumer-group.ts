@@ -15,5 +15,9 @@ export interface ConsumerGroup {
 }
 
 export function consumerGroup(name: string): ConsumerGroup {
-  return Object.freeze({ name, transportId: Symbol(`kafka:${name}`), consumers: new Set<Type<unknown>>() });
+  return Object.freeze({
+    name,
+    transportId: Symbol(`kafka:${name}`),
+    consumers: new Set<Type<unknown>>(),
+  });
 }

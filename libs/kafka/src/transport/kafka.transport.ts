@@ -1,9 +1,5 @@
 import { Logger, type InjectionToken, type Type } from '@nestjs/common';
-import {
-  Server,
-  type CustomTransportStrategy,
-  type MessageHandler,
-} from '@nestjs/microservices';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { TopicDefinition } from '@app/contracts';
 import type { Kafka } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -22,8 +18,10 @@ import { KafkaBatchContext } from './kafka-batch.context';
 import { assignedHooksOf, kafkaHandlersOf, type KafkaHandlerMeta } from './kafka.decorators';
 
 /** How a service runs one consumer group: from its typed settings, in its module. */
-export interface KafkaGroupOptions
-  extends Omit<ConsumerRunnerOptions, 'subscriptions' | 'onAssigned'> {
+export interface KafkaGroupOptions extends Omit<
+  ConsumerRunnerOptions,
+  'subscriptions' | 'onAssigned'
+> {
   group: ConsumerGroup;
   /** Members of the group in this process (default 1): one's sends overlap another's commits. */
   instances?: number;
@@ -126,7 +124,8 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     return this.runners as T;
   }
 
-  private subscriptions(): Subscription<unknown>[] {
+  /** The handlers Nest registered for this group, as the runner's subscriptions. */
+  subscriptions(): Subscription<unknown>[] {
     const { group, topics } = this.opts;
     this.checkEveryHandlerRegistered();
     if (this.messageHandlers.size === 0)
@@ -153,7 +152,8 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
           );
   }
 
-  private assignedHooks(): (partitions: number[]) => void {
+  /** The group's `@OnAssigned` methods, called in turn with each new assignment. */
+  assignedHooks(): (partitions: number[]) => void {
     const hooks = [...this.opts.group.consumers].flatMap((cls) =>
       assignedHooksOf(cls, this.opts.group).map((method) => {
         const instance = this.deps.resolve(cls) as Record<string, (p: number[]) => void>;
@@ -170,7 +170,6 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   ): Promise<HandlerResult | void> {
     const out = (await handler(records, new KafkaBatchContext([m.topic, m.partition]))) as unknown;
     return (isObservable(out) ? await lastValueFrom(out, { defaultValue: undefined }) : out) as
-      | HandlerResult
-      | undefined;
+      HandlerResult | undefined;
   }
 }
