@@ -3,6 +3,7 @@ import {
   type PushOutcome,
   type TokenInvalidated,
   type TopicDefinition,
+  userKey,
 } from '@app/contracts';
 import {
   deadLetterForRecord,
@@ -16,8 +17,6 @@ import type {
   InvalidationHint,
   TerminalStatus,
 } from './dispatch.types';
-
-const userKey = (r: Pick<DispatchRequest, 'appId' | 'userId'>) => `${r.appId}:${r.userId}`;
 
 /**
  * A `push.outcome.v1` value. `attempts` counts every send of the job including this one;

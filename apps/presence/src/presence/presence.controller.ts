@@ -10,7 +10,12 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
+import {
+  parseUserKey,
+  userKey,
+  type PresenceDeviceEvent,
+  type PresenceUserState,
+} from '@app/contracts';
 import { EventProducer, outbound, RecordTooLargeException } from '@app/kafka';
 import { ApiKeyGuard, ProblemException, ZodPipe } from '@app/http';
 import { partitionOf } from './partition.util';
@@ -95,7 +100,7 @@ export class PresenceController {
     } catch (e) {
       throw new ProblemException(503, 'LOOKUP_FAILED', (e as Error).message);
     }
-    if (!stored) throw this.unknown(key.slice(key.indexOf(':') + 1));
+    if (!stored) throw this.unknown(parseUserKey(key).userId);
     return stored;
   }
 

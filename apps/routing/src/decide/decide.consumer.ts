@@ -5,6 +5,7 @@ import {
   type PushIntent,
   type PushOutcome,
   type TokenUserDevices,
+  userKey,
 } from '@app/contracts';
 import { Inject } from '@nestjs/common';
 import { AppsRegistry } from '@app/config';
@@ -37,8 +38,7 @@ export const DECIDE_OPTIONS = Symbol('DECIDE_OPTIONS');
 /** Output per transaction (estimated), keeping transactions short and memory bounded. */
 const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024;
 
-const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) =>
-  r.key ?? `${r.value!.appId}:${r.value!.userId}`;
+const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) => r.key ?? userKey(r.value!);
 
 /**
  * The decide stage: partition N of push.intent.v1, presence.user-state.v1, token.user-devices.v1

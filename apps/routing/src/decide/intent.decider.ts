@@ -5,6 +5,8 @@ import {
   type PushOutcome,
   type RegisteredDevice,
   type TokenUserDevices,
+  parseUserKey,
+  userKey,
 } from '@app/contracts';
 import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
@@ -148,7 +150,7 @@ class BatchDecision {
 
   decide(intent: PushIntent, context: RecordContext | undefined): void {
     const { appId, userId, message: m } = intent;
-    const key = `${appId}:${userId}`;
+    const key = userKey({ appId, userId });
     const badges =
       this.changed.get(key) ?? cloneBadges(this.state.badges.get(key) ?? emptyBadges());
     const digest = messageDigest(m.messageId);
@@ -267,8 +269,8 @@ class BatchDecision {
   /** One changelog record per user whose badges changed, with their final state. */
   finish(): void {
     for (const [key, b] of this.changed) {
-      const sep = key.indexOf(':');
-      const value = badgeRecord(key.slice(0, sep), key.slice(sep + 1), b, this.opts.now);
+      const { appId, userId } = parseUserKey(key);
+      const value = badgeRecord(appId, userId, b, this.opts.now);
       this.records.push(
         outbound(TOPICS.routingBadgeState, value, { context: this.contextOf.get(key) }),
       );

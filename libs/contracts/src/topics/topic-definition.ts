@@ -26,3 +26,9 @@ export function defineTopic<TValue, TInput = TValue>(
 }
 
 export const userKey = (v: { appId: string; userId: string }): string => `${v.appId}:${v.userId}`;
+
+/** The app and user of a `userKey` (app ids have no `:`; a user id may). */
+export function parseUserKey(key: string): { appId: string; userId: string } {
+  const sep = key.indexOf(':');
+  return { appId: key.slice(0, sep), userId: key.slice(sep + 1) };
+}
