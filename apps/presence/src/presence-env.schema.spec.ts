@@ -20,10 +20,11 @@ describe('presence settings', () => {
       loadEnv(PresenceEnvSchema, { ...base, PRESENCE_MAX_DEVICES_PER_USER: '1000' })
         .PRESENCE_MAX_DEVICES_PER_USER,
     ).toBe(1000);
-    for (const bad of ['0', '1001', 'many'])
+    for (const bad of ['0', '1001', 'many']) {
       expect(() =>
         loadEnv(PresenceEnvSchema, { ...base, PRESENCE_MAX_DEVICES_PER_USER: bad }),
       ).toThrow(/PRESENCE_MAX_DEVICES_PER_USER/);
+    }
   });
 
   it('refuses a heartbeat timeout not longer than the interval, naming the setting', () => {

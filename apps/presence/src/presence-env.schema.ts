@@ -32,11 +32,12 @@ export const PresenceEnvSchema = BaseEnvSchema.extend({
   PRESENCE_MAX_DEVICES_PER_USER: envInt(1, 1000).default(20),
 }).superRefine((env, ctx) => {
   // A timeout within one interval would flip every healthy device between two heartbeats.
-  if (env.PRESENCE_HEARTBEAT_TIMEOUT_SECONDS <= env.PRESENCE_HEARTBEAT_INTERVAL_SECONDS)
+  if (env.PRESENCE_HEARTBEAT_TIMEOUT_SECONDS <= env.PRESENCE_HEARTBEAT_INTERVAL_SECONDS) {
     ctx.addIssue({
       code: 'custom',
       path: ['PRESENCE_HEARTBEAT_TIMEOUT_SECONDS'],
       message: `must be longer than PRESENCE_HEARTBEAT_INTERVAL_SECONDS (${env.PRESENCE_HEARTBEAT_INTERVAL_SECONDS})`,
     });
+  }
 });
 export type PresenceEnv = z.infer<typeof PresenceEnvSchema>;

@@ -90,12 +90,12 @@ export class BatchDispatcher<R extends DispatchRequest> {
     meta: { partition: number },
   ): Promise<HandlerResult> => {
     const { due, deferFrom } = splitDue(records, this.now());
-    if (deferFrom)
+    if (deferFrom) {
       this.backlog.set(meta.partition, {
         count: records.length - due.length,
         until: deferFrom.until,
       });
-    else this.backlog.delete(meta.partition);
+    } else this.backlog.delete(meta.partition);
     return { records: await this.dispatch(due, meta.partition), deferFrom };
   };
 
@@ -141,8 +141,9 @@ export class BatchDispatcher<R extends DispatchRequest> {
       toSend.map((j) => j.req),
       { partition },
     );
-    if (results.length !== toSend.length)
+    if (results.length !== toSend.length) {
       throw new Error(`send returned ${results.length} results for ${toSend.length} requests`);
+    }
     toSend.forEach((job, i) => this.apply(partition, job, results[i], out));
     return out;
   }
@@ -164,8 +165,9 @@ export class BatchDispatcher<R extends DispatchRequest> {
     switch (r.kind) {
       case 'delivered': {
         const recs = this.terminal(rec, req, 'delivered', r.code ?? null, null);
-        if (r.invalidation)
+        if (r.invalidation) {
           recs.push(invalidationRecord(buildInvalidation(req, p, r.invalidation, this.now()), rec));
+        }
         return this.finish(partition, req, out, recs);
       }
       case 'invalid_token': {
@@ -222,8 +224,9 @@ export class BatchDispatcher<R extends DispatchRequest> {
     dispatchMetrics.outcomes.inc(labels);
     dispatchMetrics.outcomeLatencySeconds.observe(labels, (o.latencyMs ?? 0) / 1000);
     const sentAt = req.sentAt ? Date.parse(req.sentAt) : NaN;
-    if (Number.isFinite(sentAt) && status !== 'expired')
+    if (Number.isFinite(sentAt) && status !== 'expired') {
       dispatchMetrics.endToEndSeconds.observe(labels, Math.max(0, this.now() - sentAt) / 1000);
+    }
     return [outcomeRecord(o, rec)];
   }
 

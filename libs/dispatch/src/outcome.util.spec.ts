@@ -55,23 +55,27 @@ describe('record builders produce values their topics accept', () => {
     'failed',
   ];
   it.each(statuses)('outcome %s, with and without code and reason, long ones cut', (status) => {
-    for (const provider of ['apns', 'fcm'] as const)
+    for (const provider of ['apns', 'fcm'] as const) {
       for (const detail of [
         {},
         { code: null, reason: null, now: NOW },
         { code: 'X'.repeat(500), reason: 'why '.repeat(1000), attempts: 0, now: NOW },
-      ])
+      ]) {
         expectValid(outcomeRecord(buildOutcome(apns, provider, status, detail)));
+      }
+    }
   });
 
   it('invalidations for every reason, with and without timestamp and environment', () => {
     const reasons = InvalidationReasonSchema.options;
-    for (const reason of reasons)
+    for (const reason of reasons) {
       for (const hint of [
         { reason },
         { reason, environment: 'production' as const, providerTimestamp: new Date(NOW - 1) },
-      ])
+      ]) {
         expectValid(invalidationRecord(buildInvalidation(apns, 'apns', hint, NOW)));
+      }
+    }
   });
 
   it('retries of APNs and FCM requests on their retry topics', () => {

@@ -17,12 +17,13 @@ export class ApiKeyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request & { appId?: string }>();
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match)
+    if (!match) {
       throw new ProblemException(
         401,
         'UNAUTHENTICATED',
         'Authorization: Bearer <api key> is required',
       );
+    }
     const appId = this.apps.appForApiKey(match[1]);
     if (!appId) throw new ProblemException(401, 'UNAUTHENTICATED', 'unknown API key');
     const pathApp = req.params?.appId as string | undefined;

@@ -74,9 +74,11 @@ const schemaOf = (pipe: unknown): ZodType | undefined =>
 export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
   const modules = app.get(ModulesContainer, { strict: false });
   const controllers = new Set<new (...args: never[]) => unknown>();
-  for (const m of modules.values())
-    for (const w of m.controllers.values())
+  for (const m of modules.values()) {
+    for (const w of m.controllers.values()) {
       if (w.metatype) controllers.add(w.metatype as new (...args: never[]) => unknown);
+    }
+  }
   const routes: DeclaredRoute[] = [];
   for (const cls of controllers) {
     const base = firstPath(Reflect.getMetadata(PATH_METADATA, cls));
@@ -107,9 +109,11 @@ export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
         if (type === Number(RouteParamtypes.BODY)) body = schema;
         if (type !== Number(RouteParamtypes.PARAM)) continue;
         if (typeof arg.data === 'string') params[arg.data] = schema;
-        else if (schema instanceof z.ZodObject)
-          for (const [p, s] of Object.entries<ZodType>(schema.shape))
+        else if (schema instanceof z.ZodObject) {
+          for (const [p, s] of Object.entries<ZodType>(schema.shape)) {
             if (p in params) params[p] = s;
+          }
+        }
       }
       routes.push({
         method,
@@ -206,8 +210,9 @@ export function buildOpenApiDocument(
         : {}),
     };
     const problems: Record<number, string> = {};
-    if (r.guarded || body || Object.values(r.params).some(Boolean))
+    if (r.guarded || body || Object.values(r.params).some(Boolean)) {
       problems[400] = 'A path parameter or the body breaks its rules (each field is named).';
+    }
     if (r.guarded) {
       problems[401] = 'No API key, or an unknown one (`Authorization: Bearer <api key>`).';
       problems[403] = "The API key is another app's.";
@@ -218,13 +223,15 @@ export function buildOpenApiDocument(
     }
     Object.assign(problems, doc.problems ?? {});
     problems[500] = 'An unexpected error (the answer carries an `errorId` the log has too).';
-    for (const [status, description] of Object.entries(problems))
+    for (const [status, description] of Object.entries(problems)) {
       responses[status] = problem(description);
-    for (const [status, other] of Object.entries(doc.responses ?? {}))
+    }
+    for (const [status, other] of Object.entries(doc.responses ?? {})) {
       responses[status] = {
         description: other.description,
         ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}),
       };
+    }
     const operation: Record<string, unknown> = {
       operationId: `${r.controller}_${r.handler}`,
       summary: doc.summary,

@@ -128,8 +128,9 @@ describe('tracing on', () => {
     );
     const spans = await finished();
     expect(spans).toHaveLength(2);
-    for (const s of spans)
+    for (const s of spans) {
       expect(s.status).toEqual({ code: SpanStatusCode.ERROR, message: 'boom' });
+    }
   });
 
   it("kafkajs send spans: the platform's traceparent is put back unless the send span is its child", async () => {

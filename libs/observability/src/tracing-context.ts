@@ -188,11 +188,12 @@ export interface ProviderOutcome {
 function describeOutcome(span: Span, r: ProviderOutcome): void {
   span.setAttribute('push.send.status', r.kind);
   if (r.code) span.setAttribute('push.send.reason', r.code);
-  if (r.kind !== 'delivered')
+  if (r.kind !== 'delivered') {
     span.setStatus({
       code: SpanStatusCode.ERROR,
       message: r.code ? `${r.kind}: ${r.code}` : r.kind,
     });
+  }
 }
 
 function failSpan(span: Span, e: unknown): void {

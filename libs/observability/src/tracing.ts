@@ -137,8 +137,9 @@ class PlatformSampler implements Sampler {
         attributes['messaging.consumer.group.name'] === undefined);
     // Its `transaction` spans outside a batch (the runner fencing a partition's transactional id).
     const kafkajsTransaction = name === 'transaction' && trace.getSpanContext(ctx) === undefined;
-    if ((kafkajsBatch && attributes['messaging.system'] === 'kafka') || kafkajsTransaction)
+    if ((kafkajsBatch && attributes['messaging.system'] === 'kafka') || kafkajsTransaction) {
       return { decision: ApiSamplingDecision.NOT_RECORD };
+    }
     return this.inner.shouldSample(ctx, traceId, name, kind, attributes, links);
   }
 

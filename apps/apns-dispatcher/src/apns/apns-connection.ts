@@ -148,8 +148,9 @@ export class ApnsConnection {
     if (this.closed || !session || session.destroyed || session.closed) return;
     if (session.connecting) {
       // A TLS handshake that never completes: no PING can be sent, so time the handshake itself.
-      if (Date.now() - this.sessionBornAt > this.opts.pingTimeoutMs + this.opts.pingIntervalMs)
+      if (Date.now() - this.sessionBornAt > this.opts.pingTimeoutMs + this.opts.pingIntervalMs) {
         this.replace('connect_timeout');
+      }
       return;
     }
     if (this.pingOutstanding) return;
@@ -162,8 +163,9 @@ export class ApnsConnection {
       session.ping((err) => {
         clearTimeout(t);
         this.pingOutstanding = false;
-        if (err && this.client.session === session && !session.destroyed)
+        if (err && this.client.session === session && !session.destroyed) {
           this.replace('ping_error');
+        }
       });
     } catch {
       clearTimeout(t);
@@ -180,8 +182,9 @@ export class ApnsConnection {
     this.client.connect = async () => {
       await original();
       const session = this.client.session;
-      if (!session || (session as { instrumented?: boolean } & ClientHttp2Session).instrumented)
+      if (!session || (session as { instrumented?: boolean } & ClientHttp2Session).instrumented) {
         return;
+      }
       (session as { instrumented?: boolean } & ClientHttp2Session).instrumented = true;
       this.sessionBornAt = Date.now();
       this.consecutiveTimeouts = 0;

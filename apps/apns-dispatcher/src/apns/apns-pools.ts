@@ -19,8 +19,9 @@ type ApnsApp = NonNullable<AppConfig['apns']>;
  * else certificate auth (certFile + keyFile). Files are read by path; their content is never logged.
  */
 function credentials(cfg: ApnsApp): apn.ProviderOptions {
-  if (cfg.teamId && cfg.keyId && cfg.keyFile)
+  if (cfg.teamId && cfg.keyId && cfg.keyFile) {
     return { token: { key: cfg.keyFile, keyId: cfg.keyId, teamId: cfg.teamId } };
+  }
   return { cert: cfg.certFile, key: cfg.keyFile };
 }
 

@@ -50,8 +50,9 @@ export function classifyApnsAnswer(a: ApnsRawAnswer): ApnsVerdict {
       });
     }
     case 400:
-      if (reason === 'BadDeviceToken')
+      if (reason === 'BadDeviceToken') {
         return { kind: 'bad_device_token', message: 'APNs 400 BadDeviceToken' };
+      }
       return result({ kind: 'rejected', code: reason, message: `APNs 400 ${reason}` });
     case 413:
       return result({ kind: 'rejected', code: reason, message: `APNs 413 ${reason}` });

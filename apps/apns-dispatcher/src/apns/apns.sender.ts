@@ -60,31 +60,35 @@ export class ApnsSender {
 
   async sendOne(req: ApnsRequest): Promise<SendResult> {
     const cfg = this.apps.get(req.appId)?.apns;
-    if (!cfg)
+    if (!cfg) {
       return {
         kind: 'failed',
         code: 'NoApnsConfig',
         message: `app ${req.appId} has no APNs settings`,
       };
-    if (!cfg.topics.some((t) => req.topic === t || req.topic.startsWith(`${t}.`)))
+    }
+    if (!cfg.topics.some((t) => req.topic === t || req.topic.startsWith(`${t}.`))) {
       return {
         kind: 'rejected',
         code: 'TopicDisallowed',
         message: `topic ${req.topic} is not one of app ${req.appId}'s topics`,
       };
-    if (!HEX_TOKEN.test(req.token))
+    }
+    if (!HEX_TOKEN.test(req.token)) {
       return {
         kind: 'invalid_token',
         code: 'BadDeviceToken',
         message: 'not a hex APNs device token',
         invalidation: { reason: 'bad_device_token' },
       };
-    if (!cfg.environments.includes(req.environment))
+    }
+    if (!cfg.environments.includes(req.environment)) {
       return {
         kind: 'failed',
         code: 'EnvironmentNotConfigured',
         message: `app ${req.appId} has no ${req.environment} APNs environment`,
       };
+    }
 
     const first = await this.attempt(req, req.environment);
     if (first.kind === 'result') return first.result;
@@ -92,8 +96,9 @@ export class ApnsSender {
       const alt = other(req.environment);
       if (!cfg.environments.includes(alt)) return this.badToken(first.message);
       const second = await this.attempt(req, alt);
-      if (second.kind === 'bad_device_token')
+      if (second.kind === 'bad_device_token') {
         return this.badToken(`BadDeviceToken in both environments`);
+      }
       if (second.kind === 'result' && second.result.kind === 'delivered') {
         this.logger.log({
           msg: 'token works in the other environment',
@@ -149,12 +154,13 @@ export class ApnsSender {
     let v = await this.sendIn(req, environment);
     if (v.kind === 'expired_provider_token') v = await this.sendIn(req, environment);
     // A fresh token refused as expired too (clock skew, a revoked key): credentials, not routine.
-    if (v.kind === 'expired_provider_token')
+    if (v.kind === 'expired_provider_token') {
       dispatchMetrics.authFailures.inc({
         provider: 'apns',
         app: req.appId,
         reason: 'ExpiredProviderToken',
       });
+    }
     if (v.kind === 'auth') {
       dispatchMetrics.authFailures.inc({ provider: 'apns', app: req.appId, reason: v.reason });
       this.logger.error({
@@ -169,7 +175,7 @@ export class ApnsSender {
 
   private async sendIn(req: ApnsRequest, environment: ApnsEnvironment): Promise<ApnsVerdict> {
     const pool = this.pools.get(req.appId, environment);
-    if (!pool)
+    if (!pool) {
       return {
         kind: 'result',
         result: {
@@ -178,6 +184,7 @@ export class ApnsSender {
           message: `no ${environment} pool for ${req.appId}`,
         },
       };
+    }
     const apnsId = apnsIdFor(req.jobId);
     const note = new apn.Notification();
     note.rawPayload = req.payload;
@@ -200,7 +207,7 @@ export class ApnsSender {
       { provider: 'apns', status },
       Number(process.hrtime.bigint() - started) / 1e9,
     );
-    if (!answer.sent && answer.status === undefined)
+    if (!answer.sent && answer.status === undefined) {
       this.logger.warn({
         msg: 'APNs send failed in transport',
         app: req.appId,
@@ -208,6 +215,7 @@ export class ApnsSender {
         token: redactToken(req.token),
         err: answer.error,
       });
+    }
     return v;
   }
 }

@@ -14,12 +14,14 @@ export function fetchThrough(agent: Agent, timeoutMs: number): typeof fetch {
       let body: string | Buffer | undefined;
       if (init.body instanceof URLSearchParams) {
         body = init.body.toString();
-        if (!headers.has('content-type'))
+        if (!headers.has('content-type')) {
           headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+        }
       } else if (typeof init.body === 'string') body = init.body;
       else if (init.body instanceof Uint8Array) body = Buffer.from(init.body);
-      else if (init.body != null)
+      else if (init.body != null) {
         return reject(new Error('fetchThrough: unsupported request body type'));
+      }
       const req = request(
         {
           protocol: url.protocol,

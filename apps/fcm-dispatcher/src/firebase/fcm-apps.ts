@@ -121,10 +121,11 @@ function readServiceAccount(appId: string, file: string): z.infer<typeof Service
     );
   }
   const parsed = ServiceAccountSchema.safeParse(raw);
-  if (!parsed.success)
+  if (!parsed.success) {
     throw new Error(
       `app ${appId}: ${file} is not a service account JSON (needs client_email and private_key)`,
     );
+  }
   return parsed.data;
 }
 

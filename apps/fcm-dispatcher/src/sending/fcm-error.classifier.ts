@@ -60,7 +60,7 @@ export function classifyFcmError(err: FirebaseErrorLike, hints: ClassifyHints): 
     // the network's, never the token's.
     return { result: retry(), authAlarm: code === 'invalid-credential' ? 'credential' : undefined };
   }
-  if (code === 'registration-token-not-registered')
+  if (code === 'registration-token-not-registered') {
     return {
       result: {
         kind: 'invalid_token',
@@ -69,10 +69,11 @@ export function classifyFcmError(err: FirebaseErrorLike, hints: ClassifyHints): 
         invalidation: { reason: 'unregistered' },
       },
     };
+  }
   if (
     code === 'invalid-registration-token' ||
     (code === 'invalid-argument' && /registration token/i.test(message))
-  )
+  ) {
     return {
       result: {
         kind: 'invalid_token',
@@ -81,15 +82,18 @@ export function classifyFcmError(err: FirebaseErrorLike, hints: ClassifyHints): 
         invalidation: { reason: 'invalid_argument' },
       },
     };
-  if (code === 'invalid-argument' || PAYLOAD.has(code))
+  }
+  if (code === 'invalid-argument' || PAYLOAD.has(code)) {
     return { result: { kind: 'rejected', code: upper, message } };
+  }
   // The token belongs to another sender, or our service account may not send for this project:
   // either way a configuration problem, not the token's; nothing is invalidated.
-  if (code === 'mismatched-credential')
+  if (code === 'mismatched-credential') {
     return {
       result: { kind: 'rejected', code: 'SENDER_ID_MISMATCH', message },
       authAlarm: 'mismatched_credential',
     };
+  }
   if (QUOTA.has(code)) return { result: retry({ minDelayMs: hints.quotaMinDelayMs }) };
   if (code === 'third-party-auth-error') return { result: retry(), authAlarm: 'third_party_auth' };
   if (TRANSIENT.has(code)) return { result: retry() };

@@ -51,12 +51,13 @@ export class FcmSender {
   private async sendBatch(batch: AppBatch<FcmRequest>, results: SendResult[]): Promise<void> {
     const tenant = this.apps.get(batch.appId);
     if (!tenant) {
-      for (const i of batch.indexes)
+      for (const i of batch.indexes) {
         results[i] = {
           kind: 'failed',
           code: 'APP_NOT_CONFIGURED',
           message: `app ${batch.appId} has no fcm section in the apps file`,
         };
+      }
       return;
     }
     const now = Date.now();
@@ -81,12 +82,13 @@ export class FcmSender {
           onAbort: (open) => {
             fcmMetrics.requestsAborted.inc({ app: batch.appId }, open);
             // The call's HTTP/2 session (or sockets) is destroyed with its requests.
-            if (open > 0)
+            if (open > 0) {
               dispatchMetrics.reconnects.inc({
                 provider: 'fcm',
                 app: batch.appId,
                 cause: 'send_timeout',
               });
+            }
             this.logger.warn({
               msg: 'sendEach past its deadline: aborting its open requests',
               appId: batch.appId,
@@ -122,8 +124,9 @@ export class FcmSender {
     if (
       (failure?.code ?? '').startsWith('app/network-error') ||
       response?.responses.some((r) => r.error?.code === 'app/network-error')
-    )
+    ) {
       dispatchMetrics.reconnects.inc({ provider: 'fcm', app: batch.appId, cause: 'transport' });
+    }
     batch.indexes.forEach((idx, k) => {
       const r = response?.responses[k];
       if (r?.success) {
@@ -151,7 +154,8 @@ export class FcmSender {
       }),
     );
     // One line per call, not per message: a wrong service account fails every message at once.
-    for (const [reason, count] of alarms)
+    for (const [reason, count] of alarms) {
       this.logger.error({ msg: 'FCM credentials problem', appId: batch.appId, reason, count });
+    }
   }
 }

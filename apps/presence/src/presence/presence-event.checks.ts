@@ -20,17 +20,19 @@ export function checkEvent(
 ): EventRejection | undefined {
   const e = rec.value!;
   const key = userKey(e);
-  if (rec.key !== key)
+  if (rec.key !== key) {
     return {
       code: 'KEY_MISMATCH',
       message: `the record key must be "${key}" (appId:userId), got ${rec.key === null ? 'none' : `"${rec.key}"`}`,
     };
+  }
   if (!apps.get(e.appId)) return { code: 'UNKNOWN_APP', message: `unknown app id "${e.appId}"` };
   const at = Date.parse(e.at);
-  if (at > now + maxSkewMs)
+  if (at > now + maxSkewMs) {
     return {
       code: 'EVENT_IN_FUTURE',
       message: `at ${e.at} is more than ${maxSkewMs / 1000} s ahead of this server's clock`,
     };
+  }
   return undefined;
 }

@@ -62,8 +62,9 @@ export class PresenceController {
       await this.producer.send([outbound(this.topics.deviceEvent, event)]);
     } catch (e) {
       // Only if the event topic's max.message.bytes were set below one event: retrying is futile.
-      if (e instanceof RecordTooLargeException)
+      if (e instanceof RecordTooLargeException) {
         throw new ProblemException(413, 'EVENT_TOO_LARGE', `not recorded: ${e.message}`);
+      }
       throw new ProblemException(503, 'KAFKA_UNAVAILABLE', `not recorded: ${(e as Error).message}`);
     }
     return { accepted: event };
@@ -86,8 +87,9 @@ export class PresenceController {
       res.setHeader('x-presence-source', 'changelog');
       return stored;
     }
-    if (!this.sweeper.isRestored())
+    if (!this.sweeper.isRestored()) {
       throw new ProblemException(503, 'RESTORING', 'presence state is still being restored');
+    }
     if (view === 'unknown') throw this.unknown(path.userId);
     res.setHeader('x-presence-source', 'memory');
     return view;

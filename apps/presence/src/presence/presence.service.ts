@@ -160,8 +160,9 @@ export class PresenceService {
       }
       const e = rec.value!;
       let entry = byUser.get(rec.key!);
-      if (!entry)
+      if (!entry) {
         byUser.set(rec.key!, (entry = { appId: e.appId, userId: e.userId, events: [], recs: [] }));
+      }
       entry.events.push(toEventInput(e));
       entry.recs.push(rec);
     }
@@ -200,13 +201,16 @@ export class PresenceService {
         const changes: Array<readonly [string, UserChange]> = [];
         for (const [key, user] of part.users) {
           const rules = this.rulesFor(user.appId);
-          if (isDue(user, now, rules, part.watchingSince))
+          if (isDue(user, now, rules, part.watchingSince)) {
             changes.push([key, sweep(user, now, rules, part.watchingSince)] as const);
+          }
         }
         const refused = await this.publish(changes);
         for (const [key, reason] of refused)
-          // Kept as it was (memory holds only what was published); the next sweep tries again.
+        // Kept as it was (memory holds only what was published); the next sweep tries again.
+        {
           this.logger.error({ msg: 'cannot publish a swept snapshot', key, ...reason });
+        }
         const kept = refused.size ? changes.filter(([k]) => !refused.has(k)) : changes;
         this.install(part, kept);
         return kept.filter(([, c]) => c.snapshot !== undefined).length;
@@ -251,8 +255,9 @@ export class PresenceService {
    * computed from the old state may then be published (the runner reads the batch again later).
    */
   private assertOwned(part: PartitionState): void {
-    if (this.store.get(part.partition) !== part)
+    if (this.store.get(part.partition) !== part) {
       throw new RetryableException(`partition ${part.partition} is no longer assigned here`);
+    }
   }
 
   /**
@@ -275,18 +280,20 @@ export class PresenceService {
       }
     }
     try {
-      for (let i = 0; i < out.length; i += SEND_CHUNK)
+      for (let i = 0; i < out.length; i += SEND_CHUNK) {
         await this.producer.sendEncoded(out.slice(i, i + SEND_CHUNK));
+      }
     } catch (e) {
       if (e instanceof RetryableException) throw e;
       const refusal = recordRefusal(e);
-      if (refusal)
+      if (refusal) {
         throw new PoisonRecordException(
           refusal === 'MESSAGE_TOO_LARGE' || refusal === 'RECORD_LIST_TOO_LARGE'
             ? 'OUTPUT_TOO_LARGE'
             : 'OUTPUT_REFUSED',
           `Kafka refused presence snapshots (${refusal}): ${(e as Error).message}`,
         );
+      }
       throw new RetryableException(`cannot publish presence snapshots: ${(e as Error).message}`, {
         cause: e,
       });

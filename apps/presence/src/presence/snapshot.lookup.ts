@@ -40,8 +40,9 @@ export class SnapshotLookup {
       const partitions = e.payload.memberAssignment[this.topic.name] ?? [];
       // Explicit partitions: a topic-wide pause would be undone by the first per-partition pause.
       this.consumer.pause([{ topic: this.topic.name, partitions }]);
-      for (const p of this.scans.keys())
+      for (const p of this.scans.keys()) {
         this.consumer.resume([{ topic: this.topic.name, partitions: [p] }]);
+      }
       this.markJoined();
     });
   }

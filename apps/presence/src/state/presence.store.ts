@@ -30,8 +30,9 @@ export class PresenceStore {
   assign(partitions: number[], now: number): void {
     const keep = new Set(partitions);
     for (const p of this.partitions.keys()) if (!keep.has(p)) this.partitions.delete(p);
-    for (const p of partitions)
+    for (const p of partitions) {
       if (!this.partitions.has(p)) this.partitions.set(p, new PartitionState(p, now));
+    }
   }
 
   get(partition: number): PartitionState | undefined {

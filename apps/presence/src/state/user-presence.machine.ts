@@ -154,9 +154,9 @@ export function settle(
       rules.forgetAfterMs > 0 &&
       e.status === 'offline' &&
       now - e.lastSeenAt >= rules.forgetAfterMs
-    )
+    ) {
       devices.delete(id);
-    else if (e !== d) devices.set(id, e);
+    } else if (e !== d) devices.set(id, e);
   }
   const evicted = enforceCap(devices, rules.maxDevices, named);
   const change = decide(u, devices, now, rules);
@@ -210,8 +210,9 @@ export function isDue(
       rules.forgetAfterMs > 0 &&
       d.status === 'offline' &&
       now - d.lastSeenAt >= rules.forgetAfterMs
-    )
+    ) {
       return true;
+    }
   }
   return false;
 }

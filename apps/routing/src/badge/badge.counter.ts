@@ -47,8 +47,9 @@ export function nextBadge(
     next: { count: Math.min(MAX_BADGE, Math.max(0, count)), at },
     shown: shown === null ? null : Math.min(MAX_BADGE, Math.max(0, shown)),
   });
-  if (offlinePush?.badgeSetNum !== null && offlinePush?.badgeSetNum !== undefined)
+  if (offlinePush?.badgeSetNum !== null && offlinePush?.badgeSetNum !== undefined) {
     return keep(offlinePush.badgeSetNum, offlinePush.badgeSetNum);
+  }
   if (platform === 'apns' && offlinePush?.apns?.badgeMode === 1) return keep(baseline, null);
   const add = offlinePush?.badgeAddNum ?? 1;
   return keep(baseline + add, baseline + add);

@@ -45,12 +45,13 @@ export function buildDeviceRequest(
 ): BuiltRequest {
   const platform = platformOf(device);
   const content = notificationContent(m, settings, platform);
-  if (!content)
+  if (!content) {
     return {
       kind: 'suppressed',
       code: 'empty_content',
       reason: 'the message has no push text and offlinePush.desc is empty',
     };
+  }
   const common = {
     jobId: base.jobId,
     appId: base.appId,
@@ -72,12 +73,13 @@ export function buildDeviceRequest(
   });
   if (platform === 'apns') {
     const topic = device.topic ?? app?.apns?.topics[0];
-    if (!topic)
+    if (!topic) {
       return {
         kind: 'rejected',
         code: 'no_apns_topic',
         reason: 'the device names no APNs topic and the app configures none',
       };
+    }
     const fit = renderApnsPayload(m, content, badge);
     if (!fit.ok) return tooLarge(fit.bytes);
     const pushType = device.pushType ?? 'alert';

@@ -67,8 +67,9 @@ function muteRule(input: DecisionInput, settings: TokenUserDevices['settings']) 
     if (!mentioned) return 'receive_except_at';
   }
   if (settings.dnd && inDailyWindow(input.now, settings.dnd)) return 'dnd';
-  if (settings.snoozeUntil && Date.parse(settings.snoozeUntil) > input.now.getTime())
+  if (settings.snoozeUntil && Date.parse(settings.snoozeUntil) > input.now.getTime()) {
     return 'snooze';
+  }
   return undefined;
 }
 
@@ -81,8 +82,9 @@ export function decideDevices(input: DecisionInput): DeviceVerdict[] {
   const { message, tokens, presence, policy, now } = input;
   const devices = tokens?.devices ?? [];
   const pushFlag = message.offlinePush?.pushFlag === 1;
-  if (devices.length === 0)
+  if (devices.length === 0) {
     return [{ push: false, device: null, rule: pushFlag ? 'push_flag' : 'no_device' }];
+  }
   const presenceOf = new Map((presence?.devices ?? []).map((d) => [d.deviceId, d]));
   // Any device counts here, also one without a push token (a desktop or web session).
   const onlineSomewhere = (presence?.devices ?? []).some(

@@ -143,8 +143,9 @@ export class FanoutConsumer {
         // A membership written just before the message may not be read yet: wait a little.
         const since = this.waitingSince.get(waitKey) ?? Date.now();
         this.waitingSince.set(waitKey, since);
-        if (Date.now() - since < this.opts.unknownGroupGraceMs)
+        if (Date.now() - since < this.opts.unknownGroupGraceMs) {
           throw new RetryableException(`${recipients.message}; waiting for it`);
+        }
         this.waitingSince.delete(waitKey);
         reject(r, recipients.code, recipients.message);
         continue;

@@ -53,8 +53,9 @@ export class IntentWriter {
     const intent: PushIntent = { appId: m.appId, userId, message, fanoutAt };
     this.buffer.push(outbound(TOPICS.pushIntent, intent, { context }));
     this.bufferBytes += this.intentBytes;
-    if (this.buffer.length >= this.chunk || this.bufferBytes >= this.maxChunkBytes)
+    if (this.buffer.length >= this.chunk || this.bufferBytes >= this.maxChunkBytes) {
       await this.flushChunk();
+    }
   }
 
   private async flushChunk(): Promise<void> {

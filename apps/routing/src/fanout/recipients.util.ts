@@ -16,14 +16,16 @@ export function resolveRecipients(
   members: (key: string) => readonly string[] | undefined,
 ): Recipients {
   let list: readonly string[] | undefined = m.recipients ?? undefined;
-  if (!list && m.conversation.type === 'group')
+  if (!list && m.conversation.type === 'group') {
     list = members(groupKey(m.appId, m.conversation.id));
-  if (!list)
+  }
+  if (!list) {
     return {
       ok: false,
       code: 'UNKNOWN_GROUP',
       message: `no recipients in the event and no membership of group ${m.conversation.id} in im.group-members.v1`,
     };
+  }
   const source = list;
   const sender = m.sender.userId;
   const userIds = (function* () {

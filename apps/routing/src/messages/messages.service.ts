@@ -44,16 +44,20 @@ export class PendingMessages {
     // One message alone is always admitted when nothing waits (a 4 MB body must be sendable
     // even with a smaller byte cap); beyond that the caps hold.
     if (this.total.count > 0) {
-      if (this.total.count + 1 > l.maxCount)
+      if (this.total.count + 1 > l.maxCount) {
         return `${this.total.count} messages are waiting for Kafka`;
-      if (this.total.bytes + bytes > l.maxBytes)
+      }
+      if (this.total.bytes + bytes > l.maxBytes) {
         return `${this.total.bytes} bytes of messages are waiting for Kafka`;
+      }
     }
     if (app.count > 0) {
-      if (app.count + 1 > l.maxCountPerApp)
+      if (app.count + 1 > l.maxCountPerApp) {
         return `${app.count} messages of app ${appId} are waiting for Kafka`;
-      if (app.bytes + bytes > l.maxBytesPerApp)
+      }
+      if (app.bytes + bytes > l.maxBytesPerApp) {
         return `${app.bytes} bytes of messages of app ${appId} are waiting for Kafka`;
+      }
     }
     app.count++;
     app.bytes += bytes;

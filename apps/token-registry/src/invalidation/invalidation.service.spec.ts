@@ -91,10 +91,11 @@ describe('invalidation checks before the database', () => {
     expect(
       InvalidationEnvSchema.parse({ REGISTRY_INVALIDATION_MAX_CLOCK_SKEW_SECONDS: '60' }),
     ).toEqual({ REGISTRY_INVALIDATION_MAX_CLOCK_SKEW_SECONDS: 60 });
-    for (const bad of ['-1', '86401', 'soon'])
+    for (const bad of ['-1', '86401', 'soon']) {
       expect(
         InvalidationEnvSchema.safeParse({ REGISTRY_INVALIDATION_MAX_CLOCK_SKEW_SECONDS: bad })
           .success,
       ).toBe(false);
+    }
   });
 });

@@ -46,12 +46,13 @@ export class OutboxHealth implements ReadinessCheck, RelayRounds {
   isReady(): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check('outbox');
     const since = this.failingSince;
-    if (since !== undefined && Date.now() - since >= this.stallAfterMs)
+    if (since !== undefined && Date.now() - since >= this.stallAfterMs) {
       return Promise.resolve(
         indicator.down({
           message: `the outbox relay has failed ${this.failures} round(s) in ${Math.round((Date.now() - since) / 1000)} s: ${this.lastError}`,
         }),
       );
+    }
     return Promise.resolve(indicator.up());
   }
 }
