@@ -84,18 +84,14 @@ export class DecideConsumer {
     // or rendering rules to be decided with: they are dead-lettered, not pushed with defaults.
     const known = rs.filter((r) => this.apps.get(r.value!.appId));
     const now = this.clock();
-    const result = decideIntents(
-      known.map((r) => r.value!),
-      this.state,
-      {
-        now,
-        dedupeWindow: this.opts.dedupeWindow,
-        dedupeSeconds: this.opts.dedupeSeconds,
-        app: (id) => this.apps.get(id),
-        maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-        contexts: known.map((r) => r.context),
-      },
-    );
+    const caused = known.map((r) => ({ value: r.value!, context: r.context }));
+    const result = decideIntents(caused, this.state, {
+      now,
+      dedupeWindow: this.opts.dedupeWindow,
+      dedupeSeconds: this.opts.dedupeSeconds,
+      app: (id) => this.apps.get(id),
+      maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    });
     // A large batch is cut: the rest is read again at once and decided in the next transaction.
     const deferAt = result.handled < known.length ? known[result.handled].offset : undefined;
     const letters = rs

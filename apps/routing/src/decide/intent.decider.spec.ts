@@ -11,7 +11,13 @@ import {
   tokens,
 } from '../../test-fixtures/routing.fixtures';
 import { DecideState, badgeRecord } from './decide.state';
-import { decideIntents, MAX_RECENT, trimRecent, type DecideOptions } from './intent.decider';
+import {
+  decideIntents,
+  MAX_RECENT,
+  trimRecent,
+  type Caused,
+  type DecideOptions,
+} from './intent.decider';
 import { jobIdFor } from './job-id.util';
 
 const apps = new AppsRegistry({
@@ -29,11 +35,8 @@ const opts = (over: Partial<DecideOptions> = {}): DecideOptions => ({
   app: (id) => apps.get(id),
   ...over,
 });
-const intent = (m = message(), userId = 'bob'): PushIntent => ({
-  appId: 'demo',
-  userId,
-  message: m,
-  fanoutAt: '2026-11-26T05:00:00.500Z',
+const intent = (m = message(), userId = 'bob'): Caused<PushIntent> => ({
+  value: { appId: 'demo', userId, message: m, fanoutAt: '2026-11-26T05:00:00.500Z' },
 });
 const byTopic = (rs: ReturnType<typeof decideIntents>['records'], name: string) =>
   rs.filter((r) => r.topic.name === name).map((r) => r.value as Record<string, any>);

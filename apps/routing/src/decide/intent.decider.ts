@@ -40,11 +40,16 @@ export interface DecideOptions {
    * topics' size limits is the commit's job (it splits its produce calls by bytes).
    */
   maxOutputBytes?: number;
-  /**
-   * The correlation context of each intent (same order), carried onto what it produces, so that
-   * a push can be followed from the message to the provider (and no context is minted per record).
-   */
-  contexts?: ReadonlyArray<RecordContext | undefined>;
+}
+
+/**
+ * A value with the context of the record it came from: what it produces carries that correlation,
+ * so a push can be followed from the message to the provider (no context is minted per record).
+ * A consumed record is one.
+ */
+export interface Caused<T> {
+  value: T;
+  context?: RecordContext;
 }
 
 export interface DecideTally {
@@ -73,9 +78,11 @@ export const MAX_RECENT = 256;
  * pushed; entries written before times were kept have none and are kept by count only).
  */
 function remembers(recent: readonly string[], digest: string): boolean {
-  for (const e of recent)
-    if (e.startsWith(digest) && (e.length === digest.length || e[digest.length] === '@'))
+  for (const e of recent) {
+    if (e.startsWith(digest) && (e.length === digest.length || e[digest.length] === '@')) {
       return true;
+    }
+  }
   return false;
 }
 
@@ -258,8 +265,9 @@ class BatchDecision {
     }
     // Devices the user no longer has keep no count.
     const registered = new Set(s.tokens?.devices.map((d) => d.deviceId));
-    for (const deviceId of badges.devices.keys())
+    for (const deviceId of badges.devices.keys()) {
       if (!registered.has(deviceId)) badges.devices.delete(deviceId);
+    }
     badges.seq++;
     if (!this.changed.has(s.key)) this.bytes += BADGE_RECORD_BYTES;
     this.changed.set(s.key, badges);
@@ -284,16 +292,16 @@ class BatchDecision {
  * inputs (the state is read, never written here). Stops early once the output budget is used.
  */
 export function decideIntents(
-  intents: readonly PushIntent[],
+  intents: ReadonlyArray<Caused<PushIntent>>,
   state: DecideState,
   opts: DecideOptions,
 ): DecideResult {
   const batch = new BatchDecision(state, opts);
   const budget = opts.maxOutputBytes ?? Number.POSITIVE_INFINITY;
   let handled = 0;
-  for (const intent of intents) {
+  for (const { value, context } of intents) {
     if (handled > 0 && batch.bytes >= budget) break;
-    batch.decide(intent, opts.contexts?.[handled]);
+    batch.decide(value, context);
     handled++;
   }
   batch.finish();
