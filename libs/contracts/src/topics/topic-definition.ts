@@ -6,11 +6,15 @@ export type CleanupPolicy = 'delete' | 'compact';
  * A topic, its key and the schema of its values. Handlers and producers take one of these, never a
  * topic-name string, so that a value cannot be sent to or read from a topic without its schema.
  */
-export interface TopicDefinition<TValue, TInput = TValue> {
+/**
+ * A topic as code knows it. `C` is its cleanup policy as a literal type: a consumer of a `delete`
+ * topic gets non-null values; only a `compact` topic's records can be tombstones (null).
+ */
+export interface TopicDefinition<TValue, TInput = TValue, C extends CleanupPolicy = CleanupPolicy> {
   readonly name: string;
   /** Put in the `event-type` header of every record. */
   readonly eventType: string;
-  readonly cleanup: CleanupPolicy;
+  readonly cleanup: C;
   /** Topics that share a key space must share the partition count (see `partitions` in the docs). */
   readonly keySpace: 'user' | 'conversation' | 'source';
   readonly schema: ZodType<TValue, TInput>;
@@ -19,9 +23,9 @@ export interface TopicDefinition<TValue, TInput = TValue> {
   readonly config?: Readonly<Record<string, string>>;
 }
 
-export function defineTopic<TValue, TInput = TValue>(
-  def: TopicDefinition<TValue, TInput>,
-): TopicDefinition<TValue, TInput> {
+export function defineTopic<TValue, TInput, const C extends CleanupPolicy>(
+  def: TopicDefinition<TValue, TInput, C>,
+): TopicDefinition<TValue, TInput, C> {
   return Object.freeze(def);
 }
 
