@@ -8,7 +8,11 @@ import type {
 import type { AppConfig } from '@app/config';
 import { renderApnsPayload } from '../rendering/apns.renderer';
 import { renderFcmMessage } from '../rendering/fcm.renderer';
-import { notificationContent, type PushPlatform } from '../rendering/notification-content';
+import {
+  notificationContent,
+  type NotificationContent,
+  type PushPlatform,
+} from '../rendering/notification-content';
 
 export interface RequestBase {
   jobId: string;
@@ -52,7 +56,21 @@ export function buildDeviceRequest(
       reason: 'the message has no push text and offlinePush.desc is empty',
     };
   }
-  const common = {
+  const common = requestCommon(m, device, base);
+  if (platform === 'apns') return buildApnsRequest(m, device, app, content, badge, common);
+  const remaining = Math.max(0, (base.expiresAt.getTime() - base.now.getTime()) / 1000);
+  const fit = renderFcmMessage(m, content, badge, remaining);
+  if (!fit.ok) return tooLarge(platform, content, fit.bytes);
+  return {
+    kind: 'fcm',
+    bytes: fit.bytes + device.token.length + REQUEST_OVERHEAD_BYTES,
+    request: { ...common, message: fit.value },
+  };
+}
+
+/** The fields every provider request has, around its payload. */
+function requestCommon(m: ImMessageSent, device: RegisteredDevice, base: RequestBase) {
+  return {
     jobId: base.jobId,
     appId: base.appId,
     userId: base.userId,
@@ -64,45 +82,48 @@ export function buildDeviceRequest(
     expiresAt: base.expiresAt.toISOString(),
     attempt: 0,
   };
-  const tooLarge = (bytes: number) => ({
+}
+
+function buildApnsRequest(
+  m: ImMessageSent,
+  device: RegisteredDevice,
+  app: AppConfig | undefined,
+  content: NotificationContent,
+  badge: number | null,
+  common: ReturnType<typeof requestCommon>,
+): BuiltRequest {
+  const topic = device.topic ?? app?.apns?.topics[0];
+  if (!topic) {
+    return {
+      kind: 'rejected',
+      code: 'no_apns_topic',
+      reason: 'the device names no APNs topic and the app configures none',
+    };
+  }
+  const fit = renderApnsPayload(m, content, badge);
+  if (!fit.ok) return tooLarge('apns', content, fit.bytes);
+  const pushType = device.pushType ?? 'alert';
+  return {
+    kind: 'apns',
+    bytes: fit.bytes + device.token.length + REQUEST_OVERHEAD_BYTES,
+    request: {
+      ...common,
+      topic,
+      environment: device.environment ?? 'production',
+      pushType,
+      priority: pushType === 'background' ? 5 : 10,
+      collapseId: m.offlinePush?.apns?.collapseId ?? null,
+      payload: fit.value,
+    },
+  };
+}
+
+function tooLarge(platform: PushPlatform, content: NotificationContent, bytes: number) {
+  return {
     kind: 'rejected' as const,
     code: 'payload_too_large',
     reason:
       `the ${platform === 'apns' ? 'APNs payload' : 'FCM message'} is ${bytes} bytes even with ` +
       `an empty body (ext ${Buffer.byteLength(content.ext ?? '', 'utf8')} bytes); the limit is 4096`,
-  });
-  if (platform === 'apns') {
-    const topic = device.topic ?? app?.apns?.topics[0];
-    if (!topic) {
-      return {
-        kind: 'rejected',
-        code: 'no_apns_topic',
-        reason: 'the device names no APNs topic and the app configures none',
-      };
-    }
-    const fit = renderApnsPayload(m, content, badge);
-    if (!fit.ok) return tooLarge(fit.bytes);
-    const pushType = device.pushType ?? 'alert';
-    return {
-      kind: 'apns',
-      bytes: fit.bytes + device.token.length + REQUEST_OVERHEAD_BYTES,
-      request: {
-        ...common,
-        topic,
-        environment: device.environment ?? 'production',
-        pushType,
-        priority: pushType === 'background' ? 5 : 10,
-        collapseId: m.offlinePush?.apns?.collapseId ?? null,
-        payload: fit.value,
-      },
-    };
-  }
-  const remaining = Math.max(0, (base.expiresAt.getTime() - base.now.getTime()) / 1000);
-  const fit = renderFcmMessage(m, content, badge, remaining);
-  if (!fit.ok) return tooLarge(fit.bytes);
-  return {
-    kind: 'fcm',
-    bytes: fit.bytes + device.token.length + REQUEST_OVERHEAD_BYTES,
-    request: { ...common, message: fit.value },
   };
 }
