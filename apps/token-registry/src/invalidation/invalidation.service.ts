@@ -31,6 +31,12 @@ interface Target extends DeviceKey {
   token: string;
 }
 
+/** The device that holds the token instead, when it is not the one named. */
+interface Holder {
+  userId: string;
+  deviceId: string;
+}
+
 /**
  * Applies a provider's verdict on a token to the device it names, and only while it is still
  * about that device: the app, user, device, provider and token all match the registered device,
@@ -71,14 +77,8 @@ export class InvalidationService {
     }
     const before = new Date(ev.providerTimestamp ?? ev.at);
     this.checkNotInFuture(ev, before.getTime(), now);
-    const target: Target = {
-      appId: ev.appId,
-      userId: ev.userId,
-      deviceId: ev.deviceId,
-      provider: ev.provider,
-      token: ev.provider === 'apns' ? ev.token.toLowerCase() : ev.token,
-    };
-    let holder: { userId: string; deviceId: string } | undefined;
+    const target = targetOf(ev);
+    let holder: Holder | undefined;
     const result = await inTransaction(this.dataSource, async (tx) => {
       const device = await tx.manager.findOneBy(DeviceEntity, {
         appId: target.appId,
@@ -110,6 +110,11 @@ export class InvalidationService {
       return mismatch ? ('environment_updated' as const) : ('deleted' as const);
     });
     if (result === 'deleted' || result === 'environment_updated') this.outbox.committed();
+    this.report(ev, result, holder);
+    return result;
+  }
+
+  private report(ev: TokenInvalidated, result: InvalidationResult, holder?: Holder): void {
     const entry = {
       msg:
         result === 'deleted' || result === 'environment_updated'
@@ -127,7 +132,6 @@ export class InvalidationService {
     // or a forged record); the other outcomes are the normal races.
     if (result === 'held_elsewhere') this.logger.warn(entry);
     else this.logger.log(entry);
-    return result;
   }
 
   private checkNotInFuture(ev: TokenInvalidated, when: number, now: number): void {
@@ -139,6 +143,17 @@ export class InvalidationService {
         `this server's clock (REGISTRY_INVALIDATION_MAX_CLOCK_SKEW_SECONDS)`,
     );
   }
+}
+
+/** APNs tokens are registered in lower case; FCM tokens as they are. */
+function targetOf(ev: TokenInvalidated): Target {
+  return {
+    appId: ev.appId,
+    userId: ev.userId,
+    deviceId: ev.deviceId,
+    provider: ev.provider,
+    token: ev.provider === 'apns' ? ev.token.toLowerCase() : ev.token,
+  };
 }
 
 /**

@@ -1,11 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Users (settings and snapshot version), devices and the outbox. */
-export class RegistrySchema1764136800000 implements MigrationInterface {
-  name = 'RegistrySchema1764136800000';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
+const USERS_TABLE = `
       CREATE TABLE registry_users (
         app_id varchar(128) NOT NULL,
         user_id varchar(128) NOT NULL,
@@ -25,8 +20,9 @@ export class RegistrySchema1764136800000 implements MigrationInterface {
         CONSTRAINT registry_users_dnd_whole CHECK (
           (dnd_start_second IS NULL) = (dnd_duration_seconds IS NULL)
           AND (dnd_start_second IS NULL) = (dnd_time_zone IS NULL))
-      )`);
-    await q.query(`
+      )`;
+
+const DEVICES_TABLE = `
       CREATE TABLE registry_devices (
         app_id varchar(128) NOT NULL,
         user_id varchar(128) NOT NULL,
@@ -43,11 +39,9 @@ export class RegistrySchema1764136800000 implements MigrationInterface {
         CONSTRAINT registry_devices_pk PRIMARY KEY (app_id, user_id, device_id),
         CONSTRAINT registry_devices_user_fk FOREIGN KEY (app_id, user_id)
           REFERENCES registry_users (app_id, user_id) ON DELETE CASCADE
-      )`);
-    await q.query(
-      `CREATE UNIQUE INDEX registry_devices_token_uq ON registry_devices (app_id, provider, token)`,
-    );
-    await q.query(`
+      )`;
+
+const OUTBOX_TABLE = `
       CREATE TABLE registry_outbox (
         id bigserial NOT NULL,
         app_id varchar(128) NOT NULL,
@@ -60,7 +54,19 @@ export class RegistrySchema1764136800000 implements MigrationInterface {
         sent_at timestamptz(3),
         error text,
         CONSTRAINT registry_outbox_pk PRIMARY KEY (id)
-      )`);
+      )`;
+
+/** Users (settings and snapshot version), devices and the outbox. */
+export class RegistrySchema1764136800000 implements MigrationInterface {
+  name = 'RegistrySchema1764136800000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(USERS_TABLE);
+    await q.query(DEVICES_TABLE);
+    await q.query(
+      `CREATE UNIQUE INDEX registry_devices_token_uq ON registry_devices (app_id, provider, token)`,
+    );
+    await q.query(OUTBOX_TABLE);
     // The relay's work list: unsent rows, per user in version order.
     await q.query(
       `CREATE INDEX registry_outbox_unsent ON registry_outbox (app_id, user_id, version) WHERE sent_at IS NULL`,
