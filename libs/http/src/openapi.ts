@@ -194,68 +194,7 @@ export function buildOpenApiDocument(
     const doc: RouteDoc = docs[`${r.method.toUpperCase()} ${r.path}`] ?? {
       summary: `${r.controller}.${r.handler}`,
     };
-    const body = r.body ?? doc.body;
-    const responses: Record<string, unknown> = {};
-    responses[String(r.status)] = {
-      description: doc.responseDescription ?? 'Success.',
-      ...(doc.responseHeaders ? { headers: doc.responseHeaders } : {}),
-      ...(doc.response
-        ? {
-            content: {
-              [doc.responseType ?? 'application/json']: {
-                schema: schemaFor(doc.response, 'output'),
-              },
-            },
-          }
-        : {}),
-    };
-    const problems: Record<number, string> = {};
-    if (r.guarded || body || Object.values(r.params).some(Boolean)) {
-      problems[400] = 'A path parameter or the body breaks its rules (each field is named).';
-    }
-    if (r.guarded) {
-      problems[401] = 'No API key, or an unknown one (`Authorization: Bearer <api key>`).';
-      problems[403] = "The API key is another app's.";
-    }
-    if (body) {
-      problems[413] = 'The body is larger than the service accepts.';
-      problems[415] = 'Not JSON, not UTF-8, or an unknown Content-Encoding.';
-    }
-    Object.assign(problems, doc.problems ?? {});
-    problems[500] = 'An unexpected error (the answer carries an `errorId` the log has too).';
-    for (const [status, description] of Object.entries(problems)) {
-      responses[status] = problem(description);
-    }
-    for (const [status, other] of Object.entries(doc.responses ?? {})) {
-      responses[status] = {
-        description: other.description,
-        ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}),
-      };
-    }
-    const operation: Record<string, unknown> = {
-      operationId: `${r.controller}_${r.handler}`,
-      summary: doc.summary,
-      ...(doc.description ? { description: doc.description } : {}),
-      tags: [doc.tag ?? r.controller.replace(/Controller$/, '')],
-      ...(r.guarded ? { security: [{ apiKey: [] }] } : {}),
-      parameters: Object.entries(r.params).map(([name, schema]) => ({
-        name,
-        in: 'path',
-        required: true,
-        schema: schema ? jsonSchemaOf(schema, 'input') : { type: 'string' },
-      })),
-      ...(body
-        ? {
-            requestBody: {
-              required: true,
-              ...(doc.bodyDescription ? { description: doc.bodyDescription } : {}),
-              content: { 'application/json': { schema: schemaFor(body, 'input') } },
-            },
-          }
-        : {}),
-      responses,
-    };
-    (paths[r.path] ??= {})[r.method] = operation;
+    (paths[r.path] ??= {})[r.method] = operationFor(r, doc);
   }
   return {
     openapi: '3.1.0',
@@ -276,6 +215,89 @@ export function buildOpenApiDocument(
       schemas: { Problem: PROBLEM_SCHEMA },
     },
   };
+}
+
+/** One route's operation object. */
+function operationFor(r: DeclaredRoute, doc: RouteDoc): Record<string, unknown> {
+  const body = r.body ?? doc.body;
+  const responses = responsesFor(r, doc, body);
+  return {
+    operationId: `${r.controller}_${r.handler}`,
+    summary: doc.summary,
+    ...(doc.description ? { description: doc.description } : {}),
+    tags: [doc.tag ?? r.controller.replace(/Controller$/, '')],
+    ...(r.guarded ? { security: [{ apiKey: [] }] } : {}),
+    parameters: Object.entries(r.params).map(([name, schema]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: schema ? jsonSchemaOf(schema, 'input') : { type: 'string' },
+    })),
+    ...(body
+      ? {
+          requestBody: {
+            required: true,
+            ...(doc.bodyDescription ? { description: doc.bodyDescription } : {}),
+            content: { 'application/json': { schema: schemaFor(body, 'input') } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+/** The success response, the problems the route can answer, then the route's other responses. */
+function responsesFor(
+  r: DeclaredRoute,
+  doc: RouteDoc,
+  body: RouteDoc['body'],
+): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  responses[String(r.status)] = {
+    description: doc.responseDescription ?? 'Success.',
+    ...(doc.responseHeaders ? { headers: doc.responseHeaders } : {}),
+    ...(doc.response
+      ? {
+          content: {
+            [doc.responseType ?? 'application/json']: {
+              schema: schemaFor(doc.response, 'output'),
+            },
+          },
+        }
+      : {}),
+  };
+  for (const [status, description] of Object.entries(problemsFor(r, doc, body))) {
+    responses[status] = problem(description);
+  }
+  for (const [status, other] of Object.entries(doc.responses ?? {})) {
+    responses[status] = {
+      description: other.description,
+      ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}),
+    };
+  }
+  return responses;
+}
+
+function problemsFor(
+  r: DeclaredRoute,
+  doc: RouteDoc,
+  body: RouteDoc['body'],
+): Record<number, string> {
+  const problems: Record<number, string> = {};
+  if (r.guarded || body || Object.values(r.params).some(Boolean)) {
+    problems[400] = 'A path parameter or the body breaks its rules (each field is named).';
+  }
+  if (r.guarded) {
+    problems[401] = 'No API key, or an unknown one (`Authorization: Bearer <api key>`).';
+    problems[403] = "The API key is another app's.";
+  }
+  if (body) {
+    problems[413] = 'The body is larger than the service accepts.';
+    problems[415] = 'Not JSON, not UTF-8, or an unknown Content-Encoding.';
+  }
+  Object.assign(problems, doc.problems ?? {});
+  problems[500] = 'An unexpected error (the answer carries an `errorId` the log has too).';
+  return problems;
 }
 
 const escapeHtml = (s: string) =>
