@@ -126,8 +126,9 @@ async function main(): Promise<void> {
       `APNs → ${a.token === bobIphone ? "bob's iPhone" : "carol's iPhone"} (${a.status}): ${JSON.stringify(a.payload)}`,
     );
   }
-  for (const f of r.fcm)
+  for (const f of r.fcm) {
     console.log(`FCM → bob's Pixel (${f.httpStatus}): ${JSON.stringify(f.message)}`);
+  }
   const carolRang = r.apns.some((a) => a.token === carolIphone);
   console.log(
     `\ncarol's iPhone ${carolRang ? 'rang (unexpected: her app is open)' : 'stayed quiet: her app is open, the IM connection delivers'}`,

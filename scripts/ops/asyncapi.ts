@@ -114,8 +114,9 @@ export function buildAsyncApiDocument(): Json {
       },
     };
     const config: Json = { 'cleanup.policy': [topic.cleanup] };
-    for (const [k, v] of Object.entries(topic.config ?? {}))
+    for (const [k, v] of Object.entries(topic.config ?? {})) {
       config[k] = /^\d+$/.test(v) ? Number(v) : v;
+    }
     channels[id] = {
       address: topic.name,
       title: topic.name,
@@ -127,7 +128,7 @@ export function buildAsyncApiDocument(): Json {
         kafka: { topic: topic.name, topicConfiguration: config, bindingVersion: '0.5.0' },
       },
     };
-    for (const action of ['send', 'receive'] as const)
+    for (const action of ['send', 'receive'] as const) {
       for (const party of FLOWS[id][action]) {
         operations[`${camel(party)}_${action}_${id}`] = {
           action,
@@ -138,6 +139,7 @@ export function buildAsyncApiDocument(): Json {
           tags: [{ name: party.split('/')[0] }],
         };
       }
+    }
   }
   return {
     asyncapi: '3.0.0',

@@ -189,8 +189,9 @@ async function readLetters(
         }
       },
     });
-    for (const [partition, offset] of starts)
+    for (const [partition, offset] of starts) {
       if (remaining.has(partition)) consumer.seek({ topic, partition, offset: offset.toString() });
+    }
     const timer = setInterval(() => {
       if (Date.now() - lastProgress > idleTimeoutMs) finish();
     }, 250);
@@ -332,8 +333,9 @@ async function produce(
 export function formatReport(r: ReplayReport): string {
   const lines: string[] = [];
   const byGroup = new Map<string, number>();
-  for (const l of r.replayed)
+  for (const l of r.replayed) {
     byGroup.set(`${l.topic} ${l.code}`, (byGroup.get(`${l.topic} ${l.code}`) ?? 0) + 1);
+  }
   lines.push(
     `${r.execute ? 'replayed' : 'dry run: would replay'} ${r.replayed.length} of ${r.selected} selected dead letters (${r.read} read)`,
   );
@@ -344,14 +346,16 @@ export function formatReport(r: ReplayReport): string {
     lines.push(
       `refused ${r.refused.length}: ${[...why].map(([k, n]) => `${k} ${n}`).join(', ')} (--force takes truncated, redacted and key_maybe_cut)`,
     );
-    for (const l of r.refused.slice(0, 20))
+    for (const l of r.refused.slice(0, 20)) {
       lines.push(
         `  letter ${l.letter}  ${l.topic}[${l.partition}]@${l.offset}  ${l.code}  ${(l.refused ?? []).join(',')}`,
       );
+    }
     if (r.refused.length > 20) lines.push(`  … ${r.refused.length - 20} more (--json lists all)`);
   }
-  if (r.incomplete.length)
+  if (r.incomplete.length) {
     lines.push(`warning: not read to the end (no progress): ${r.incomplete.join(', ')}`);
+  }
   if (!r.execute && r.replayed.length) lines.push('nothing was written: add --execute to replay');
   return lines.join('\n');
 }
