@@ -2,6 +2,32 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** libs/** never imports apps/**, by path or by a path alias. */
+const NO_APPS = {
+  group: ['apps/*', '**/apps/*', '@apps/*'],
+  message: 'libs/** must not import from apps/** (move what both need into a library).',
+};
+
+const PURE_RULE_FILES = [
+  'apps/*/src/state/**/*.ts',
+  'apps/routing/src/decision/**/*.ts',
+  'apps/routing/src/rendering/**/*.ts',
+  'apps/routing/src/badge/**/*.ts',
+  'apps/**/*classif*.ts',
+  'libs/**/*classif*.ts',
+];
+
+const PURE_RULES = {
+  paths: [
+    { name: 'kafkajs', message: 'Pure-rule code must not depend on the Kafka client.' },
+    { name: '@app/kafka', message: 'Pure-rule code must not depend on @app/kafka.' },
+  ],
+  patterns: [
+    { group: ['@nestjs/*'], message: 'Pure-rule code must not depend on Nest.' },
+    { group: ['@app/kafka/*'], message: 'Pure-rule code must not depend on @app/kafka.' },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.local/**', '.tools/**', '**/*.js', '**/*.mjs'] },
   eslint.configs.recommended,
@@ -22,6 +48,40 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/unbound-method': 'off',
       'no-console': 'error',
+      curly: ['error', 'multi-line'],
+    },
+  },
+  {
+    // Production functions stay readable on one screen: 60 lines of code at most. Specs, test
+    // helpers, benchmarks, scripts and examples are excluded (describe blocks are long by nature).
+    files: ['apps/**/src/**/*.ts', 'libs/**/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testing/**'],
+    rules: {
+      'max-lines-per-function': [
+        'error',
+        { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+    },
+  },
+  {
+    // Libraries are shared by the services and never reach into one of them.
+    files: ['libs/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_APPS] }] },
+  },
+  {
+    // Pure rules (state machines, decisions, rendering, badges, provider-answer classifiers) are
+    // plain functions over plain data: no Nest, no Kafka client, no @app/kafka.
+    files: PURE_RULE_FILES,
+    rules: { 'no-restricted-imports': ['error', PURE_RULES] },
+  },
+  {
+    // A classifier in a library is both (a later entry replaces the rule's options, not merges).
+    files: ['libs/**/*classif*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { ...PURE_RULES, patterns: [...PURE_RULES.patterns, NO_APPS] },
+      ],
     },
   },
   {
