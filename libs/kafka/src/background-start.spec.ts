@@ -61,3 +61,40 @@ describe('BackgroundStart', () => {
     exit.mockRestore();
   });
 });
+
+describe('BackgroundStart: backoff', () => {
+  it.each([
+    [
+      'backs off from the first delay, doubling up to the cap (the shared policy)',
+      5,
+      20,
+      5,
+      [5, 10, 20, 20, 20],
+    ],
+    ['waits 1 s after a first failure by default', undefined, undefined, 1, [1000]],
+  ])('%s', async (_name, initialDelayMs, maxDelayMs, failures, delays) => {
+    const warn = jest.fn();
+    const s = new BackgroundStart({
+      what: 'x',
+      logger: { warn, fatal: jest.fn() } as unknown as Logger,
+      initialDelayMs,
+      maxDelayMs,
+    });
+    let left = failures;
+    const started = new Promise<void>((resolve) =>
+      s.run(
+        async () => {
+          if (left-- > 0) throw new Error('down');
+          resolve();
+        },
+        async () => undefined,
+      ),
+    );
+    if (initialDelayMs === undefined) {
+      await new Promise((r) => setTimeout(r, 10));
+      await s.stop(); // not waiting out the 1 s
+    } else await started;
+    await s.stop();
+    expect(warn.mock.calls.map(([m]: [{ retryInMs: number }]) => m.retryInMs)).toEqual(delays);
+  });
+});

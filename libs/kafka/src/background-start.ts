@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { Backoff } from './consumer/backoff';
 
 export interface BackgroundStartOptions {
   /** Named in the log lines, e.g. "the presence consumer". */
@@ -27,36 +28,44 @@ export class BackgroundStart {
 
   /** `attempt` must leave nothing half-started when it throws (`reset` runs before the next try). */
   run(attempt: () => Promise<void>, reset: () => Promise<void>): void {
-    const { logger, what, isFatal } = this.opts;
-    const max = this.opts.maxDelayMs ?? 30000;
+    const backoff = new Backoff({
+      initialMs: this.opts.initialDelayMs ?? 1000,
+      maxMs: this.opts.maxDelayMs ?? 30000,
+    });
     this.done = (async () => {
-      for (let delay = this.opts.initialDelayMs ?? 1000; !this.stopping;) {
+      while (!this.stopping) {
         try {
           await attempt();
           return;
         } catch (e) {
-          const err = e as Error;
-          if (isFatal?.(err)) {
-            logger.fatal({ msg: `cannot start ${what}`, err: err.message });
-            process.exit(1);
-          }
-          logger.warn({
-            msg: `cannot start ${what}; retrying`,
-            err: err.message,
-            retryInMs: delay,
-          });
+          const delay = backoff.next();
+          this.failed(e as Error, delay);
           await reset().catch(() => undefined);
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, delay);
-            this.wake = () => {
-              clearTimeout(t);
-              r();
-            };
-          });
-          delay = Math.min(delay * 2, max);
+          await this.pause(delay);
         }
       }
     })();
+  }
+
+  /** Logs the failed attempt; an error no retry fixes ends the process. */
+  private failed(err: Error, retryInMs: number): void {
+    const { logger, what, isFatal } = this.opts;
+    if (isFatal?.(err)) {
+      logger.fatal({ msg: `cannot start ${what}`, err: err.message });
+      process.exit(1);
+    }
+    logger.warn({ msg: `cannot start ${what}; retrying`, err: err.message, retryInMs });
+  }
+
+  /** Waits `ms`, or less when stopped. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
   }
 
   /** Stops retrying and waits for the attempt in flight, if any. */

@@ -16,3 +16,4 @@ export * from './record-limits';
 export * from './stall.tracker';
 export * from './kafka.settings';
 export * from './transport';
+export { Backoff, type BackoffPolicy } from './consumer/backoff';
