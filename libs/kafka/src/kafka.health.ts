@@ -31,14 +31,18 @@ export class KafkaHealthIndicator implements ReadinessCheck {
       );
       const members = this.groups.counted();
       const starting = members.filter((m) => !m.running).map((m) => m.group);
-      if (starting.length)
-        return indicator.down({ message: `consumer group(s) not running yet: ${starting.join(', ')}` });
+      if (starting.length) {
+        return indicator.down({
+          message: `consumer group(s) not running yet: ${starting.join(', ')}`,
+        });
+      }
       const runners = members.map((m) => m.runner);
       const crashed = runners.filter((r) => !r.isHealthy()).length;
-      if (crashed)
+      if (crashed) {
         return indicator.down({ message: `${crashed} consumer(s) stopped after a crash` });
+      }
       const stalled = runners.flatMap((r) => r.stalledPartitions());
-      if (stalled.length)
+      if (stalled.length) {
         return indicator.down({
           message: `${stalled.length} partition(s) stalled`,
           stalled: stalled.map((p) => ({
@@ -51,6 +55,7 @@ export class KafkaHealthIndicator implements ReadinessCheck {
             cause: p.cause,
           })),
         });
+      }
       const restoring = runners.filter((r) => !r.isRestored()).length;
       if (restoring) return indicator.down({ message: `${restoring} consumer(s) restoring state` });
       return indicator.up({ brokers: cluster.brokers.length });

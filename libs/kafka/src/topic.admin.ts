@@ -23,12 +23,12 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
 }
 
 /** What creating and checking a topic needs of its definition (any value type). */
-export type TopicShape = Pick<TopicDefinition<never, never>, 'name' | 'cleanup' | 'keySpace' | 'config'>;
+export type TopicShape = Pick<
+  TopicDefinition<never, never>,
+  'name' | 'cleanup' | 'keySpace' | 'config'
+>;
 
-export function topicConfigFor(
-  def: TopicShape,
-  layout: TopicLayout,
-): ITopicConfig {
+export function topicConfigFor(def: TopicShape, layout: TopicLayout): ITopicConfig {
   return {
     topic: def.name,
     numPartitions: layout.partitions,

@@ -372,10 +372,12 @@ describe('upstream example: Nest ClientKafka → pushes', () => {
     /** Each key's partition in a topic (a group's membership and messages share their key). */
     const partitionsBy = (topic: string) => {
       const byKey = new Map<string, Set<number>>();
-      for (const r of read.filter((x) => x.topic === topic))
+      for (const r of read.filter((x) => x.topic === topic)) {
         byKey.set(r.key!, (byKey.get(r.key!) ?? new Set()).add(r.partition));
-      for (const [key, set] of byKey)
+      }
+      for (const [key, set] of byKey) {
         expect({ key, partitions: set.size }).toEqual({ key, partitions: 1 });
+      }
       return new Map([...byKey].map(([key, set]) => [key, [...set][0]]));
     };
     const platform = partitionsBy(topicOf.platform);
@@ -400,11 +402,12 @@ describe('upstream example: Nest ClientKafka → pushes', () => {
       [TOPICS.imMessageSent.name, TOPICS.imGroupMembers.name],
       (rs) => rs.length >= 4,
     );
-    for (const r of real)
+    for (const r of real) {
       expect({ key: r.key, partition: r.partition }).toEqual({
         key: r.key,
         partition: platform.get(r.key!),
       });
+    }
   });
 
   it('a record that breaks the contract is dead-lettered with its original bytes, not pushed', async () => {

@@ -181,13 +181,15 @@ export class UpstreamWorld {
       if (ready.every(Boolean)) return;
       for (const n of SERVICE_NAMES) {
         const code = this.services[n].child?.exitCode;
-        if (code !== null && code !== undefined)
+        if (code !== null && code !== undefined) {
           throw new Error(`${n} exited (code ${code}); see ${this.dir}/logs/${n}.log`);
+        }
       }
-      if (Date.now() > until)
+      if (Date.now() > until) {
         throw new Error(
           `not ready within ${timeoutMs} ms: ${SERVICE_NAMES.filter((_, i) => !ready[i]).join(', ')} (see ${this.dir}/logs)`,
         );
+      }
       await sleep(300);
     }
   }
@@ -243,10 +245,11 @@ export class UpstreamWorld {
     } finally {
       await consumer.disconnect();
     }
-    if (!done(records))
+    if (!done(records)) {
       throw new Error(
         `read ${records.length} records of ${topics.join(', ')} in ${timeoutMs} ms, not enough`,
       );
+    }
     return records;
   }
 

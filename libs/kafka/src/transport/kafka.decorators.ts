@@ -79,12 +79,18 @@ export function OnAssigned(group: ConsumerGroup) {
 /** The methods of a class's prototype chain, by name (own methods first). */
 function methodsOf(cls: Type<unknown>): Array<[string, (...args: unknown[]) => unknown]> {
   const seen = new Map<string, (...args: unknown[]) => unknown>();
-  for (let p = cls.prototype as object; p && p !== Object.prototype; p = Object.getPrototypeOf(p))
+  for (
+    let p = cls.prototype as object;
+    p && p !== Object.prototype;
+    p = Object.getPrototypeOf(p) as object
+  ) {
     for (const name of Object.getOwnPropertyNames(p)) {
       const d = Object.getOwnPropertyDescriptor(p, name);
-      if (name !== 'constructor' && typeof d?.value === 'function' && !seen.has(name))
+      if (name !== 'constructor' && typeof d?.value === 'function' && !seen.has(name)) {
         seen.set(name, d.value as (...args: unknown[]) => unknown);
+      }
     }
+  }
   return [...seen];
 }
 
@@ -113,8 +119,9 @@ export function KafkaConsumer(): ClassDecorator {
   return (target) => {
     const cls = target as unknown as Type<unknown>;
     const handlers = kafkaHandlersOf(cls);
-    if (handlers.length === 0)
+    if (handlers.length === 0) {
       throw new Error(`${cls.name} is a @KafkaConsumer() with no @OnBatch or @OnState handler`);
+    }
     for (const h of handlers) h.group.consumers.add(cls);
     applyDecorators(Controller(), UseFilters(RethrowToRunner))(target);
   };

@@ -74,8 +74,9 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     extras?: Record<string, unknown>,
   ): void {
     const name = this.normalizePattern(pattern as string);
-    if (this.messageHandlers.has(name))
+    if (this.messageHandlers.has(name)) {
       throw new Error(`${name} is handled twice in consumer group ${this.opts.group.name}`);
+    }
     super.addHandler(pattern, callback, isEventHandler, extras);
   }
 
@@ -128,8 +129,9 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   subscriptions(): Subscription<unknown>[] {
     const { group, topics } = this.opts;
     this.checkEveryHandlerRegistered();
-    if (this.messageHandlers.size === 0)
+    if (this.messageHandlers.size === 0) {
       throw new Error(`consumer group ${group.name} has no @OnBatch or @OnState handler`);
+    }
     return [...this.messageHandlers.values()].map((handler) => {
       const meta = (handler.extras as { kafka: KafkaHandlerMeta }).kafka;
       return {
@@ -143,13 +145,16 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
 
   /** A `@KafkaConsumer` of this group that Nest did not register is not in its module's controllers. */
   private checkEveryHandlerRegistered(): void {
-    for (const cls of this.opts.group.consumers)
-      for (const h of kafkaHandlersOf(cls))
-        if (h.group === this.opts.group && !this.messageHandlers.has(h.topic.name))
+    for (const cls of this.opts.group.consumers) {
+      for (const h of kafkaHandlersOf(cls)) {
+        if (h.group === this.opts.group && !this.messageHandlers.has(h.topic.name)) {
           throw new Error(
             `${cls.name}.${h.method} (${h.topic.name}) is not registered: ` +
               `add ${cls.name} to its module's controllers`,
           );
+        }
+      }
+    }
   }
 
   /** The group's `@OnAssigned` methods, called in turn with each new assignment. */

@@ -28,8 +28,9 @@ export function runnerFor(
         (await own[h.method](records, new KafkaBatchContext([m.topic, m.partition]))) as never;
       subscriptions.push({ topic: opts.topics?.[h.topic.name] ?? h.topic, role: h.role, handle });
     }
-    for (const method of assignedHooksOf(cls, opts.group))
+    for (const method of assignedHooksOf(cls, opts.group)) {
       hooks.push((partitions) => own[method](partitions));
+    }
   }
   return new ConsumerRunner(kafka, producer, {
     ...opts,
