@@ -30,11 +30,22 @@ const FLOWS: Record<TopicKey, { send: string[]; receive: string[] }> = {
   fcmRetry: { send: ['fcm-dispatcher'], receive: ['fcm-dispatcher'] },
   pushOutcome: {
     send: ['routing/decide', 'apns-dispatcher', 'fcm-dispatcher'],
-    receive: ['analytics'],
+    receive: ['analytics', 'delivery-reports/webhooks'],
   },
   tokenInvalidated: { send: ['apns-dispatcher', 'fcm-dispatcher'], receive: ['token-registry'] },
+  webhookRetry: {
+    send: ['delivery-reports/webhooks'],
+    receive: ['delivery-reports/webhook-retries'],
+  },
   deadLetter: {
-    send: ['token-registry', 'presence', 'routing', 'apns-dispatcher', 'fcm-dispatcher'],
+    send: [
+      'token-registry',
+      'presence',
+      'routing',
+      'apns-dispatcher',
+      'fcm-dispatcher',
+      'delivery-reports',
+    ],
     receive: ['operators'],
   },
 };
@@ -50,6 +61,7 @@ const KEYS: Record<TopicDefinition<unknown>['keySpace'], string> = {
   user: '`appId:userId`',
   conversation: '`appId:conversationType:conversationId` (a group: `appId:group:groupId`)',
   source: "the failed record's key (else `topic:partition`)",
+  webhook: '`appId:<first 16 hex digits of the SHA-256 of the webhook URL>`',
 };
 
 /** `routing/fanout` → `routingFanout`; `apns-dispatcher` → `apnsDispatcher`. */

@@ -74,3 +74,66 @@ apps:
     expect(registry.get('b')!.policy.offlineAfterDays).toBe(3);
   });
 });
+
+describe('apps file: webhooks', () => {
+  const key = hashApiKey('secret-1');
+  const withHooks = (hooks: string) =>
+    `apps:\n  - id: a\n    apiKeys: ["${key}"]\n    webhooks:\n${hooks}`;
+  const problems = (text: string): string => {
+    try {
+      loadAppsFile(write(text));
+    } catch (e) {
+      return (e as ConfigException).problems.join('\n');
+    }
+    throw new Error('accepted');
+  };
+
+  it('applies the defaults and resolves secretFile beside the file', () => {
+    const path = write(
+      withHooks('      - { url: "https://hooks.example.com/push", secretFile: s/hook.secret }'),
+    );
+    const [hook] = loadAppsFile(path).apps[0].webhooks!;
+    expect(hook).toEqual({
+      url: 'https://hooks.example.com/push',
+      secretFile: join(path, '..', 's/hook.secret'),
+      events: ['sent', 'suppressed', 'invalid_token', 'rejected', 'expired', 'failed'],
+      batchMax: 100,
+      timeoutMs: 10000,
+    });
+  });
+
+  it('accepts plain http only on the loopback host, and no credentials in the URL', () => {
+    for (const url of ['http://127.0.0.1:8080/h', 'http://localhost/h', 'http://[::1]:9/h']) {
+      expect(() =>
+        loadAppsFile(write(withHooks(`      - { url: "${url}", secretFile: s }`))),
+      ).not.toThrow();
+    }
+    expect(
+      problems(withHooks('      - { url: "http://hooks.example.com/h", secretFile: s }')),
+    ).toMatch(/apps\.0\.webhooks\.0\.url: must be https/);
+    expect(
+      problems(withHooks('      - { url: "https://u:p@example.com/h", secretFile: s }')),
+    ).toMatch(/credentials/);
+    expect(problems(withHooks('      - { url: "not a url", secretFile: s }'))).toMatch(/not a URL/);
+  });
+
+  it('caps what a webhook can ask: events, batchMax, timeoutMs, count, duplicates', () => {
+    const one = (extra: string) =>
+      problems(withHooks(`      - { url: "https://e.example/h", secretFile: s, ${extra} }`));
+    expect(one('events: [delivered]')).toMatch(/webhooks\.0\.events\.0/);
+    expect(one('events: []')).toMatch(/webhooks\.0\.events/);
+    expect(one('events: [sent, sent]')).toMatch(/each event at most once/);
+    expect(one('batchMax: 501')).toMatch(/webhooks\.0\.batchMax/);
+    expect(one('batchMax: 0')).toMatch(/webhooks\.0\.batchMax/);
+    expect(one('timeoutMs: 30001')).toMatch(/webhooks\.0\.timeoutMs/);
+    expect(one('timeoutMs: 99')).toMatch(/webhooks\.0\.timeoutMs/);
+    expect(problems(withHooks('      - { url: "https://e.example/h" }'))).toMatch(/secretFile/);
+    const eleven = Array.from(
+      { length: 11 },
+      (_, i) => `      - { url: "https://e.example/${i}", secretFile: s }`,
+    ).join('\n');
+    expect(problems(withHooks(eleven))).toMatch(/apps\.0\.webhooks/);
+    const twice = '      - { url: "https://e.example/h", secretFile: s }\n'.repeat(2);
+    expect(problems(withHooks(twice))).toMatch(/webhooks\.1\.url: duplicate webhook url/);
+  });
+});

@@ -43,6 +43,7 @@ export function loadAppsFile(path: string): AppsFile {
       app.fcm.serviceAccountFile = abs(app.fcm.serviceAccountFile)!;
       if (app.fcm.endpoint) app.fcm.endpoint.caFile = abs(app.fcm.endpoint.caFile);
     }
+    for (const hook of app.webhooks ?? []) hook.secretFile = abs(hook.secretFile)!;
   }
   return result.data;
 }

@@ -6,6 +6,7 @@ export * from './events/token-user-devices.event';
 export * from './events/push.event';
 export * from './events/badge-state.event';
 export * from './events/dead-letter.event';
+export * from './events/webhook.event';
 export * from './topics/topic-definition';
 export * from './topics/topics';
 export * from './headers';

@@ -16,7 +16,7 @@ export interface TopicDefinition<TValue, TInput = TValue, C extends CleanupPolic
   readonly eventType: string;
   readonly cleanup: C;
   /** Topics that share a key space must share the partition count (see `partitions` in the docs). */
-  readonly keySpace: 'user' | 'conversation' | 'source';
+  readonly keySpace: 'user' | 'conversation' | 'source' | 'webhook';
   readonly schema: ZodType<TValue, TInput>;
   readonly key: (value: TValue) => string;
   /** Extra topic configuration applied on creation. */

@@ -11,6 +11,7 @@ import {
 } from '../events/push.event';
 import { TokenUserDevicesSchema } from '../events/token-user-devices.event';
 import { BadgeStateSchema } from '../events/badge-state.event';
+import { WebhookDeliverySchema } from '../events/webhook.event';
 import { defineTopic, userKey } from './topic-definition';
 
 const COMPACT = { 'min.compaction.lag.ms': '0', 'segment.ms': '3600000' } as const;
@@ -124,6 +125,16 @@ export const TOPICS = {
     keySpace: 'user',
     schema: TokenInvalidatedSchema,
     key: userKey,
+  }),
+  webhookRetry: defineTopic({
+    name: 'push.webhook.retry.v1',
+    eventType: 'push.webhook.retry',
+    cleanup: 'delete',
+    keySpace: 'webhook',
+    schema: WebhookDeliverySchema,
+    key: (v) => `${v.appId}:${v.webhook.urlHash}`,
+    // At least WEBHOOK_MAX_AGE_SECONDS' cap (7 days): a parked delivery is never deleted unsent.
+    config: { 'retention.ms': String(7 * 24 * 3600 * 1000) },
   }),
   deadLetter: defineTopic({
     name: 'push.dead-letter.v1',
