@@ -1,89 +1,32 @@
 import { Logger } from '@nestjs/common';
-import { HEADERS, type TopicDefinition } from '@app/contracts';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
-import { deadLetterFor, deadLetterForRecord, type DeadLetterReason } from './dead-letter.util';
-import {
-  encodeOutbound,
-  splitByBytes,
-  type EncodedRecord,
-  type EventProducer,
-  type OutboundRecord,
-} from './event.producer';
-import {
-  PoisonRecordException,
-  RetryableException,
-  SchemaViolationException,
-} from './kafka.exception';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka } from 'kafkajs';
+import { deadLetterFor } from './dead-letter.util';
+import { encodeOutbound, type EncodedRecord, type EventProducer } from './event.producer';
 import { CopartitionedAssigner } from './copartitioned.assigner';
 import { kafkaMetrics, trackConsumerLag } from './kafka.metrics';
 import { StateRestore } from './state-restore';
 import { BackgroundStart } from './background-start';
 import { startNewGroupAtEnd } from './group-offsets';
-import { decodeUtf8, formatZodIssues, headersToStrings } from './record-codec';
 import { StallTracker, type StalledPartition } from './stall.tracker';
 import { kafkaSettings } from './kafka.settings';
-import {
-  isCorrelationId,
-  isTraceparent,
-  newContext,
-  runWithContext,
-  // Tracing (off unless configured): a span per handled record, ended when its batch settles.
-  settleBatchSpans,
-  traceRecords,
-  withRecordTrace,
-  type RecordContext,
-} from '@app/observability';
+// Tracing (off unless configured): a span per handled record, ended when its batch settles.
+import { settleBatchSpans, traceRecords } from '@app/observability';
+import { Backoff, sleep, type BackoffPolicy } from './consumer/backoff';
+import { BatchAttempts, type HandledBatch } from './consumer/batch-attempts';
+import type { ConsumedRecord, PartitionTurn, Subscription } from './consumer/consumer.types';
+import { OffsetCommitter } from './consumer/offset-committer';
+import { PartitionParking } from './consumer/partition-parking';
+import { RecordDecoder, type InvalidRecord } from './consumer/record-decoder';
+import { StateBatches } from './consumer/state-batches';
 
-/** A record that passed its topic's schema. `value` is null only for tombstones on compacted topics. */
-export interface ConsumedRecord<T> {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: T | null;
-  headers: Record<string, string>;
-  timestamp: string;
-  context: RecordContext;
-  /** The record as read (its original bytes go into a dead letter, never a re-serialisation). */
-  raw?: KafkaMessage;
-}
-
-/** Records from `offset` on are not handled yet; the partition is read again from it at `until`. */
-export interface DeferredRest {
-  offset: string;
-  /** Epoch ms. */
-  until: number;
-}
-
-export interface HandlerResult {
-  /** Produced before the offsets are committed (inside the transaction in transactional mode). */
-  records?: OutboundRecord[];
-  /** Runs once the records and offsets are committed: apply in-memory state changes here. */
-  onCommit?: () => void;
-  /**
-   * The handler handled only the records before this offset (a retry topic whose next record is
-   * not due): the offset committed is this one, and the partition is paused until `until`, then
-   * read again from it. Nothing waits inside the handler, so other partitions keep flowing.
-   */
-  deferFrom?: DeferredRest;
-}
-
-export type BatchHandler<T> = (
-  records: ConsumedRecord<T>[],
-  meta: { topic: string; partition: number },
-) => Promise<HandlerResult | void>;
-
-export interface Subscription<T = unknown> {
-  topic: TopicDefinition<T, unknown>;
-  handle: BatchHandler<T>;
-  /**
-   * `state`: a compacted changelog read into memory. Its offsets are never committed, so every
-   * assignment re-reads it from the start; invalid values are skipped (logged and counted) rather
-   * than dead-lettered again on every restore. Default `input`.
-   */
-  role?: 'input' | 'state';
-}
+export type {
+  BatchHandler,
+  ConsumedRecord,
+  DeferredRest,
+  HandlerResult,
+  RejectedRecord,
+  Subscription,
+} from './consumer/consumer.types';
 
 export interface ConsumerRunnerOptions {
   groupId: string;
@@ -135,16 +78,6 @@ export interface BackgroundStartHooks {
   isFatal?: (e: Error) => boolean;
 }
 
-type Decoded =
-  | { ok: true; record: ConsumedRecord<unknown> }
-  | { ok: false; message: KafkaMessage; reason: DeadLetterReason };
-
-/** A fresh context for a record without a correlation id, keeping its trace if it had one. */
-const withTraceparent = (ctx: RecordContext, traceparent: string | undefined): RecordContext =>
-  traceparent ? { ...ctx, traceparent } : ctx;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Thrown to kafkajs so that it rejoins and reads the batch again (it restarts on retriable errors). */
 class BatchFailedError extends Error {
   readonly retriable = true;
@@ -154,57 +87,93 @@ class BatchFailedError extends Error {
   }
 }
 
+/** A batch whose commit fails is handled again this often in all (then kafkajs reads it again). */
+const COMMIT_ATTEMPTS = 5;
+/** The waits between those: 400 ms, doubling, at most 5 s. */
+const COMMIT_RETRY: BackoffPolicy = { initialMs: 400, maxMs: 5000 };
+
+const consumerConfig = (opts: ConsumerRunnerOptions): ConsumerConfig => ({
+  groupId: opts.groupId,
+  readUncommitted: false,
+  sessionTimeout: opts.sessionTimeout ?? 30000,
+  heartbeatInterval: 3000,
+  maxBytesPerPartition: opts.maxBytesPerPartition ?? 1048576,
+  allowAutoTopicCreation: false,
+  maxWaitTimeInMs: opts.maxWaitTimeInMs ?? (opts.copartitioned ? 500 : 5000),
+  ...(opts.copartitioned ? { partitionAssigners: [CopartitionedAssigner] } : {}),
+});
+
+const inputTopics = (opts: ConsumerRunnerOptions): string[] =>
+  opts.subscriptions.filter((s) => s.role !== 'state').map((s) => s.topic.name);
+
 /**
  * Runs a consumer group: validates every value against its topic's schema, dead-letters what fails
  * (with the original bytes and the reason) so that the partition moves on, retries what may pass,
  * isolates a poison record inside a failing batch, and commits offsets only after the handler's
  * output is produced. In transactional mode, output, dead letters and offsets commit atomically.
+ *
+ * The work is done by collaborators in `./consumer/`: `RecordDecoder` (a record or a dead-letter
+ * reason), `BatchAttempts` (retries, isolation, deferral), `OffsetCommitter` (plain and
+ * transactional commits), `PartitionParking` (deferred partitions), `StateBatches` (changelogs);
+ * this class wires them to kafkajs and owns the lifecycle.
  */
 export class ConsumerRunner {
   private readonly logger: Logger;
   readonly consumer: Consumer;
-  private readonly txProducers = new Map<string, Promise<Producer>>();
   private readonly byTopic: Map<string, Subscription<unknown>>;
   private readonly restore: StateRestore;
   private crashed: Error | undefined;
   private running = false;
-  private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
   private starter: BackgroundStart | undefined;
   private readonly stalls: StallTracker;
   /** `push_kafka_consumer_lag` of this consumer's partitions (see `trackConsumerLag`). */
   private readonly lag: { clear(): void };
+  private readonly decoder: RecordDecoder;
+  private readonly attempts: BatchAttempts;
+  private readonly stateBatches: StateBatches;
+  private readonly committer: OffsetCommitter;
+  private readonly parking: PartitionParking;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly producer: EventProducer,
     private readonly opts: ConsumerRunnerOptions,
   ) {
-    this.logger = new Logger(`ConsumerRunner:${opts.groupId}`);
+    const { groupId } = opts;
+    const logger = (this.logger = new Logger(`ConsumerRunner:${groupId}`));
     this.byTopic = new Map(
       opts.subscriptions.map((s) => [s.topic.name, s as Subscription<unknown>]),
     );
-    this.consumer = kafka.consumer({
-      groupId: opts.groupId,
-      readUncommitted: false,
-      sessionTimeout: opts.sessionTimeout ?? 30000,
-      heartbeatInterval: 3000,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 1048576,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: opts.maxWaitTimeInMs ?? (opts.copartitioned ? 500 : 5000),
-      ...(opts.copartitioned ? { partitionAssigners: [CopartitionedAssigner] } : {}),
+    this.consumer = kafka.consumer(consumerConfig(opts));
+    const stalls = new StallTracker(
+      groupId,
+      opts.stallAfterMs ?? kafkaSettings.stallAfterMs,
+      logger,
+    );
+    this.stalls = stalls;
+    const retry = { initialMs: opts.retryDelayMs ?? 200, maxMs: opts.maxRetryDelayMs ?? 30000 };
+    this.decoder = new RecordDecoder(opts.subscriptions.map((s) => s.topic));
+    this.attempts = new BatchAttempts({
+      batchAttempts: opts.batchAttempts ?? 3,
+      retry,
+      stalls,
+      logger,
     });
+    this.stateBatches = new StateBatches({ groupId, retry, stalls, logger });
+    const { transactional } = opts;
+    this.committer = new OffsetCommitter(kafka, producer, this.consumer, {
+      groupId,
+      transactional,
+      logger,
+    });
+    this.parking = new PartitionParking(this.consumer, () => this.running);
     this.restore = new StateRestore(this.kafka, this.consumer, {
       stateTopics: opts.subscriptions.filter((s) => s.role === 'state').map((s) => s.topic.name),
       enabled: opts.copartitioned ?? false,
       onAssigned: (partitions) => opts.onAssigned?.(partitions),
-      beforeRestore: (partitions) => this.fenceInputPartitions(partitions),
-      logger: this.logger,
+      beforeRestore: (partitions) => this.committer.fence(inputTopics(opts), partitions),
+      logger,
     });
-    this.stalls = new StallTracker(
-      opts.groupId,
-      opts.stallAfterMs ?? kafkaSettings.stallAfterMs,
-      this.logger,
-    );
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) =>
       this.stalls.retain(e.payload.memberAssignment),
     );
@@ -214,7 +183,7 @@ export class ConsumerRunner {
       if (!e.payload.restart) this.crashed = err;
     });
     // Metrics only: consumer lag per partition from kafkajs's batch events.
-    this.lag = trackConsumerLag(this.consumer, opts.groupId);
+    this.lag = trackConsumerLag(this.consumer, groupId);
   }
 
   /** False once the consumer crashed for good; readiness reports it. */
@@ -230,24 +199,6 @@ export class ConsumerRunner {
   /** True when every assigned partition's state is restored (always true without state). */
   isRestored(): boolean {
     return this.restore.isRestored();
-  }
-
-  /**
-   * In transactional mode, registering the transactional ids of newly assigned input partitions
-   * fences the previous owner and aborts its open transaction, so that restore can read to the end.
-   */
-  private async fenceInputPartitions(partitions: number[]): Promise<void> {
-    if (!this.opts.transactional) return;
-    const inputs = this.opts.subscriptions.filter((s) => s.role !== 'state');
-    await Promise.all(
-      inputs.flatMap((s) =>
-        partitions.map(async (p) => {
-          const producer = await this.txProducer(s.topic.name, p);
-          const tx = await producer.transaction();
-          await tx.abort();
-        }),
-      ),
-    );
   }
 
   /**
@@ -291,9 +242,10 @@ export class ConsumerRunner {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      for (const s of this.opts.subscriptions.filter((x) => x.role !== 'state')) {
-        if (await startNewGroupAtEnd(admin, this.opts.groupId, s.topic.name))
-          this.logger.log({ msg: 'new consumer group starts at the end', topic: s.topic.name });
+      for (const topic of inputTopics(this.opts)) {
+        if (await startNewGroupAtEnd(admin, this.opts.groupId, topic)) {
+          this.logger.log({ msg: 'new consumer group starts at the end', topic });
+        }
       }
     } finally {
       await admin.disconnect().catch(() => undefined);
@@ -311,407 +263,143 @@ export class ConsumerRunner {
 
   private async shutdown(): Promise<void> {
     this.running = false;
-    this.resumeTimers.forEach((t) => clearTimeout(t));
-    this.resumeTimers.clear();
+    this.parking.clear();
     await this.consumer.disconnect();
-    const producers = await Promise.allSettled([...this.txProducers.values()]);
-    await Promise.allSettled(
-      producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])),
-    );
-    this.txProducers.clear();
+    await this.committer.close();
     this.stalls.clear();
     this.lag.clear();
   }
 
-  private decode(topic: string, partition: number, message: KafkaMessage): Decoded {
-    const sub = this.byTopic.get(topic);
-    const fail = (code: string, msg: string): Decoded => ({
-      ok: false,
-      message,
-      reason: { code, message: msg },
-    });
-    if (!sub) return fail('UNKNOWN_TOPIC', `no handler for ${topic}`);
-    const headers = headersToStrings(message.headers);
-    const key = message.key ? (decodeUtf8(message.key) ?? null) : null;
-    // Ids from another producer are logged and carried on: only well-formed ones are kept.
-    const correlationId = headers[HEADERS.correlationId];
-    const traceparent = isTraceparent(headers[HEADERS.traceparent])
-      ? headers[HEADERS.traceparent]
-      : undefined;
-    const context: RecordContext = isCorrelationId(correlationId)
-      ? { correlationId, traceparent }
-      : withTraceparent(newContext(), traceparent);
-    const base = {
-      topic,
-      partition,
-      offset: message.offset,
-      key,
-      headers,
-      timestamp: message.timestamp,
-      context,
-      raw: message,
-    };
-    if (message.value === null || message.value.length === 0) {
-      if (sub.topic.cleanup === 'compact' && key !== null)
-        return { ok: true, record: { ...base, value: null } };
-      return fail(
-        'EMPTY_VALUE',
-        'a null or empty value is only allowed as a keyed tombstone on a compacted topic',
-      );
-    }
-    const text = decodeUtf8(message.value);
-    if (text === undefined) return fail('INVALID_UTF8', 'the value is not valid UTF-8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      return fail('INVALID_JSON', (e as Error).message);
-    }
-    const parsed = sub.topic.schema.safeParse(json);
-    if (!parsed.success) return fail('SCHEMA_VIOLATION', formatZodIssues(parsed.error).join('; '));
-    return { ok: true, record: { ...base, value: parsed.data } };
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    if (this.byTopic.get(batch.topic)?.role === 'state') return this.onStateBatch(payload);
+    if (!this.restore.holdUntilRestored(payload)) return;
+    return this.onInputBatch(payload);
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    const { topic, partition } = batch;
-    if (batch.messages.length === 0) return;
-    if (this.byTopic.get(topic)?.role === 'state') return this.onStateBatch(payload);
-    if (!this.restore.holdUntilRestored(payload)) return;
-    const started = process.hrtime.bigint();
-    const first = batch.messages[0].offset;
-    const decoded = batch.messages.map((m) => this.decode(topic, partition, m));
-    const valid = decoded.flatMap((d) => (d.ok ? [d.record] : []));
-    // Tracing: each record's context becomes its own `process` span's (a no-op when off).
-    traceRecords(batch, this.opts.groupId, valid);
-    const letters = decoded.flatMap((d) =>
-      d.ok ? [] : [encodeOutbound(deadLetterFor(topic, partition, d.message, d.reason))],
-    );
-    for (const d of decoded) {
-      if (!d.ok)
-        this.logger.warn({
-          msg: 'dead-lettering record',
-          topic,
-          partition,
-          offset: d.message.offset,
-          code: d.reason.code,
-          reason: d.reason.message,
-        });
-    }
-    let nextOffset = (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString();
-    let deferred: DeferredRest | undefined;
-
+  private turnOf(payload: EachBatchPayload, first: string): PartitionTurn {
+    const { batch, isRunning, isStale, heartbeat } = payload;
     const stillOurs = () => isRunning() && !isStale();
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const results = await this.runHandler(
-          topic,
-          partition,
-          valid,
-          letters,
-          stillOurs,
-          heartbeat,
-        );
-        if (results === undefined) return; // stopping or partition lost: nothing committed, redelivered later
-        deferred = results.deferFrom;
-        if (deferred) nextOffset = deferred.offset;
-        try {
-          await this.commit(topic, partition, nextOffset, results.records, () =>
-            results.onCommit.forEach((f) => f()),
-          );
-          break;
-        } catch (e) {
-          // A commit can fail on the client after the coordinator committed it (a lost EndTxn
-          // answer): then the offsets are there, and handling the batch again would duplicate.
-          if (this.opts.transactional && (await this.isCommitted(topic, partition, nextOffset))) {
-            this.logger.warn({ msg: 'commit reported failure but is committed', topic, partition });
-            results.onCommit.forEach((f) => f());
-            break;
-          }
-          kafkaMetrics.batchFailures.inc({ group: this.opts.groupId, topic });
-          this.stalls.failed(topic, partition, first, e as Error);
-          if (!stillOurs() || attempt >= 5) throw e;
-          this.logger.warn({
-            msg: 'commit failed; handling the batch again',
-            topic,
-            partition,
-            attempt,
-            err: (e as Error).message,
-          });
-          await sleep(Math.min(200 * 2 ** attempt, 5000));
-          // Throws when the group rebalanced: then the partition may be another member's, and
-          // re-initialising its transactional id here would fence the rightful owner.
-          await heartbeat();
-        }
-      }
-      // Moves kafkajs's fetch position past the batch (it refetches unresolved batches).
-      if (deferred) this.deferPartition(topic, partition, deferred);
-      else resolveOffset(batch.messages[batch.messages.length - 1].offset);
-      if (!deferred || deferred.offset !== first) this.stalls.progressed(topic, partition);
-    } catch (e) {
-      this.stalls.failed(topic, partition, first, e as Error);
-      // Nothing of this batch is committed: read it again rather than move past it, and let
-      // kafkajs restart the consumer (a non-retriable error would stop it for good).
-      if (isRunning()) this.consumer.seek({ topic, partition, offset: first });
-      throw new BatchFailedError(topic, partition, e as Error);
-    }
-    kafkaMetrics.recordsConsumed.inc(
-      { group: this.opts.groupId, topic, result: 'ok' },
-      valid.length,
-    );
-    if (letters.length)
-      kafkaMetrics.recordsConsumed.inc(
-        { group: this.opts.groupId, topic, result: 'dead_letter' },
-        letters.length,
-      );
-    kafkaMetrics.batchSeconds.observe(
-      { group: this.opts.groupId, topic },
-      Number(process.hrtime.bigint() - started) / 1e9,
-    );
+    return { topic: batch.topic, partition: batch.partition, first, stillOurs, heartbeat };
   }
 
   /** A changelog batch: applied to memory, never committed, retried until it applies. */
   private async onStateBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, isRunning, isStale, resolveOffset, heartbeat } = payload;
-    const { topic, partition } = batch;
-    const decoded = batch.messages.map((m) => this.decode(topic, partition, m));
-    const valid = decoded.flatMap((d) => (d.ok ? [d.record] : []));
-    for (const d of decoded) {
-      if (d.ok) continue;
-      this.logger.warn({
-        msg: 'skipping invalid state record',
-        topic,
-        partition,
-        offset: d.message.offset,
-        code: d.reason.code,
-        reason: d.reason.message,
-      });
-      kafkaMetrics.recordsConsumed.inc({ group: this.opts.groupId, topic, result: 'skipped' });
-    }
-    const sub = this.byTopic.get(topic)!;
-    let delay = this.opts.retryDelayMs ?? 200;
-    while (valid.length) {
-      try {
-        const r = await sub.handle(valid, { topic, partition });
-        r?.onCommit?.();
-        break;
-      } catch (e) {
-        if (!isRunning() || isStale()) return;
-        this.stalls.failed(topic, partition, batch.firstOffset() ?? '0', e as Error);
-        this.logger.warn({
-          msg: 'state batch failed; retrying',
-          topic,
-          partition,
-          err: (e as Error).message,
-        });
-        await sleep(delay);
-        delay = Math.min(delay * 2, this.opts.maxRetryDelayMs ?? 30000);
-        await heartbeat();
-      }
-    }
-    this.stalls.progressed(topic, partition);
-    kafkaMetrics.recordsConsumed.inc(
-      { group: this.opts.groupId, topic, result: 'ok' },
-      valid.length,
+    const { batch } = payload;
+    const { valid, invalid } = this.decoder.decodeBatch(
+      batch.topic,
+      batch.partition,
+      batch.messages,
     );
-    resolveOffset(batch.lastOffset());
+    const handle = this.byTopic.get(batch.topic)!.handle;
+    const turn = this.turnOf(payload, batch.firstOffset() ?? '0');
+    if (await this.stateBatches.apply(handle, valid, invalid, turn)) {
+      payload.resolveOffset(batch.lastOffset());
+    }
   }
 
   /**
-   * Runs the handler over the batch and encodes what it returns. Retryable failures wait and try
-   * again for as long as the partition is ours; other failures are retried a few times (a record
-   * refused for what it is, e.g. an output too large for Kafka, at once), then records are
-   * handled one at a time so that only the poison one is dead-lettered.
+   * An input batch: invalid records dead-lettered, the rest handled, the output and the offset
+   * committed; then kafkajs moves past the batch, or the partition is parked until a deferral is
+   * due. Nothing committed: the batch is read again.
    */
-  private async runHandler(
-    topic: string,
-    partition: number,
+  private async onInputBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, resolveOffset } = payload;
+    const { topic, partition, messages } = batch;
+    const started = process.hrtime.bigint();
+    const turn = this.turnOf(payload, messages[0].offset);
+    const { valid, invalid } = this.decoder.decodeBatch(topic, partition, messages);
+    // Tracing: each record's context becomes its own `process` span's (a no-op when off).
+    traceRecords(batch, this.opts.groupId, valid);
+    const letters = invalid.map((d) => this.deadLetterInvalid(turn, d));
+    const last = messages[messages.length - 1].offset;
+    let handled: HandledBatch | undefined;
+    try {
+      handled = await this.handleAndCommit(turn, valid, letters, (BigInt(last) + 1n).toString());
+      if (!handled) return; // stopping or partition lost: nothing committed, redelivered later
+      // Moves kafkajs's fetch position past the batch (it refetches unresolved batches).
+      const deferred = handled.deferFrom;
+      if (deferred) this.parking.park(topic, partition, deferred);
+      else resolveOffset(last);
+      if (!deferred || deferred.offset !== turn.first) this.stalls.progressed(topic, partition);
+    } catch (e) {
+      this.stalls.failed(topic, partition, turn.first, e as Error);
+      // Nothing of this batch is committed: read it again rather than move past it, and let
+      // kafkajs restart the consumer (a non-retriable error would stop it for good).
+      if (isRunning()) this.consumer.seek({ topic, partition, offset: turn.first });
+      throw new BatchFailedError(topic, partition, e as Error);
+    }
+    this.countBatch(
+      topic,
+      valid.length - handled.rejected,
+      letters.length + handled.rejected,
+      started,
+    );
+  }
+
+  private deadLetterInvalid({ topic, partition }: PartitionTurn, d: InvalidRecord): EncodedRecord {
+    const { code, message } = d.reason;
+    this.logger.warn({
+      msg: 'dead-lettering record',
+      topic,
+      partition,
+      offset: d.message.offset,
+      code,
+      reason: message,
+    });
+    return encodeOutbound(deadLetterFor(topic, partition, d.message, d.reason));
+  }
+
+  /**
+   * Handles the batch and commits what it produced (up to its deferral, if any). A commit that
+   * fails is retried by handling the batch again, a few times, while the partition is ours.
+   */
+  private async handleAndCommit(
+    turn: PartitionTurn,
     valid: ConsumedRecord<unknown>[],
     letters: EncodedRecord[],
-    stillOurs: () => boolean,
-    heartbeat: () => Promise<void>,
-  ): Promise<
-    { records: EncodedRecord[]; onCommit: Array<() => void>; deferFrom?: DeferredRest } | undefined
-  > {
-    const sub = this.byTopic.get(topic)!;
-    const records: EncodedRecord[] = [...letters];
-    const onCommit: Array<() => void> = [];
-    if (valid.length === 0) return { records, onCommit };
-    // The handler's output is validated and sized here, so that an output Kafka would refuse
-    // fails the records that made it, never the commit.
-    const attempt = async (rs: ConsumedRecord<unknown>[]) =>
-      runWithContext(rs[0].context, () =>
-        withRecordTrace(rs[0].context, async () => {
-          const r = (await sub.handle(rs, { topic, partition })) ?? {};
-          return { ...r, encoded: (r.records ?? []).map(encodeOutbound) };
-        }),
-      );
-    const isPoison = (e: Error) =>
-      e instanceof PoisonRecordException || e instanceof SchemaViolationException;
-    const attempts = this.opts.batchAttempts ?? 3;
-    let delay = this.opts.retryDelayMs ?? 200;
-    const maxDelay = this.opts.maxRetryDelayMs ?? 30000;
-    for (let i = 1; ; i++) {
+    end: string,
+  ): Promise<HandledBatch | undefined> {
+    const { topic, partition } = turn;
+    const handle = this.byTopic.get(topic)!.handle;
+    const backoff = new Backoff(COMMIT_RETRY);
+    for (let attempt = 1; ; attempt++) {
+      const handled = await this.attempts.run(handle, valid, letters, turn);
+      if (!handled) return undefined;
+      const offset = handled.deferFrom?.offset ?? end;
       try {
-        const r = await attempt(valid);
-        records.push(...r.encoded);
-        if (r.onCommit) onCommit.push(r.onCommit);
-        return { records, onCommit, deferFrom: r.deferFrom };
+        await this.committer.commit(topic, partition, offset, handled.records, () =>
+          handled.onCommit.forEach((f) => f()),
+        );
+        return handled;
       } catch (e) {
-        if (!stillOurs()) return undefined;
-        const err = e as Error;
-        const retryable = err instanceof RetryableException;
-        if (retryable || (i < attempts && !isPoison(err))) {
-          this.stalls.failed(topic, partition, valid[0].offset, err);
-          this.logger.warn({
-            msg: 'batch failed; retrying',
-            topic,
-            partition,
-            attempt: i,
-            err: err.message,
-          });
-          await sleep(delay);
-          delay = Math.min(delay * 2, maxDelay);
-          await heartbeat().catch(() => undefined);
-          if (!stillOurs()) return undefined;
-          if (retryable || valid.length === 1) continue;
-          if (i < attempts) continue;
-        }
-        break;
+        const err = (e as Error).message;
+        kafkaMetrics.batchFailures.inc({ group: this.opts.groupId, topic });
+        this.stalls.failed(topic, partition, turn.first, e as Error);
+        if (!turn.stillOurs() || attempt >= COMMIT_ATTEMPTS) throw e;
+        this.logger.warn({
+          msg: 'commit failed; handling the batch again',
+          topic,
+          partition,
+          attempt,
+          err,
+        });
+        await sleep(backoff.next());
+        // Throws when the group rebalanced: then the partition may be another member's, and
+        // re-initialising its transactional id here would fence the rightful owner.
+        await turn.heartbeat();
       }
     }
-    // Isolate the poison record(s): each record alone; what still fails is dead-lettered.
-    for (const rec of valid) {
-      for (;;) {
-        try {
-          const r = await attempt([rec]);
-          records.push(...r.encoded);
-          if (r.onCommit) onCommit.push(r.onCommit);
-          // Deferred: this record and those after it are read again later, none is skipped.
-          if (r.deferFrom) return { records, onCommit, deferFrom: r.deferFrom };
-        } catch (e) {
-          const err = e as Error;
-          if (err instanceof RetryableException) {
-            this.stalls.failed(topic, partition, rec.offset, err);
-            await sleep(delay);
-            delay = Math.min(delay * 2, maxDelay);
-            await heartbeat().catch(() => undefined);
-            if (!stillOurs()) return undefined;
-            continue;
-          }
-          const code = isPoison(err) ? err.code : 'HANDLER_ERROR';
-          this.logger.warn({
-            msg: 'dead-lettering record the handler rejects',
-            topic,
-            partition,
-            offset: rec.offset,
-            code,
-            err: err.message,
-          });
-          records.push(encodeOutbound(deadLetterForRecord(rec, { code, message: err.message })));
-        }
-        break;
-      }
-    }
-    return { records, onCommit };
   }
 
-  /**
-   * Parks a partition whose next record is not due: read it again from `offset` at `until`.
-   * The seek makes kafkajs drop what it already fetched; the timer resumes even if the partition
-   * moved to another member meanwhile (resuming an unassigned partition does nothing).
-   */
-  private deferPartition(topic: string, partition: number, d: DeferredRest): void {
-    const id = `${topic}|${partition}`;
-    clearTimeout(this.resumeTimers.get(id));
-    this.consumer.pause([{ topic, partitions: [partition] }]);
-    this.consumer.seek({ topic, partition, offset: d.offset });
-    const timer = setTimeout(
-      () => {
-        this.resumeTimers.delete(id);
-        if (this.running) this.consumer.resume([{ topic, partitions: [partition] }]);
-      },
-      Math.max(0, d.until - Date.now()),
-    );
-    timer.unref();
-    this.resumeTimers.set(id, timer);
-  }
-
-  /**
-   * Produces the records and commits the offset: non-transactional, records first (at least
-   * once); transactional, both in one transaction. Either way the records go out in calls that fit
-   * the topics' size limits.
-   */
-  private async commit(
-    topic: string,
-    partition: number,
-    offset: string,
-    records: EncodedRecord[],
-    onCommit: () => void,
-  ): Promise<void> {
-    if (!this.opts.transactional) {
-      await this.producer.sendEncoded(records);
-      await this.consumer.commitOffsets([{ topic, partition, offset }]);
-      onCommit();
-      return;
+  private countBatch(topic: string, ok: number, deadLetters: number, started: bigint): void {
+    const group = this.opts.groupId;
+    kafkaMetrics.recordsConsumed.inc({ group, topic, result: 'ok' }, Math.max(0, ok));
+    if (deadLetters > 0) {
+      kafkaMetrics.recordsConsumed.inc({ group, topic, result: 'dead_letter' }, deadLetters);
     }
-    const producer = await this.txProducer(topic, partition);
-    const tx = await producer.transaction();
-    try {
-      for (const topicMessages of splitByBytes(records))
-        await tx.sendBatch({ topicMessages, acks: -1 });
-      await tx.sendOffsets({
-        consumerGroupId: this.opts.groupId,
-        topics: [{ topic, partitions: [{ partition, offset }] }],
-      });
-      await tx.commit();
-    } catch (e) {
-      await tx.abort().catch(() => undefined);
-      // The producer may be fenced or broken: start afresh on the next batch.
-      await this.dropTxProducer(topic, partition);
-      throw e;
-    }
-    onCommit();
-  }
-
-  /** Whether the group's committed offset for the partition already reached `offset`. */
-  private async isCommitted(topic: string, partition: number, offset: string): Promise<boolean> {
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
-      const [t] = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
-      const committed = t?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-      return BigInt(committed) >= BigInt(offset);
-    } catch {
-      return false; // unknown: handle again (the transaction retry path)
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  }
-
-  private txProducer(topic: string, partition: number): Promise<Producer> {
-    const id = `${this.opts.transactional!.idPrefix}-${topic}-${partition}`;
-    let p = this.txProducers.get(id);
-    if (!p) {
-      const producer = this.kafka.producer({
-        idempotent: true,
-        transactionalId: id,
-        maxInFlightRequests: 1,
-        transactionTimeout: 60000,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        allowAutoTopicCreation: false,
-      });
-      p = producer.connect().then(() => producer);
-      p.catch(() => this.txProducers.delete(id));
-      this.txProducers.set(id, p);
-    }
-    return p;
-  }
-
-  private async dropTxProducer(topic: string, partition: number): Promise<void> {
-    const id = `${this.opts.transactional!.idPrefix}-${topic}-${partition}`;
-    const p = this.txProducers.get(id);
-    this.txProducers.delete(id);
-    if (p) await p.then((x) => x.disconnect()).catch(() => undefined);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    kafkaMetrics.batchSeconds.observe({ group, topic }, seconds);
   }
 }
