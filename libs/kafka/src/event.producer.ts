@@ -61,8 +61,9 @@ export function splitByBytes(records: readonly EncodedRecord[]): TopicMessages[]
   const calls: TopicMessages[] = [];
   let byTopic = new Map<string, { messages: Message[]; bytes: number }>();
   const close = () => {
-    if (byTopic.size)
+    if (byTopic.size) {
       calls.push([...byTopic].map(([topic, { messages }]) => ({ topic, messages })));
+    }
     byTopic = new Map();
   };
   for (const r of records) {
@@ -163,8 +164,9 @@ export class EventProducer {
     if (records.length === 0) return Promise.resolve();
     const bytes = records.reduce((n, r) => n + r.bytes, 0);
     // A caller alone may exceed the cap (it is then sent alone); others wait for room.
-    if (this.queuedBytes > 0 && this.queuedBytes + bytes > this.maxQueuedBytes)
+    if (this.queuedBytes > 0 && this.queuedBytes + bytes > this.maxQueuedBytes) {
       return Promise.reject(new ProducerBusyException(this.queuedBytes));
+    }
     this.queuedBytes += bytes;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ records, bytes, resolve, reject });

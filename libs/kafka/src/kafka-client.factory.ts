@@ -26,12 +26,8 @@ export type KafkaClientEnv = z.infer<typeof KafkaClientEnvSchema>;
 type FileSetting =
   'KAFKA_SSL_CA_FILE' | 'KAFKA_SSL_CERT_FILE' | 'KAFKA_SSL_KEY_FILE' | 'KAFKA_SASL_PASSWORD_FILE';
 
-/**
- * TLS and SASL options for kafkajs from the settings, with the files read and checked: every
- * problem at once in a `ConfigException` naming the settings (and file paths), never a file's
- * content. The password is only ever handed to kafkajs.
- */
-export function kafkaSecurityOptions(env: KafkaClientEnv): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+/** Reads the files the settings name, collecting every problem (never a file's content). */
+function settingFiles(env: KafkaClientEnv) {
   const problems: string[] = [];
   const read = (name: FileSetting): string | undefined => {
     const path = env[name];
@@ -59,57 +55,81 @@ export function kafkaSecurityOptions(env: KafkaClientEnv): Pick<KafkaConfig, 'ss
       return undefined;
     }
   };
+  return { problems, read, check };
+}
 
-  let ssl: ConnectionOptions | undefined;
-  const tlsFiles = (
-    ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const
-  ).filter((n) => env[n]);
+type SettingFiles = ReturnType<typeof settingFiles>;
+
+/** TLS: the CA, and the client certificate with its key (both or neither, matching). */
+function tlsOptions(env: KafkaClientEnv, files: SettingFiles): ConnectionOptions | undefined {
+  const { problems, read, check } = files;
   if (!env.KAFKA_SSL) {
+    const tlsFiles = (
+      ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const
+    ).filter((n) => env[n]);
     for (const n of tlsFiles) problems.push(`${n} is set but KAFKA_SSL is not true`);
-    if (!env.KAFKA_SSL_REJECT_UNAUTHORIZED)
+    if (!env.KAFKA_SSL_REJECT_UNAUTHORIZED) {
       problems.push('KAFKA_SSL_REJECT_UNAUTHORIZED is false but KAFKA_SSL is not true');
-  } else {
-    ssl = { rejectUnauthorized: env.KAFKA_SSL_REJECT_UNAUTHORIZED };
-    const ca = read('KAFKA_SSL_CA_FILE');
-    if (ca && check('KAFKA_SSL_CA_FILE', 'a PEM certificate', () => new X509Certificate(ca)))
-      ssl.ca = [ca];
-    if (Boolean(env.KAFKA_SSL_CERT_FILE) !== Boolean(env.KAFKA_SSL_KEY_FILE)) {
-      problems.push(
-        'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (client certificate and its key)',
-      );
-    } else {
-      const cert = read('KAFKA_SSL_CERT_FILE');
-      const key = read('KAFKA_SSL_KEY_FILE');
-      const x509 = cert
-        ? check('KAFKA_SSL_CERT_FILE', 'a PEM certificate', () => new X509Certificate(cert))
-        : undefined;
-      const keyObject: KeyObject | undefined = key
-        ? check('KAFKA_SSL_KEY_FILE', 'an unencrypted PEM private key', () => createPrivateKey(key))
-        : undefined;
-      if (x509 && keyObject) {
-        if (x509.checkPrivateKey(keyObject)) Object.assign(ssl, { cert, key });
-        else problems.push('KAFKA_SSL_KEY_FILE is not the key of KAFKA_SSL_CERT_FILE');
-      }
     }
+    return undefined;
   }
+  const ssl: ConnectionOptions = { rejectUnauthorized: env.KAFKA_SSL_REJECT_UNAUTHORIZED };
+  const ca = read('KAFKA_SSL_CA_FILE');
+  if (ca && check('KAFKA_SSL_CA_FILE', 'a PEM certificate', () => new X509Certificate(ca))) {
+    ssl.ca = [ca];
+  }
+  if (Boolean(env.KAFKA_SSL_CERT_FILE) !== Boolean(env.KAFKA_SSL_KEY_FILE)) {
+    problems.push(
+      'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (client certificate and its key)',
+    );
+    return ssl;
+  }
+  const cert = read('KAFKA_SSL_CERT_FILE');
+  const key = read('KAFKA_SSL_KEY_FILE');
+  const x509 = cert
+    ? check('KAFKA_SSL_CERT_FILE', 'a PEM certificate', () => new X509Certificate(cert))
+    : undefined;
+  const keyObject: KeyObject | undefined = key
+    ? check('KAFKA_SSL_KEY_FILE', 'an unencrypted PEM private key', () => createPrivateKey(key))
+    : undefined;
+  if (x509 && keyObject) {
+    if (x509.checkPrivateKey(keyObject)) Object.assign(ssl, { cert, key });
+    else problems.push('KAFKA_SSL_KEY_FILE is not the key of KAFKA_SSL_CERT_FILE');
+  }
+  return ssl;
+}
 
-  let sasl: SASLOptions | undefined;
-  if (env.KAFKA_SASL_MECHANISM) {
-    if (!env.KAFKA_SASL_USERNAME)
-      problems.push(`KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM`);
-    if (!env.KAFKA_SASL_PASSWORD_FILE)
-      problems.push(`KAFKA_SASL_PASSWORD_FILE is required with KAFKA_SASL_MECHANISM`);
-    // A trailing newline (echo, most editors) is not part of the password.
-    const password = read('KAFKA_SASL_PASSWORD_FILE')?.replace(/[\r\n]+$/, '');
-    if (env.KAFKA_SASL_USERNAME && password) {
-      sasl = { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password };
-    }
-  } else {
-    for (const n of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD_FILE'] as const)
+/** SASL: the mechanism, the user name and the password file go together. */
+function saslOptions(env: KafkaClientEnv, files: SettingFiles): SASLOptions | undefined {
+  const { problems, read } = files;
+  if (!env.KAFKA_SASL_MECHANISM) {
+    for (const n of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD_FILE'] as const) {
       if (env[n]) problems.push(`${n} is set but KAFKA_SASL_MECHANISM is not`);
+    }
+    return undefined;
   }
+  if (!env.KAFKA_SASL_USERNAME) {
+    problems.push(`KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISM`);
+  }
+  if (!env.KAFKA_SASL_PASSWORD_FILE) {
+    problems.push(`KAFKA_SASL_PASSWORD_FILE is required with KAFKA_SASL_MECHANISM`);
+  }
+  // A trailing newline (echo, most editors) is not part of the password.
+  const password = read('KAFKA_SASL_PASSWORD_FILE')?.replace(/[\r\n]+$/, '');
+  if (!env.KAFKA_SASL_USERNAME || !password) return undefined;
+  return { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password };
+}
 
-  if (problems.length) throw new ConfigException(problems);
+/**
+ * TLS and SASL options for kafkajs from the settings, with the files read and checked: every
+ * problem at once in a `ConfigException` naming the settings (and file paths), never a file's
+ * content. The password is only ever handed to kafkajs.
+ */
+export function kafkaSecurityOptions(env: KafkaClientEnv): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const files = settingFiles(env);
+  const ssl = tlsOptions(env, files);
+  const sasl = saslOptions(env, files);
+  if (files.problems.length) throw new ConfigException(files.problems);
   return { ssl, sasl };
 }
 
