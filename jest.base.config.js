@@ -1,6 +1,15 @@
 // Shared Jest settings: SWC compiles TypeScript (with decorator metadata, which NestJS DI needs)
 // and the tsconfig path aliases map to the libraries' sources.
-const libs = ['contracts', 'config', 'kafka', 'observability', 'http', 'testing', 'dispatch'];
+const libs = [
+  'contracts',
+  'config',
+  'kafka',
+  'observability',
+  'http',
+  'testing',
+  'dispatch',
+  'database',
+];
 
 module.exports = {
   rootDir: __dirname,
