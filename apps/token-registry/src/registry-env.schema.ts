@@ -1,17 +1,7 @@
 import { InvalidationEnvSchema } from './invalidation/invalidation.settings';
 import { BaseEnvSchema, envBoolean, envInt } from '@app/config';
+import { DatabaseEnvSchema, type DatabaseEnv } from '@app/database';
 import { z } from 'zod';
-
-export const DatabaseEnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
-  DATABASE_POOL_SIZE: envInt(1, 200).default(10),
-  /**
-   * PostgreSQL `statement_timeout` of the service's connections: a statement (a lock wait
-   * included) running longer is cancelled (SQLSTATE 57014; the API answers 503), so one slow
-   * request cannot hold a pooled connection for long. 0 disables. Migrations run without it.
-   */
-  DATABASE_STATEMENT_TIMEOUT_MS: envInt(0, 600000).default(5000),
-});
 
 export const RegistryEnvSchema = BaseEnvSchema.extend({
   ...DatabaseEnvSchema.shape,
@@ -43,4 +33,6 @@ export const RegistryEnvSchema = BaseEnvSchema.extend({
   REGISTRY_INVALIDATION_CONSUMER: envBoolean.default(true),
 });
 export type RegistryEnv = z.infer<typeof RegistryEnvSchema>;
-export type DatabaseEnv = z.infer<typeof DatabaseEnvSchema>;
+
+/** The database settings are shared (`@app/database`); the registry's imports go through here. */
+export { DatabaseEnvSchema, type DatabaseEnv };

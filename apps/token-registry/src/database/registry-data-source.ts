@@ -1,8 +1,8 @@
+import { postgresDataSourceOptions, type DatabaseConnectionEnv } from '@app/database';
 import type { DataSourceOptions, Logger as TypeOrmLogger } from 'typeorm';
 import { DeviceEntity } from '../devices/device.entity';
 import { OutboxEntryEntity } from '../outbox/outbox-entry.entity';
 import { PushUserEntity } from '../users/push-user.entity';
-import type { DatabaseEnv } from '../registry-env.schema';
 import { RegistrySchema1764136800000 } from './migrations/1764136800000-registry-schema';
 import { OutboxUnsentById1764140400000 } from './migrations/1764140400000-outbox-unsent-by-id';
 import { ValuesWithinContract1764658800000 } from './migrations/1764658800000-values-within-contract';
@@ -16,37 +16,20 @@ export const REGISTRY_MIGRATIONS = [
 ];
 
 /**
- * The one place the registry's database settings are spelt out (service, CLI commands, bench).
- * Without `DATABASE_STATEMENT_TIMEOUT_MS` (migrations, tests' own connections) statements have
- * no time limit.
+ * The one place the registry's database settings are spelt out (service, CLI commands, bench);
+ * the rest is shared (`postgresDataSourceOptions`).
  */
 export function registryDataSourceOptions(
-  env: Omit<DatabaseEnv, 'DATABASE_STATEMENT_TIMEOUT_MS'> &
-    Partial<Pick<DatabaseEnv, 'DATABASE_STATEMENT_TIMEOUT_MS'>>,
+  env: DatabaseConnectionEnv,
   extra: { logger?: TypeOrmLogger; runMigrations?: boolean } = {},
 ): DataSourceOptions {
-  return {
-    type: 'postgres',
-    url: env.DATABASE_URL,
-    entities: REGISTRY_ENTITIES,
-    migrations: REGISTRY_MIGRATIONS,
-    migrationsTableName: 'registry_migrations',
-    // One transaction for all pending migrations: a failed deploy leaves the schema as it was.
-    migrationsTransactionMode: 'all',
-    migrationsRun: extra.runMigrations ?? false,
-    synchronize: false,
-    logger: extra.logger,
-    // Off: TypeORM would log failing statements with their parameters, device tokens included.
-    // Errors reach the caller, which logs them without parameters.
-    logging: extra.logger ? ['query'] : false,
-    extra: {
-      max: env.DATABASE_POOL_SIZE,
-      connectionTimeoutMillis: 3000,
-      // Sent by node-postgres with each connection's startup: the server cancels any statement
-      // (a lock wait included) running longer, with SQLSTATE 57014.
-      ...(env.DATABASE_STATEMENT_TIMEOUT_MS
-        ? { statement_timeout: env.DATABASE_STATEMENT_TIMEOUT_MS }
-        : {}),
+  return postgresDataSourceOptions(
+    env,
+    {
+      entities: REGISTRY_ENTITIES,
+      migrations: REGISTRY_MIGRATIONS,
+      migrationsTableName: 'registry_migrations',
     },
-  };
+    extra,
+  );
 }

@@ -1,4 +1,4 @@
-import { isRetryableConflict, isStatementTimeout, isTransientDbError } from './db-errors.util';
+import { isRetryableConflict, isStatementTimeout, isTransientDbError } from './db-errors';
 
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 

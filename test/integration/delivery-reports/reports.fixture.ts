@@ -1,0 +1,135 @@
+import type { INestApplication } from '@nestjs/common';
+import { buildServiceConfig } from '@app/config';
+import type { PushOutcome } from '@app/contracts';
+import { createServiceApp, startServiceApp } from '@app/http';
+import { KafkaConsumerGroups } from '@app/kafka';
+import { uniqueId, waitFor } from '@app/testing';
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { DeliveryReportsAppModule } from '../../../apps/delivery-reports/src/app.module';
+import { migrateReports } from '../../../apps/delivery-reports/src/database/migrate';
+import { reportsDataSourceOptions } from '../../../apps/delivery-reports/src/database/reports-data-source';
+import { DeliveryReportsEnvSchema } from '../../../apps/delivery-reports/src/reports-env.schema';
+import { STORE_GROUP } from '../../../apps/delivery-reports/src/store/outcomes.consumer';
+
+export const DEMO = { appId: 'demo', auth: 'Bearer demo-api-key' };
+export const OTHER = { appId: 'other', auth: 'Bearer other-api-key' };
+
+export const databaseUrl = (): string => process.env.DATABASE_URL!;
+
+/**
+ * A PostgreSQL schema of the test's own (DELIVERY_REPORTS_SCHEMA), so that partitions created,
+ * dropped or counted by one spec are nobody else's; dropped again by `dropSchema`.
+ */
+export const testSchema = (): string => `dr_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+
+/** The schema migrated (what the Kubernetes Job does), and a plain DataSource on it. */
+export async function migratedDataSource(schema: string): Promise<DataSource> {
+  await migrateReports({ DATABASE_URL: databaseUrl(), DELIVERY_REPORTS_SCHEMA: schema });
+  const ds = new DataSource(
+    reportsDataSourceOptions({
+      DATABASE_URL: databaseUrl(),
+      DATABASE_POOL_SIZE: 4,
+      DELIVERY_REPORTS_SCHEMA: schema,
+    }),
+  );
+  return ds.initialize();
+}
+
+export async function dropSchema(ds: DataSource | undefined, schema: string): Promise<void> {
+  if (!ds?.isInitialized) return;
+  await ds.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await ds.destroy();
+}
+
+/**
+ * The real service in this process, on its own schema and consumer group (starting at the
+ * outcome topic's end, so that other tests' outcomes are not read), once its store group runs.
+ * `DELIVERY_REPORTS_STORE_CONSUMER=false` starts the API alone.
+ */
+export async function startReports(
+  schema: string,
+  env: Record<string, string> = {},
+): Promise<INestApplication> {
+  const config = buildServiceConfig(
+    { name: 'delivery-reports', defaultPort: 0 },
+    DeliveryReportsEnvSchema,
+    {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      INSTANCE_ID: uniqueId('reports'),
+      DELIVERY_REPORTS_SCHEMA: schema,
+      DELIVERY_REPORTS_RUN_MIGRATIONS: 'true',
+      DELIVERY_REPORTS_STORE_GROUP_ID: uniqueId('reports-store'),
+      DELIVERY_REPORTS_NEW_GROUP_START: 'latest',
+      ...env,
+    },
+  );
+  const app = await createServiceApp(config, {
+    module: (c) => DeliveryReportsAppModule.forRoot(c),
+    bodyLimit: '16kb',
+  });
+  await startServiceApp(app);
+  if (config.env.DELIVERY_REPORTS_STORE_CONSUMER) {
+    const groups = app.get(KafkaConsumerGroups);
+    await waitFor(() => groups.isRestored(STORE_GROUP), {
+      what: 'the store group running',
+      timeoutMs: 30000,
+    });
+  }
+  return app;
+}
+
+/** An outcome of `appId`'s message, with every field settable. */
+export function outcome(over: Partial<PushOutcome> = {}): PushOutcome {
+  return {
+    jobId: randomUUID(),
+    messageId: uniqueId('m'),
+    appId: DEMO.appId,
+    userId: uniqueId('u'),
+    deviceId: 'd1',
+    provider: 'apns',
+    status: 'delivered',
+    code: null,
+    reason: null,
+    attempts: 1,
+    latencyMs: 120,
+    at: new Date().toISOString(),
+    ...over,
+  };
+}
+
+/**
+ * Collects what is written to a topic from now on (the end offsets are read first and the
+ * consumer seeks to them), decoded as JSON.
+ */
+export async function tailTopic<T>(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ values: T[]; stop: () => Promise<void> }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await waitFor(() => admin.fetchTopicOffsets(topic), { what: `${topic} offsets` });
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: uniqueId('tail'), maxWaitTimeInMs: 100 });
+  const values: T[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  let assigned!: () => void;
+  const ready = new Promise<void>((r) => (assigned = r));
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (joined) return;
+    joined = true;
+    for (const p of ends) consumer.seek({ topic, partition: p.partition, offset: p.offset });
+    assigned();
+  });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (message.value) values.push(JSON.parse(message.value.toString('utf8')) as T);
+    },
+  });
+  await ready;
+  return { values, stop: () => consumer.disconnect() };
+}
