@@ -1,5 +1,6 @@
 // Shared Jest settings: SWC compiles TypeScript (with decorator metadata, which NestJS DI needs)
-// and the tsconfig path aliases map to the libraries' sources.
+// and the tsconfig path aliases map to the libraries' sources (`@app/<lib>`) and, for tests, to the
+// services' sources (`@apps/<service>/...`).
 const libs = [
   'contracts',
   'config',
@@ -9,6 +10,14 @@ const libs = [
   'testing',
   'dispatch',
   'database',
+];
+const services = [
+  'token-registry',
+  'presence',
+  'routing',
+  'apns-dispatcher',
+  'fcm-dispatcher',
+  'delivery-reports',
 ];
 
 module.exports = {
@@ -28,11 +37,12 @@ module.exports = {
     ],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: Object.fromEntries(
-    libs.flatMap((lib) => [
+  moduleNameMapper: Object.fromEntries([
+    ...libs.flatMap((lib) => [
       [`^@app/${lib}$`, `<rootDir>/libs/${lib}/src`],
       [`^@app/${lib}/(.*)$`, `<rootDir>/libs/${lib}/src/$1`],
     ]),
-  ),
+    ...services.map((svc) => [`^@apps/${svc}/(.*)$`, `<rootDir>/apps/${svc}/src/$1`]),
+  ]),
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.local/', '<rootDir>/.tools/'],
 };

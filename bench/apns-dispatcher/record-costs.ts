@@ -7,7 +7,7 @@ import { ApnsRequestSchema, TOPICS, type ApnsRequest } from '@app/contracts';
 import { buildOutcome } from '@app/dispatch';
 import { encodeRecord } from '@app/kafka';
 import apn from '@parse/node-apn';
-import { apnsIdFor } from '../../apps/apns-dispatcher/src/apns/apns-id.util';
+import { apnsIdFor } from '@apps/apns-dispatcher/apns/apns-id.util';
 import { apnsRequest } from '@app/testing';
 
 const N = 50_000;

@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { RedirectAgent } from '../../apps/fcm-dispatcher/src/firebase/redirect.agent';
-import { ServiceAccountCredential } from '../../apps/fcm-dispatcher/src/firebase/service-account.credential';
+import { RedirectAgent } from '@apps/fcm-dispatcher/firebase/redirect.agent';
+import { ServiceAccountCredential } from '@apps/fcm-dispatcher/firebase/service-account.credential';
 
 const MAX_SOCKETS = 64;
 const BATCH = 500;

@@ -21,13 +21,13 @@ import { ConsumerRunner, EventProducer, runnerFor, type KafkaGroupOptions } from
 import { testKafka, uniqueId } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { resolve } from 'node:path';
-import { PresenceEnvSchema } from '../../apps/presence/src/presence-env.schema';
-import { PresenceConsumer, PRESENCE_GROUP } from '../../apps/presence/src/presence/presence.consumer';
-import { PresenceService } from '../../apps/presence/src/presence/presence.service';
-import type { PresenceTopics } from '../../apps/presence/src/presence/presence.topics';
-import { toEventInput } from '../../apps/presence/src/state/device-presence.machine';
-import { PresenceStore } from '../../apps/presence/src/state/presence.store';
-import { applyEvents, emptyUser } from '../../apps/presence/src/state/user-presence.machine';
+import { PresenceEnvSchema } from '@apps/presence/presence-env.schema';
+import { PresenceConsumer, PRESENCE_GROUP } from '@apps/presence/presence/presence.consumer';
+import { PresenceService } from '@apps/presence/presence/presence.service';
+import type { PresenceTopics } from '@apps/presence/presence/presence.topics';
+import { toEventInput } from '@apps/presence/state/device-presence.machine';
+import { PresenceStore } from '@apps/presence/state/presence.store';
+import { applyEvents, emptyUser } from '@apps/presence/state/user-presence.machine';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 30000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

@@ -26,10 +26,10 @@ import {
 } from '@app/kafka';
 import { startDisposableBroker } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
-import { DecideConsumer } from '../../apps/routing/src/decide/decide.consumer';
-import { FanoutConsumer } from '../../apps/routing/src/fanout/fanout.consumer';
-import { decideGroupOptions, FANOUT_GROUP } from '../../apps/routing/src/routing.groups';
-import { IntentWriter } from '../../apps/routing/src/fanout/intent.writer';
+import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
+import { FanoutConsumer } from '@apps/routing/fanout/fanout.consumer';
+import { decideGroupOptions, FANOUT_GROUP } from '@apps/routing/routing.groups';
+import { IntentWriter } from '@apps/routing/fanout/intent.writer';
 import { userSnapshots } from './bench.fixtures';
 import { benchKafka, endOffsets, freshTopics, produceAll, untilCommitted } from './bench.kafka';
 

@@ -7,7 +7,7 @@
  *   node --expose-gc --import tsx bench/routing/state-memory.ts [users=100000]
  */
 import { TOPICS } from '@app/contracts';
-import { DecideState } from '../../apps/routing/src/decide/decide.state';
+import { DecideState } from '@apps/routing/decide/decide.state';
 import { userSnapshots } from './bench.fixtures';
 
 const gc = (globalThis as { gc?: () => void }).gc;

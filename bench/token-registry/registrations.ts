@@ -21,13 +21,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
-import { migrateRegistry } from '../../apps/token-registry/src/database/migrate';
-import { registryDataSourceOptions } from '../../apps/token-registry/src/database/registry-data-source';
-import { DevicesRepository } from '../../apps/token-registry/src/devices/devices.repository';
-import { DevicesService } from '../../apps/token-registry/src/devices/devices.service';
-import { OutboxWriter } from '../../apps/token-registry/src/outbox/outbox.writer';
-import { RegistryEnvSchema } from '../../apps/token-registry/src/registry-env.schema';
-import { UsersRepository } from '../../apps/token-registry/src/users/users.repository';
+import { migrateRegistry } from '@apps/token-registry/database/migrate';
+import { registryDataSourceOptions } from '@apps/token-registry/database/registry-data-source';
+import { DevicesRepository } from '@apps/token-registry/devices/devices.repository';
+import { DevicesService } from '@apps/token-registry/devices/devices.service';
+import { OutboxWriter } from '@apps/token-registry/outbox/outbox.writer';
+import { RegistryEnvSchema } from '@apps/token-registry/registry-env.schema';
+import { UsersRepository } from '@apps/token-registry/users/users.repository';
 
 const { values } = parseArgs({
   options: {

@@ -3,10 +3,10 @@ import { buildServiceConfig } from '@app/config';
 import { createServiceApp, startServiceApp } from '@app/http';
 import { startDisposableBroker, waitFor, type DisposableBroker } from '@app/testing';
 import request from 'supertest';
-import { RoutingAppModule } from '../../apps/routing/src/app.module';
-import { RoutingEnvSchema } from '../../apps/routing/src/routing-env.schema';
-import { TokenRegistryAppModule } from '../../apps/token-registry/src/app.module';
-import { RegistryEnvSchema } from '../../apps/token-registry/src/registry-env.schema';
+import { RoutingAppModule } from '@apps/routing/app.module';
+import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
+import { TokenRegistryAppModule } from '@apps/token-registry/app.module';
+import { RegistryEnvSchema } from '@apps/token-registry/registry-env.schema';
 
 /**
  * `/health/ready` against real dependencies: 200 while they answer, 503 naming Kafka while the

@@ -11,7 +11,7 @@ import {
 } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import { join } from 'node:path';
-import { apnsIdFor } from '../../../apps/apns-dispatcher/src/apns/apns-id.util';
+import { apnsIdFor } from '@apps/apns-dispatcher/apns/apns-id.util';
 import {
   ApnsWorld,
   Collector,

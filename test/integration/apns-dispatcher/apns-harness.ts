@@ -28,8 +28,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ApnsEnvSchema } from '../../../apps/apns-dispatcher/src/apns-env.schema';
-import { ApnsDispatcherAppModule } from '../../../apps/apns-dispatcher/src/app.module';
+import { ApnsEnvSchema } from '@apps/apns-dispatcher/apns-env.schema';
+import { ApnsDispatcherAppModule } from '@apps/apns-dispatcher/app.module';
 
 /** The broker port reserved for the APNs dispatcher's tests (nobody else's records on it). */
 export const APNS_BROKER_PORT = 19492;

@@ -7,11 +7,11 @@ import { uniqueId, waitFor } from '@app/testing';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { DeliveryReportsAppModule } from '../../../apps/delivery-reports/src/app.module';
-import { migrateReports } from '../../../apps/delivery-reports/src/database/migrate';
-import { reportsDataSourceOptions } from '../../../apps/delivery-reports/src/database/reports-data-source';
-import { DeliveryReportsEnvSchema } from '../../../apps/delivery-reports/src/reports-env.schema';
-import { STORE_GROUP } from '../../../apps/delivery-reports/src/store/outcomes.consumer';
+import { DeliveryReportsAppModule } from '@apps/delivery-reports/app.module';
+import { migrateReports } from '@apps/delivery-reports/database/migrate';
+import { reportsDataSourceOptions } from '@apps/delivery-reports/database/reports-data-source';
+import { DeliveryReportsEnvSchema } from '@apps/delivery-reports/reports-env.schema';
+import { STORE_GROUP } from '@apps/delivery-reports/store/outcomes.consumer';
 
 export const DEMO = { appId: 'demo', auth: 'Bearer demo-api-key' };
 export const OTHER = { appId: 'other', auth: 'Bearer other-api-key' };

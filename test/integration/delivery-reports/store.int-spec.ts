@@ -3,8 +3,8 @@ import { TOPICS, type DeadLetter, type PushOutcome } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
 import { testKafka, uniqueId, waitFor } from '@app/testing';
 import type { DataSource } from 'typeorm';
-import { PartitionMaintenance } from '../../../apps/delivery-reports/src/store/partition-maintenance.service';
-import { addDays, DAY_MS, utcDay } from '../../../apps/delivery-reports/src/store/partition-days';
+import { PartitionMaintenance } from '@apps/delivery-reports/store/partition-maintenance.service';
+import { addDays, DAY_MS, utcDay } from '@apps/delivery-reports/store/partition-days';
 import {
   dropSchema,
   migratedDataSource,

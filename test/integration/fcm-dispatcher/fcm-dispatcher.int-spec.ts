@@ -8,8 +8,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { FcmDispatcherAppModule } from '../../../apps/fcm-dispatcher/src/app.module';
-import { FcmEnvSchema } from '../../../apps/fcm-dispatcher/src/fcm-env.schema';
+import { FcmDispatcherAppModule } from '@apps/fcm-dispatcher/app.module';
+import { FcmEnvSchema } from '@apps/fcm-dispatcher/fcm-env.schema';
 import { startFcmFixture, type FcmFixture } from './fcm-fixture';
 import { startAtEnd, TopicSink } from './topic-sink';
 

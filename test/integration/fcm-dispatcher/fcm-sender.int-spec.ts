@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { register } from 'prom-client';
 import { stringify } from 'yaml';
-import { FcmApps } from '../../../apps/fcm-dispatcher/src/firebase/fcm-apps';
-import { RetryAfterTracker } from '../../../apps/fcm-dispatcher/src/firebase/retry-after.tracker';
-import { FcmSender } from '../../../apps/fcm-dispatcher/src/sending/fcm.sender';
+import { FcmApps } from '@apps/fcm-dispatcher/firebase/fcm-apps';
+import { RetryAfterTracker } from '@apps/fcm-dispatcher/firebase/retry-after.tracker';
+import { FcmSender } from '@apps/fcm-dispatcher/sending/fcm.sender';
 import { startFcmFixture, type FcmFixture } from './fcm-fixture';
 import { TcpTap } from './tcp-tap';
 

@@ -2,7 +2,7 @@ import { AppsRegistry, hashApiKey } from '@app/config';
 import { uniqueId } from '@app/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FcmApps } from '../../../apps/fcm-dispatcher/src/firebase/fcm-apps';
+import { FcmApps } from '@apps/fcm-dispatcher/firebase/fcm-apps';
 import { startFcmFixture, type FcmFixture } from './fcm-fixture';
 
 /** firebase-admin itself, redirected to the fake: the real credential flow and the real sends. */

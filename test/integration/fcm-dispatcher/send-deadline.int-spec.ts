@@ -2,10 +2,7 @@ import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import {
-  SendTimeoutError,
-  withSendDeadline,
-} from '../../../apps/fcm-dispatcher/src/sending/send-deadline';
+import { SendTimeoutError, withSendDeadline } from '@apps/fcm-dispatcher/sending/send-deadline';
 
 const SEND = '/v1/projects/p/messages:send';
 

@@ -4,7 +4,7 @@ import { EventProducer, recordLimits } from '@app/kafka';
 import { json, testKafka, uniqueId, waitFor } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { OutboxRelay } from '../../../apps/token-registry/src/outbox/outbox.relay';
+import { OutboxRelay } from '@apps/token-registry/outbox/outbox.relay';
 import {
   DEMO,
   migratedDataSource,

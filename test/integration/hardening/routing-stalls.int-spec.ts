@@ -12,9 +12,9 @@ import { EventProducer, outbound } from '@app/kafka';
 import { testKafka, uniqueId, waitFor } from '@app/testing';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import request from 'supertest';
-import { RoutingAppModule } from '../../../apps/routing/src/app.module';
-import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
-import { FanoutConsumer } from '../../../apps/routing/src/fanout/fanout.consumer';
+import { RoutingAppModule } from '@apps/routing/app.module';
+import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
+import { FanoutConsumer } from '@apps/routing/fanout/fanout.consumer';
 import { Recorder } from '../routing/routing.helpers';
 
 const message = (over: Partial<ImMessageSent> = {}): ImMessageSent => {

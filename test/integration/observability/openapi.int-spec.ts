@@ -5,8 +5,8 @@ import { uniqueId } from '@app/testing';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { RoutingAppModule } from '../../../apps/routing/src/app.module';
-import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
+import { RoutingAppModule } from '@apps/routing/app.module';
+import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
 import { startPresence, writeTestApps } from '../presence/presence.helpers';
 import { migratedDataSource, startRegistry } from '../token-registry/registry.fixture';
 

@@ -25,9 +25,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { RoutingAppModule } from '../../../apps/routing/src/app.module';
-import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
-import { DecideConsumer } from '../../../apps/routing/src/decide/decide.consumer';
+import { RoutingAppModule } from '@apps/routing/app.module';
+import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
+import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
 import {
   platformInstrumentations,
   startTracing,
@@ -40,8 +40,8 @@ import {
   startDispatcher,
 } from '../apns-dispatcher/apns-harness';
 import { startFcmFixture } from '../fcm-dispatcher/fcm-fixture';
-import { FcmDispatcherAppModule } from '../../../apps/fcm-dispatcher/src/app.module';
-import { FcmEnvSchema } from '../../../apps/fcm-dispatcher/src/fcm-env.schema';
+import { FcmDispatcherAppModule } from '@apps/fcm-dispatcher/app.module';
+import { FcmEnvSchema } from '@apps/fcm-dispatcher/fcm-env.schema';
 import { apnsDevice, publishPresence, publishTokens } from '../routing/routing.helpers';
 
 /**

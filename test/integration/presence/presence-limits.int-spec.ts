@@ -9,7 +9,7 @@ import { EventProducer, outbound, recordLimits } from '@app/kafka';
 import { json, testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import request from 'supertest';
-import { partitionOf } from '../../../apps/presence/src/presence/partition.util';
+import { partitionOf } from '@apps/presence/presence/partition.util';
 import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
 
 /**

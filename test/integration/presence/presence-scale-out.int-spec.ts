@@ -4,8 +4,8 @@ import { EventProducer, outbound } from '@app/kafka';
 import { json, testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import request from 'supertest';
-import { partitionOf } from '../../../apps/presence/src/presence/partition.util';
-import { PresenceService } from '../../../apps/presence/src/presence/presence.service';
+import { partitionOf } from '@apps/presence/presence/partition.util';
+import { PresenceService } from '@apps/presence/presence/presence.service';
 import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
 
 /**

@@ -8,8 +8,8 @@ import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PresenceAppModule } from '../../../apps/presence/src/app.module';
-import { PresenceEnvSchema } from '../../../apps/presence/src/presence-env.schema';
+import { PresenceAppModule } from '@apps/presence/app.module';
+import { PresenceEnvSchema } from '@apps/presence/presence-env.schema';
 
 /**
  * A tenant of this test run alone: presence instances started here know no other app, so they

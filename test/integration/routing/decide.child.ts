@@ -9,8 +9,8 @@ import { AppsRegistry, loadAppsFile } from '@app/config';
 import { EventProducer, runnerFor } from '@app/kafka';
 import { testKafka } from '@app/testing';
 import type { Producer, ProducerConfig, Transaction } from 'kafkajs';
-import { DecideConsumer } from '../../../apps/routing/src/decide/decide.consumer';
-import { decideGroupOptions } from '../../../apps/routing/src/routing.groups';
+import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
+import { decideGroupOptions } from '@apps/routing/routing.groups';
 
 const say = (event: string, extra: object = {}) =>
   process.stdout.write(`${JSON.stringify({ event, ...extra })}\n`);

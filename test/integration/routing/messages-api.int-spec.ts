@@ -6,9 +6,9 @@ import { EventProducer } from '@app/kafka';
 import { testKafka, uniqueId } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import request from 'supertest';
-import { RoutingAppModule } from '../../../apps/routing/src/app.module';
-import { MessagesService } from '../../../apps/routing/src/messages/messages.service';
-import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
+import { RoutingAppModule } from '@apps/routing/app.module';
+import { MessagesService } from '@apps/routing/messages/messages.service';
+import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
 import { Recorder } from './routing.helpers';
 
 const DEMO = { authorization: 'Bearer demo-api-key' };

@@ -13,11 +13,11 @@ import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
 import { testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import request from 'supertest';
-import { RoutingAppModule } from '../../../apps/routing/src/app.module';
-import { DecideConsumer } from '../../../apps/routing/src/decide/decide.consumer';
-import { FanoutConsumer } from '../../../apps/routing/src/fanout/fanout.consumer';
-import { DECIDE_GROUP } from '../../../apps/routing/src/routing.groups';
-import { RoutingEnvSchema } from '../../../apps/routing/src/routing-env.schema';
+import { RoutingAppModule } from '@apps/routing/app.module';
+import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
+import { FanoutConsumer } from '@apps/routing/fanout/fanout.consumer';
+import { DECIDE_GROUP } from '@apps/routing/routing.groups';
+import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
 import { Recorder, apnsDevice, fcmDevice, publishPresence, publishTokens } from './routing.helpers';
 
 const AUTH = { authorization: 'Bearer demo-api-key' };
@@ -78,10 +78,8 @@ describe('routing pipeline', () => {
     await admin?.disconnect();
   });
 
-  const tokensVersion = (userId: string) =>
-    decide.state.tokens.get(`demo:${userId}`)?.version;
-  const presenceVersion = (userId: string) =>
-    decide.state.presence.get(`demo:${userId}`)?.version;
+  const tokensVersion = (userId: string) => decide.state.tokens.get(`demo:${userId}`)?.version;
+  const presenceVersion = (userId: string) => decide.state.presence.get(`demo:${userId}`)?.version;
 
   /** Waits until decide holds the latest snapshots of these users. */
   async function decideSees(userIds: string[], what: 'tokens' | 'presence' | 'both' = 'both') {
@@ -270,8 +268,7 @@ describe('routing pipeline', () => {
       conversations: { [`group:${groupId}`]: 'receive_not_notify' },
     });
     await waitFor(
-      () =>
-        decide.state.tokens.get(`demo:${bob}`)?.settings.conversations[`group:${groupId}`],
+      () => decide.state.tokens.get(`demo:${bob}`)?.settings.conversations[`group:${groupId}`],
       { what: 'muted settings in decide' },
     );
     const second = await send(uniqueId('m'), { apns: 0, fcm: 0, outcomes: 2 });

@@ -4,7 +4,7 @@ import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
 import { FaultProxy, testKafka, uniqueId, waitFor } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { INVALIDATION_GROUP } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
+import { INVALIDATION_GROUP } from '@apps/token-registry/invalidation/invalidation.consumer';
 import {
   apnsToken,
   databaseUrl,

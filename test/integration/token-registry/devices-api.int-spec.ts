@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { ValuesWithinContract1764658800000 } from '../../../apps/token-registry/src/database/migrations/1764658800000-values-within-contract';
+import { ValuesWithinContract1764658800000 } from '@apps/token-registry/database/migrations/1764658800000-values-within-contract';
 import {
   apnsToken,
   DEMO,

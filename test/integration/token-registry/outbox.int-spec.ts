@@ -12,8 +12,8 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { INVALIDATION_GROUP } from '../../../apps/token-registry/src/invalidation/invalidation.consumer';
-import { OutboxRelay } from '../../../apps/token-registry/src/outbox/outbox.relay';
+import { INVALIDATION_GROUP } from '@apps/token-registry/invalidation/invalidation.consumer';
+import { OutboxRelay } from '@apps/token-registry/outbox/outbox.relay';
 import { apnsToken, DEMO, migratedDataSource, startRegistry, tailTopic } from './registry.fixture';
 
 type Tail = Awaited<ReturnType<typeof tailTopic>>;

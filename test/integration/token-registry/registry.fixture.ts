@@ -5,10 +5,10 @@ import { uniqueId, waitFor } from '@app/testing';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { TokenRegistryAppModule } from '../../../apps/token-registry/src/app.module';
-import { migrateRegistry } from '../../../apps/token-registry/src/database/migrate';
-import { registryDataSourceOptions } from '../../../apps/token-registry/src/database/registry-data-source';
-import { RegistryEnvSchema } from '../../../apps/token-registry/src/registry-env.schema';
+import { TokenRegistryAppModule } from '@apps/token-registry/app.module';
+import { migrateRegistry } from '@apps/token-registry/database/migrate';
+import { registryDataSourceOptions } from '@apps/token-registry/database/registry-data-source';
+import { RegistryEnvSchema } from '@apps/token-registry/registry-env.schema';
 
 export const DEMO = { appId: 'demo', auth: 'Bearer demo-api-key' };
 export const OTHER = { appId: 'other', auth: 'Bearer other-api-key' };

@@ -4,10 +4,10 @@ import { json, REPO_ROOT, testKafka, uniqueId, waitFor } from '@app/testing';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
-import { DevicesService } from '../../../apps/token-registry/src/devices/devices.service';
-import { OutboxWriter } from '../../../apps/token-registry/src/outbox/outbox.writer';
-import { republishAll } from '../../../apps/token-registry/src/outbox/republish.job';
-import { SettingsService } from '../../../apps/token-registry/src/users/settings.service';
+import { DevicesService } from '@apps/token-registry/devices/devices.service';
+import { OutboxWriter } from '@apps/token-registry/outbox/outbox.writer';
+import { republishAll } from '@apps/token-registry/outbox/republish.job';
+import { SettingsService } from '@apps/token-registry/users/settings.service';
 import {
   apnsToken,
   fcmToken,
