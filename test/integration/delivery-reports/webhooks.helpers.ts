@@ -1,0 +1,239 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { BaseEnvSchema, buildServiceConfig, hashApiKey, type WebhookEvent } from '@app/config';
+import { TOPICS, type DeadLetter, type OutcomeStatus, type PushOutcome } from '@app/contracts';
+import { createServiceApp, platformImports, startServiceApp } from '@app/http';
+import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
+import { testKafka, uniqueId, waitFor } from '@app/testing';
+import type { Consumer } from 'kafkajs';
+import { stringify } from 'yaml';
+import {
+  WEBHOOK_RETRIES_GROUP,
+  WEBHOOKS_GROUP,
+  webhookGroups,
+} from '../../../apps/delivery-reports/src/webhooks/webhooks.consumer';
+import { WebhooksEnvSchema } from '../../../apps/delivery-reports/src/webhooks/webhooks-env.schema';
+import { WebhooksModule } from '../../../apps/delivery-reports/src/webhooks/webhooks.module';
+
+/**
+ * The receiver side of docs/delivery-reports.md's verification snippet, as a receiver would write
+ * it with node:crypto alone: the same steps, the same string signed (`<t>.<raw body>`).
+ */
+export function verifySignature(secret: string, header: string, rawBody: string): boolean {
+  const fields = Object.fromEntries(header.split(',').map((kv) => kv.split('=', 2)));
+  const t = Number(fields.t);
+  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > 300) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
+  const given = Buffer.from(String(fields.v1 ?? ''), 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** One request a receiver got. */
+export interface Received {
+  at: number;
+  deliveryId: string;
+  attempt: number;
+  signatureOk: boolean;
+  body: { deliveryId: string; appId: string; outcomes: Array<PushOutcome & { event: string }> };
+}
+
+/** What the receiver answers the n-th request (0-based) of a delivery: a status, or no answer. */
+export type Answer = { status: number; headers?: Record<string, string> } | 'hang';
+
+/** A local webhook receiver (node:http on 127.0.0.1) that checks every signature. */
+export class Receiver {
+  readonly requests: Received[] = [];
+  readonly secret = `secret-${uniqueId()}-${uniqueId()}`;
+  private readonly hung = new Set<ServerResponse>();
+  private server!: Server;
+
+  private constructor(private readonly answer: (nth: number, r: Received) => Answer) {}
+
+  static async start(answer: (nth: number, r: Received) => Answer = () => ({ status: 204 })) {
+    const r = new Receiver(answer);
+    r.server = createServer((req, res) => r.onRequest(req, res));
+    await new Promise<void>((ok) => r.server.listen(0, '127.0.0.1', ok));
+    return r;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks/push`;
+  }
+
+  /** Requests hanging unanswered right now. */
+  get hanging(): number {
+    return this.hung.size;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const deliveryId = String(req.headers['x-push-delivery-id']);
+      const got: Received = {
+        at: Date.now(),
+        deliveryId,
+        attempt: Number(req.headers['x-push-attempt']),
+        signatureOk: verifySignature(this.secret, String(req.headers['x-push-signature']), raw),
+        body: JSON.parse(raw) as Received['body'],
+      };
+      const nth = this.requests.filter((r) => r.deliveryId === deliveryId).length;
+      this.requests.push(got);
+      const a = this.answer(nth, got);
+      if (a === 'hang') {
+        this.hung.add(res);
+        res.on('close', () => this.hung.delete(res));
+        return;
+      }
+      res.writeHead(a.status, a.headers).end();
+    });
+  }
+
+  /** Every outcome received, by jobId (several copies when a delivery came twice). */
+  jobIds(): string[] {
+    return this.requests.flatMap((r) => r.body.outcomes.map((o) => o.jobId));
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hung) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((ok) => this.server.close(() => ok()));
+  }
+}
+
+export interface HookSpec {
+  receiver: Receiver;
+  events?: WebhookEvent[];
+  batchMax?: number;
+  timeoutMs?: number;
+}
+
+/** An apps file with these apps and their webhooks, each secret in a file beside it. */
+export function writeWebhookApps(apps: Record<string, HookSpec[]>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'webhook-apps-'));
+  const entries = Object.entries(apps).map(([id, hooks]) => ({
+    id,
+    apiKeys: [hashApiKey(`${id}-key`)],
+    webhooks: hooks.map((h, i) => {
+      writeFileSync(join(dir, `${id}-${i}.secret`), `${h.receiver.secret}\n`);
+      return {
+        url: h.receiver.url,
+        secretFile: `${id}-${i}.secret`,
+        ...(h.events ? { events: h.events } : {}),
+        ...(h.batchMax ? { batchMax: h.batchMax } : {}),
+        ...(h.timeoutMs ? { timeoutMs: h.timeoutMs } : {}),
+      };
+    }),
+  }));
+  const file = join(dir, 'apps.yaml');
+  writeFileSync(file, stringify({ apps: entries }));
+  return file;
+}
+
+/** The webhooks alone, as the delivery-reports service mounts them. */
+@Module({})
+class WebhooksOnlyModule {
+  static forRoot(config: Parameters<typeof WebhooksModule.forRoot>[0]): DynamicModule {
+    return {
+      module: WebhooksOnlyModule,
+      imports: [
+        ...platformImports(config, { consumers: webhookGroups(config.env) }),
+        WebhooksModule.forRoot(config),
+      ],
+    };
+  }
+}
+
+/**
+ * The webhook consumers in this process with these settings (a group id of their own), started
+ * and joined: outcomes produced after this returns are delivered.
+ */
+export async function startWebhooks(
+  appsFile: string,
+  env: Record<string, string> = {},
+): Promise<INestApplication> {
+  const schema = BaseEnvSchema.extend(WebhooksEnvSchema.shape);
+  const config = buildServiceConfig({ name: 'delivery-reports', defaultPort: 0 }, schema, {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    PUSH_APPS_FILE: appsFile,
+    LOG_LEVEL: 'warn',
+    WEBHOOK_GROUP_ID: uniqueId('webhooks'),
+    ...env,
+  });
+  const app = await createServiceApp(config, { module: (c) => WebhooksOnlyModule.forRoot(c) });
+  await startServiceApp(app);
+  const groups = app.get(KafkaConsumerGroups);
+  await waitFor(
+    () =>
+      [WEBHOOKS_GROUP, WEBHOOK_RETRIES_GROUP].every((g) => {
+        const runners = groups.runners(g);
+        return runners.length > 0 && runners.every((r) => r.isHealthy());
+      }),
+    { what: 'webhook groups running', timeoutMs: 45_000 },
+  );
+  return app;
+}
+
+let job = 0;
+/** A push.outcome.v1 value (jobIds unique in the run). */
+export function outcome(appId: string, userId: string, status: OutcomeStatus): PushOutcome {
+  return {
+    jobId: `${uniqueId('job')}-${job++}`,
+    messageId: uniqueId('m'),
+    appId,
+    userId,
+    deviceId: 'd1',
+    provider: 'fcm',
+    status,
+    code: status === 'suppressed' ? 'DND' : null,
+    reason: null,
+    attempts: status === 'suppressed' ? 0 : 1,
+    latencyMs: status === 'suppressed' ? null : 25,
+    at: new Date().toISOString(),
+  };
+}
+
+export async function produceOutcomes(
+  app: INestApplication,
+  outcomes: PushOutcome[],
+): Promise<void> {
+  await app.get(EventProducer).send(outcomes.map((o) => outbound(TOPICS.pushOutcome, o)));
+}
+
+/** Dead letters written from now on whose source is the webhook retry topic. */
+export class DeadLetterWatch {
+  readonly letters: DeadLetter[] = [];
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(): Promise<DeadLetterWatch> {
+    const kafka = testKafka('webhook-dead-letters');
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(TOPICS.deadLetter.name);
+    await admin.disconnect();
+    const consumer = kafka.consumer({ groupId: uniqueId('dead-letters') });
+    const watch = new DeadLetterWatch(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: TOPICS.deadLetter.name });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const letter = JSON.parse(message.value!.toString('utf8')) as DeadLetter;
+        if (letter.source.topic === TOPICS.webhookRetry.name) watch.letters.push(letter);
+      },
+    });
+    for (const e of ends) {
+      consumer.seek({ topic: TOPICS.deadLetter.name, partition: e.partition, offset: e.offset });
+    }
+    return watch;
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
