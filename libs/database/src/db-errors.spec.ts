@@ -1,4 +1,9 @@
-import { isRetryableConflict, isStatementTimeout, isTransientDbError } from './db-errors';
+import {
+  isRetryableConflict,
+  isSchemaMissing,
+  isStatementTimeout,
+  isTransientDbError,
+} from './db-errors';
 
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 
@@ -31,5 +36,12 @@ describe('database error classes', () => {
     expect(isStatementTimeout({ driverError: { code: '57014' } })).toBe(true);
     expect(isStatementTimeout(pgError('57P01'))).toBe(false);
     expect(isTransientDbError(pgError('57014'))).toBe(true);
+  });
+
+  it('recognises a schema not migrated yet (a wait, not a poison record)', () => {
+    expect(isSchemaMissing(pgError('42P01'))).toBe(true);
+    expect(isSchemaMissing({ driverError: { code: '3F000' } })).toBe(true);
+    expect(isSchemaMissing(pgError('42601'))).toBe(false);
+    expect(isTransientDbError(pgError('42P01'))).toBe(false);
   });
 });

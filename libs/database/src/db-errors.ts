@@ -31,3 +31,12 @@ export const isTransientDbError = (e: unknown): boolean => {
 
 /** A statement the server cancelled after `statement_timeout` (SQLSTATE 57014, query_canceled). */
 export const isStatementTimeout = (e: unknown): boolean => sqlState(e) === '57014';
+
+/**
+ * The schema or a table is not there (SQLSTATE 42P01 undefined_table, 3F000 invalid_schema_name):
+ * the migrations have not run yet. A consumer waits for them rather than dead-lettering records.
+ */
+export const isSchemaMissing = (e: unknown): boolean => {
+  const c = sqlState(e);
+  return c === '42P01' || c === '3F000';
+};

@@ -143,4 +143,33 @@ describe('delivery-reports store', () => {
     await waitFor(async () => (await stored([again.jobId])) === 1, { what: 'stored again' });
     expect(await partitions('outcomes')).toContain(todays);
   });
+
+  it('waits for a database without its schema (an outage), never dead-letters, then stores', async () => {
+    const late = testSchema();
+    const waiting = await startReports(late, { DELIVERY_REPORTS_RUN_MIGRATIONS: 'false' });
+    let lateDs: DataSource | undefined;
+    try {
+      const userId = uniqueId('late');
+      const values = [outcome({ userId }), outcome({ userId })];
+      await publish(values);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(letters.values.filter((l) => l.source.key === `demo:${userId}`)).toEqual([]);
+      // The migration Job runs late: the retried batch lands.
+      lateDs = await migratedDataSource(late);
+      await waitFor(
+        async () =>
+          (
+            await lateDs!.query(
+              `SELECT count(*)::int AS n FROM "${late}".outcomes WHERE user_id = $1`,
+              [userId],
+            )
+          )[0].n === 2,
+        { what: 'stored after the migration', timeoutMs: 30000 },
+      );
+      expect(letters.values.filter((l) => l.source.key === `demo:${userId}`)).toEqual([]);
+    } finally {
+      await waiting.close();
+      await dropSchema(lateDs, late);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { ServiceConfig } from '@app/config';
 import { TOPICS, type PushOutcome } from '@app/contracts';
-import { isTransientDbError } from '@app/database';
+import { isSchemaMissing, isTransientDbError } from '@app/database';
 import {
   consumerGroup,
   deadLetterForRecord,
@@ -36,8 +36,9 @@ export const storeGroup = (env: DeliveryReportsEnv): KafkaGroupOptions => ({
  * Consumes `push.outcome.v1` into PostgreSQL, a batch at a time (one statement per
  * DELIVERY_REPORTS_INSERT_CHUNK outcomes). Invalid records are dead-lettered by the runner;
  * outcomes the store refuses (a day after the partitions ahead, a NUL) here; outcomes past
- * retention are skipped. A database outage is retried, never dead-lettered, so no outcome is
- * lost while PostgreSQL is away (the partition reports stalled after KAFKA_STALL_AFTER_SECONDS).
+ * retention are skipped. A database outage (or a schema not migrated yet) is retried, never
+ * dead-lettered, so no outcome is lost while PostgreSQL is away (the partition reports stalled
+ * after KAFKA_STALL_AFTER_SECONDS).
  */
 @KafkaConsumer()
 export class OutcomesConsumer {
@@ -79,7 +80,8 @@ export class OutcomesConsumer {
     try {
       return await this.store.store(rows);
     } catch (e) {
-      if (isTransientDbError(e)) {
+      // An outage, or a database the migrations have not reached yet: wait, never dead-letter.
+      if (isTransientDbError(e) || isSchemaMissing(e)) {
         throw new RetryableException(`database unavailable: ${(e as Error).message}`, {
           cause: e,
         });
