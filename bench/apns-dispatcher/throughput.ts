@@ -120,8 +120,9 @@ async function dispatcher(
   // Just-created topics may not have leaders yet: retry until the ends can be read.
   await waitFor(
     async () => {
-      for (const t of [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name])
+      for (const t of [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]) {
         await setGroupOffsetsAtEnd(admin, groupId, t);
+      }
       return true;
     },
     { what: 'group offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },
@@ -134,8 +135,9 @@ async function dispatcher(
   const before = await outcomesEnd();
   const producer = new EventProducer(kafka);
   const reqs = requests(w);
-  for (let i = 0; i < reqs.length; i += 2000)
+  for (let i = 0; i < reqs.length; i += 2000) {
     await producer.send(reqs.slice(i, i + 2000).map((r) => outbound(TOPICS.apnsRequest, r)));
+  }
   await producer.disconnect();
 
   const appsFile = join(dir, 'apps.yaml');
@@ -238,25 +240,28 @@ async function main(): Promise<void> {
       ),
     );
     const all = values.only !== 'dispatcher';
-    if (all)
+    if (all) {
       results.push(
         await inProcess(`bare node-apn Provider.send (${CHUNK} at once)`, fake, () =>
           bareNodeApn(fake, work, CHUNK),
         ),
       );
-    if (all)
+    }
+    if (all) {
       results.push(
         await inProcess(`@parse/push-adapter APNS.send (${CHUNK} at once)`, fake, () =>
           parseAdapter(fake, work, CHUNK),
         ),
       );
+    }
     results.push(await dispatcher(fake, work, dir, broker));
-    if (all)
+    if (all) {
       results.push(
         await inProcess(`bare node-apn Provider.send (all ${N} at once)`, fake, () =>
           bareNodeApn(fake, work, N),
         ),
       );
+    }
   } finally {
     fake.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

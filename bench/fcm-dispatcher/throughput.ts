@@ -128,8 +128,9 @@ async function baseline(
         const res = await messaging.sendEach(batch);
         ok += res.successCount;
         const err = res.responses.find((x) => !x.success)?.error;
-        if (err)
+        if (err) {
           console.error(`baseline: ${res.failureCount} failed, e.g. ${err.code}: ${err.message}`);
+        }
       }
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
@@ -181,8 +182,9 @@ async function dispatcherRounds(
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         const v = m.value?.toString() ?? '';
-        if (v.includes(`"jobId":"${prefix}`) && v.includes('"delivered"'))
+        if (v.includes(`"jobId":"${prefix}`) && v.includes('"delivered"')) {
           seen.add(/"jobId":"([^"]+)"/.exec(v)![1]);
+        }
       }
       if (seen.size) onProgress(seen.size);
     },
@@ -194,8 +196,9 @@ async function dispatcherRounds(
 
   const round = async (n: number, tag: string): Promise<Round> => {
     const groupId = uniqueId(`bench-fcm-${tag}`);
-    for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name])
+    for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]) {
       await setGroupOffsetsAtEnd(admin, groupId, topic);
+    }
     const now = Date.now();
     const req = (i: number): FcmRequest => {
       const { token, ...msg } = message(i) as Message & { token: string };
@@ -212,12 +215,13 @@ async function dispatcherRounds(
         message: { ...msg, android: { priority: 'high', ttl: '600s' } },
       };
     };
-    for (let i = 0; i < n; i += 5000)
+    for (let i = 0; i < n; i += 5000) {
       await producer.send(
         Array.from({ length: Math.min(5000, n - i) }, (_, k) =>
           outbound(TOPICS.fcmRequest, req(i + k)),
         ),
       );
+    }
     seen.clear();
     prefix = `${groupId}-`;
     want = n;

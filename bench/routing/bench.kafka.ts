@@ -75,8 +75,9 @@ export async function untilCommitted(
 ): Promise<number> {
   for (;;) {
     if ((await committed(admin, groupId, topic)) >= target) return performance.now() - since;
-    if (performance.now() - since > timeoutMs)
+    if (performance.now() - since > timeoutMs) {
       throw new Error(`${groupId} did not commit ${topic} to ${target} in ${timeoutMs} ms`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }

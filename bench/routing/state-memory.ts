@@ -31,12 +31,15 @@ function measure(users: number, parts: Part[]): { bytes: number; ms: number } {
     const userId = `user${i}`;
     const key = `bench:${userId}`;
     const s = userSnapshots('bench', userId);
-    if (parts.includes('tokens'))
+    if (parts.includes('tokens')) {
       state.applyTokens(key, roundTrip(TOPICS.tokenUserDevices, s.tokens));
-    if (parts.includes('presence'))
+    }
+    if (parts.includes('presence')) {
       state.applyPresence(key, roundTrip(TOPICS.presenceUserState, s.presence));
-    if (parts.includes('badges'))
+    }
+    if (parts.includes('badges')) {
       state.applyBadgeRecord(key, roundTrip(TOPICS.routingBadgeState, s.badges));
+    }
   }
   const ms = performance.now() - started;
   const bytes = heap() - before;

@@ -48,8 +48,9 @@ async function main(): Promise<number> {
   const results: FaultResult[] = [];
   try {
     await world.start();
-    for (const [i, f] of faults.entries())
+    for (const [i, f] of faults.entries()) {
       results.push(await runFault(world, f, i, { rate: Number(values.rate) }));
+    }
   } finally {
     await world.stop().catch((e: Error) => console.error(`stopping: ${e.message}`));
   }

@@ -62,13 +62,14 @@ describe('co-partitioned runner with state restore', () => {
         {
           topic: inputTopic,
           handle: async (rs: ConsumedRecord<Input>[], { partition }) => {
-            for (const r of rs)
+            for (const r of rs) {
               decisions.push({
                 userId: r.value!.userId,
                 seq: r.value!.seq,
                 level: levels.get(r.value!.userId),
                 partition,
               });
+            }
           },
         },
       ],

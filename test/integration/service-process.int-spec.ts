@@ -31,10 +31,11 @@ function run(name: string, env: NodeJS.ProcessEnv) {
 describe('services as processes', () => {
   beforeAll(() => {
     const missing = SERVICES.filter((s) => !existsSync(mainOf(s.name)));
-    if (missing.length)
+    if (missing.length) {
       throw new Error(
         `build first (npm run build): no ${missing.map((s) => mainOf(s.name)).join(', ')}`,
       );
+    }
   });
 
   it.each(SERVICES)(

@@ -96,9 +96,10 @@ class Churn {
     const device = u.ios ? 'ios' : 'android';
     const a = await this.world.reportPresence(u.id, `${device}-1`, false, this.k % 7);
     const b = await this.world.registerDevice(u, device, 0);
-    for (const s of [a, b])
+    for (const s of [a, b]) {
       if (s >= 200 && s < 300) this.ok++;
       else this.failed++;
+    }
   }
   stop(): void {
     clearInterval(this.timer);
@@ -129,8 +130,9 @@ export async function runFault(
     churn?.stop();
     await load.stop();
   }
-  if (churn)
+  if (churn) {
     notes.push(`churn: ${churn.ok} presence/device calls accepted, ${churn.failed} refused`);
+  }
   log(`load stopped: ${load.sent} sent, ${load.failed} not acknowledged; settling`);
 
   // Settle: audit until nothing is missing and nothing is pending (or the time is up).
@@ -190,19 +192,22 @@ export async function runFault(
   });
   const c = report.counts;
   if (report.lost > 0) problems.push(`${report.lost} lost`);
-  if (c.routingDuplicateRequests > 0)
+  if (c.routingDuplicateRequests > 0) {
     problems.push(
       `${c.routingDuplicateRequests} jobs written twice by routing (${c.routingDuplicatesAfterRepeatedIntent} after an intent the fan-out repeated, ${c.intentRepeats} repeated intents in all)`,
     );
-  if (unexplained.length > 0)
+  }
+  if (unexplained.length > 0) {
     problems.push(
       `${unexplained.length} jobs delivered twice outside the at-least-once bound (${unexplained
         .slice(0, 3)
         .map((d) => `${d.provider} ${d.key} ×${d.n}`)
         .join('; ')})`,
     );
-  if (report.incomplete.length > 0)
+  }
+  if (report.incomplete.length > 0) {
     problems.push(`audit could not read ${report.incomplete.join(', ')} to the end`);
+  }
   problems.push(...report.failures.filter((f) => !/lost|written twice|could not read/.test(f)));
   const result: FaultResult = {
     name: fault.name,
@@ -257,8 +262,9 @@ export function killService(
         const burst = Array.from({ length: opts.burst }, (_, i) =>
           world.message(`${prefix}burst-${i}`, i % 10 < 3 ? 'group' : 'c2c', 100000 + i),
         );
-        for (let i = 0; i < burst.length; i += 500)
+        for (let i = 0; i < burst.length; i += 500) {
           await world.produce('im.message.sent.v1', burst.slice(i, i + 500));
+        }
         await sleep(opts.burstLeadMs ?? 300);
       }
       const at = Date.now();
@@ -306,13 +312,14 @@ export function databaseOutage(outageMs = 30000): FaultCase {
       await world.db.cutNow();
       log('database cut');
       const now = Math.floor(Date.now() / 1000);
-      for (const v of victims)
+      for (const v of victims) {
         world.apns.rule(v.ios!, {
           kind: 'error',
           status: 410,
           reason: 'Unregistered',
           timestamp: now * 1000,
         });
+      }
       const t = Date.now();
       const during = await world.registerDevice(
         world.users[1],
@@ -477,11 +484,12 @@ export function poisonInputs(everywhere = false): FaultCase {
           'presence.device-event.v1',
           'token.invalidated.v1',
         ];
-        for (const t of topics)
+        for (const t of topics) {
           for (const b of bad.slice(0, 2)) {
             await world.produce(t, [{ key: `${FAULTS_APP}:${user}`, value: b.value }]);
             n++;
           }
+        }
       }
       log(`${n} poison records written`);
       return n;

@@ -407,13 +407,15 @@ export class FaultWorld {
       if (states.every(Boolean)) return Date.now() - t0;
       for (const n of names) {
         const c = this.services[n].child;
-        if (c && c.exitCode !== null)
+        if (c && c.exitCode !== null) {
           throw new Error(`${n} exited (code ${c.exitCode}); see ${this.dir}/logs/${n}.log`);
+        }
       }
-      if (Date.now() - t0 > timeoutMs)
+      if (Date.now() - t0 > timeoutMs) {
         throw new Error(
           `not ready within ${timeoutMs} ms: ${names.filter((_, i) => !states[i]).join(', ')} (see ${this.dir}/logs)`,
         );
+      }
       await sleep(500);
     }
   }

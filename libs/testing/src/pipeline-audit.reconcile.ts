@@ -157,8 +157,9 @@ export function expectedRecipients(
   at: number,
 ): string[] | undefined {
   let list: readonly string[] | null | undefined = m.recipients;
-  if (!list && m.conversation.type === 'group')
+  if (!list && m.conversation.type === 'group') {
     list = membersAt(groups.get(`${m.appId}:group:${m.conversation.id}`), at);
+  }
   if (!list) return undefined;
   return [...new Set(list)].filter((u) => u !== m.sender.userId);
 }
@@ -275,8 +276,9 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
       messagesDeadLettered++;
       continue;
     }
-    if (!messages.has(`${m.appId}\n${m.messageId}`))
+    if (!messages.has(`${m.appId}\n${m.messageId}`)) {
       messages.set(`${m.appId}\n${m.messageId}`, { m, at: r.timestamp });
+    }
   }
 
   // Intents.
@@ -344,7 +346,7 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
     decided.add(triple(q.appId, q.messageId, q.userId));
     const c = requests.get(q.jobId);
     if (c) c.n++;
-    else
+    else {
       requests.set(q.jobId, {
         n: 1,
         at: r.timestamp,
@@ -353,10 +355,11 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
         userId: q.userId,
         appId: q.appId,
       });
+    }
   }
   let routingDuplicateRequests = 0;
   let routingDuplicatesAfterRepeatedIntent = 0;
-  for (const [jobId, c] of requests)
+  for (const [jobId, c] of requests) {
     if (c.n > 1) {
       routingDuplicateRequests++;
       const intents = intentCopies.get(triple(c.appId, c.messageId, c.userId))?.n ?? 0;
@@ -374,6 +377,7 @@ export function reconcile(input: AuditInput, opts: ReconcileOptions = {}): Recon
         userId: c.userId,
       });
     }
+  }
 
   // Retries: the last activity of a job (a retry that is not due yet is work in progress).
   const lastActivity = new Map<string, number>();

@@ -146,18 +146,21 @@ export async function auditPipeline(opts: AuditOptions): Promise<AuditReport> {
   }
   const failures: string[] = [];
   if (result.lost > 0) failures.push(`${result.lost} lost`);
-  if (result.counts.routingDuplicateRequests > 0)
+  if (result.counts.routingDuplicateRequests > 0) {
     failures.push(`${result.counts.routingDuplicateRequests} jobs written twice by routing`);
+  }
   if (
     opts.maxProviderDuplicates !== undefined &&
     result.counts.providerDuplicates > opts.maxProviderDuplicates
-  )
+  ) {
     failures.push(
       `${result.counts.providerDuplicates} jobs handled twice by a dispatcher (allowed ${opts.maxProviderDuplicates})`,
     );
+  }
   const incomplete = read.incomplete.filter((p) => !p.startsWith(`${AUDIT_TOPICS.groupMembers}:`));
-  if (incomplete.length > 0)
+  if (incomplete.length > 0) {
     failures.push(`could not read ${incomplete.length} partitions to their end`);
+  }
   return {
     ok: failures.length === 0,
     failures,
@@ -221,7 +224,7 @@ export function formatAuditReport(r: AuditReport): string {
     ['dead letters in the window', c.deadLetters],
     ['LOST', r.lost],
   ];
-  if (r.lag)
+  if (r.lag) {
     rows.push([
       'consumer lag (records)',
       r.lag.pendingTotal,
@@ -229,12 +232,14 @@ export function formatAuditReport(r: AuditReport): string {
         .map(([g, n]) => `${g} ${n}`)
         .join(', '),
     ]);
-  if (r.incomplete.length)
+  }
+  if (r.incomplete.length) {
     rows.push([
       'partitions not read to the end',
       r.incomplete.length,
       r.incomplete.slice(0, 5).join(' '),
     ]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length));
   const numWidth = Math.max(...rows.map(([, v]) => String(v).length));
   const lines = rows.map(

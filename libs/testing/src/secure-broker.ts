@@ -56,10 +56,11 @@ function kafkaJars(): string {
   const state = process.env.PUSH_LOCAL_DIR ?? resolve(REPO_ROOT, '.local');
   const dir = join(state, 'kafka', `libs-${version}`);
   // Absent when the shared broker is not this checkout's (infra.sh found one running).
-  if (!existsSync(join(dir, '.complete')))
+  if (!existsSync(join(dir, '.complete'))) {
     execFileSync('bash', [resolve(REPO_ROOT, 'deploy/local/infra.sh'), 'jars'], {
       stdio: 'inherit',
     });
+  }
   return dir;
 }
 

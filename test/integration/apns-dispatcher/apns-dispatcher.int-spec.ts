@@ -324,8 +324,9 @@ describe('APNs dispatcher against the fake APNs', () => {
     const others = Array.from({ length: 30 }, () => apnsRequest(both, hexToken()));
     const trigger = apnsRequest(both, goaway);
     await produce(kafka, [trigger, ...others]);
-    for (const r of [trigger, ...others])
+    for (const r of [trigger, ...others]) {
       expect((await out.outcome(r.jobId, 30000)).status).toBe('delivered');
+    }
   });
 
   it('a stream that never answers and a peer that never speaks do not hang the dispatcher', async () => {

@@ -166,8 +166,9 @@ export class Collector {
     // Just-created topics may not have leaders yet: retry until the ends can be read.
     await waitFor(
       async () => {
-        for (const topic of Collector.TOPICS)
+        for (const topic of Collector.TOPICS) {
           await setGroupOffsetsAtEnd(admin, this.groupId, topic);
+        }
         return true;
       },
       { what: 'collector offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },
@@ -210,10 +211,11 @@ export class Collector {
           const list = this.byJob.get(o.jobId);
           if (list) list.push(o);
           else this.byJob.set(o.jobId, [o]);
-        } else if (topic === TOPICS.tokenInvalidated.name)
+        } else if (topic === TOPICS.tokenInvalidated.name) {
           this.invalidations.push(json<TokenInvalidated>(message));
-        else if (topic === TOPICS.deadLetter.name) this.deadLetters.push(json<DeadLetter>(message));
-        else this.retries.push(json<ApnsRequest>(message));
+        } else if (topic === TOPICS.deadLetter.name) {
+          this.deadLetters.push(json<DeadLetter>(message));
+        } else this.retries.push(json<ApnsRequest>(message));
         return Promise.resolve();
       },
     });

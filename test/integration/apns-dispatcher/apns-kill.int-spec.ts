@@ -108,8 +108,9 @@ describe('APNs dispatcher killed mid-batch', () => {
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const receivedAtKill = new Map<string, number>();
-    for (const r of fake.received)
+    for (const r of fake.received) {
       receivedAtKill.set(r.token, (receivedAtKill.get(r.token) ?? 0) + 1);
+    }
     expect(receivedAtKill.size).toBeLessThan(jobs.length); // it really died mid-way
 
     const admin = kafka.admin();

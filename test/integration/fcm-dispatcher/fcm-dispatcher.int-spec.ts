@@ -47,8 +47,9 @@ describe('FCM dispatcher over Kafka', () => {
     await admin.connect();
     // This broker outlives the run (benchmarks use it too): the group starts at the end of its
     // topics rather than working through what earlier runs left there.
-    for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name])
+    for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]) {
       await startAtEnd(admin, groupId, topic);
+    }
     await admin.disconnect();
     fx = await startFcmFixture();
     producer = new EventProducer(kafka);
@@ -118,8 +119,9 @@ describe('FCM dispatcher over Kafka', () => {
         { kind: 'ok' },
       );
       const flaky = ['UNAVAILABLE', 'INTERNAL', 'THIRD_PARTY_AUTH_ERROR'] as const;
-      for (const code of flaky)
+      for (const code of flaky) {
         fx.fake.rule(`${code}-${id}`, { kind: 'error', code }, { kind: 'ok' });
+      }
       const j = {
         ok: job(`ok-${id}-token`),
         unregistered: job(`fake-unregistered-${id}`),
@@ -160,8 +162,9 @@ describe('FCM dispatcher over Kafka', () => {
       expect(outcome(j.noApp)).toMatchObject({ status: 'failed', code: 'APP_NOT_CONFIGURED' });
       expect(outcome(j.expiredOnArrival)).toMatchObject({ status: 'expired', code: 'EXPIRED' });
       expect(fx.fake.sendsTo(j.expiredOnArrival.token)).toHaveLength(0);
-      for (const c of flaky)
+      for (const c of flaky) {
         expect(outcome(j[c])).toMatchObject({ status: 'delivered', attempts: 2 });
+      }
       expect(outcome(j.quota)).toMatchObject({ status: 'delivered', attempts: 2 });
       // Retried while the job lived, then expired: either the next try would fall after
       // expiresAt (code: the last error), or a parked retry came due too late (EXPIRED). The
@@ -206,8 +209,9 @@ describe('FCM dispatcher over Kafka', () => {
       expect(sends.map((s) => s.httpStatus)).toEqual([429, 200]);
       expect(Date.parse(retries[0].notBefore as string) - sends[0].at).toBeGreaterThanOrEqual(2900);
       expect(sends[1].at - sends[0].at).toBeGreaterThanOrEqual(2900);
-      for (const c of flaky)
+      for (const c of flaky) {
         expect(fx.fake.sendsTo(`${c}-${id}`).map((s) => s.httpStatus)[1]).toBe(200);
+      }
     });
 
     it('serves the shared dispatch metrics', async () => {
@@ -287,8 +291,9 @@ describe('FCM dispatcher over Kafka', () => {
       expect(sentBeforeKill).toBeGreaterThan(acknowledged.size);
       expect(outcomesOf(ids).every((o) => o.status === 'delivered')).toBe(true);
       const sendsPerToken = new Map<string, number>();
-      for (const r of received())
+      for (const r of received()) {
         sendsPerToken.set(r.token!, (sendsPerToken.get(r.token!) ?? 0) + 1);
+      }
       for (const j of jobs) {
         expect(sendsPerToken.get(j.token) ?? 0).toBeGreaterThanOrEqual(1);
         // An acknowledged job (outcome committed with its offset) is never sent again.

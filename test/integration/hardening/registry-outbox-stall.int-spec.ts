@@ -93,7 +93,7 @@ describe('registry outbox relay: a round larger than the broker limit', () => {
     });
     try {
       relay.start();
-      for (const u of [...users, other])
+      for (const u of [...users, other]) {
         await waitFor(
           () =>
             tail.messages.some(
@@ -103,6 +103,7 @@ describe('registry outbox relay: a round larger than the broker limit', () => {
             ),
           { what: `${u} published`, timeoutMs: 30000 },
         );
+      }
       await new Promise((r) => setTimeout(r, 500));
       const bytes = tail.messages
         .filter((m) => users.some((u) => m.key?.toString() === `demo:${u}`))
@@ -110,8 +111,9 @@ describe('registry outbox relay: a round larger than the broker limit', () => {
       expect(bytes).toBeGreaterThan(recordLimits.maxBytes(TOPICS.tokenUserDevices));
       // Each user's newest snapshot once (older unsent ones are superseded): no round was rolled
       // back and published again.
-      for (const u of [...users, other])
+      for (const u of [...users, other]) {
         expect(tail.messages.filter((m) => m.key?.toString() === `demo:${u}`)).toHaveLength(1);
+      }
       const [{ n }] = await ds.query<Array<{ n: string }>>(
         `SELECT count(*) AS n FROM registry_outbox WHERE app_id = 'demo' AND user_id = ANY($1) AND sent_at IS NULL`,
         [[...users, other]],

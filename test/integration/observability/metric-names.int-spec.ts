@@ -69,8 +69,9 @@ describe('metric names of the dashboard and the alert rules', () => {
       SERVICES.map(async (name, i) => {
         const text = await waitFor(
           async () => {
-            if (children[i].exitCode !== null)
+            if (children[i].exitCode !== null) {
               throw new Error(`${name} exited: ${outputs[i].text.slice(-2000)}`);
+            }
             const r = await fetch(`http://127.0.0.1:${ports[i]}/metrics`).catch(() => undefined);
             return r?.status === 200 ? r.text() : undefined;
           },
@@ -98,8 +99,9 @@ describe('metric names of the dashboard and the alert rules', () => {
   /** Metric name → the services exposing it. */
   const exposition = () => {
     const by = new Map<string, string[]>();
-    for (const [service, text] of scraped)
+    for (const [service, text] of scraped) {
       for (const n of exposedNames(text)) by.set(n, [...(by.get(n) ?? []), service]);
+    }
     return by;
   };
 
@@ -144,7 +146,7 @@ describe('metric names of the dashboard and the alert rules', () => {
     const missing: string[] = [];
     const external = new Set<string>();
     let count = 0;
-    for (const g of rules.groups)
+    for (const g of rules.groups) {
       for (const r of g.rules) {
         count++;
         for (const name of metricNamesIn(String(r.expr))) {
@@ -152,6 +154,7 @@ describe('metric names of the dashboard and the alert rules', () => {
           else if (!exposed.has(name)) missing.push(`${r.alert ?? r.record}: ${name}`);
         }
       }
+    }
     expect(count).toBeGreaterThanOrEqual(9);
     expect(missing).toEqual([]);
     // The exceptions are all used: none lingers after a rule stops needing it.
@@ -169,8 +172,9 @@ describe('metric names of the dashboard and the alert rules', () => {
       names.filter((n) => !exposed.has(n) && !EXTERNAL.has(n)).map((n) => `${where}: ${n}`),
     );
     expect(missing).toEqual([]);
-    for (const { where, names } of exprs)
+    for (const { where, names } of exprs) {
       expect({ where, names }).not.toEqual({ where, names: [] });
+    }
   });
 
   it('the consumers report their lag from the real broker', async () => {

@@ -229,8 +229,9 @@ describe('tracing', () => {
     // One trace, from the HTTP request span (the root: no traceparent came in) to the APNs call.
     const traceId = http!.spanContext().traceId;
     expect(http!.parentSpanContext).toBeUndefined();
-    for (const s of [fanout, decide, dispatch, send, call])
+    for (const s of [fanout, decide, dispatch, send, call]) {
       expect(s!.spanContext().traceId).toBe(traceId);
+    }
 
     // The chain of parents: each Kafka hop's record span is the child of the span that produced
     // the record, directly, or through the kafkajs `send <topic>` span of that record when the
@@ -279,8 +280,9 @@ describe('tracing', () => {
     // The kafkajs instrumentation's per-batch `poll` traces are not recorded (the platform's
     // record spans replace them), and every record span carries the consumer group.
     expect(spans.filter((s) => s.name.startsWith('poll '))).toEqual([]);
-    for (const s of spans.filter((x) => x.name.startsWith('process ')))
+    for (const s of spans.filter((x) => x.name.startsWith('process '))) {
       expect(s.attributes['messaging.consumer.group.name']).toBeDefined();
+    }
   }, 180000);
 
   it('an APNs refusal is an error span with its reason', async () => {
@@ -429,15 +431,18 @@ describe('tracing', () => {
       req.on('end', () => {
         if (req.url === '/v1/traces') {
           const doc = JSON.parse(body) as OtlpTraces;
-          for (const rs of doc.resourceSpans ?? [])
-            for (const ss of rs.scopeSpans ?? [])
-              for (const s of ss.spans ?? [])
+          for (const rs of doc.resourceSpans ?? []) {
+            for (const ss of rs.scopeSpans ?? []) {
+              for (const s of ss.spans ?? []) {
                 received.push({
                   scope: ss.scope?.name ?? '',
                   name: s.name,
                   traceId: s.traceId,
                   parent: s.parentSpanId || undefined,
                 });
+              }
+            }
+          }
         }
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });

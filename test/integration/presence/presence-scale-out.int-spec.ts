@@ -105,8 +105,9 @@ describe('presence with two instances', () => {
 
     // A user nobody knows, on a partition of B, asked of A: the scan finds nothing, 404.
     let stranger = uniqueId('nobody');
-    while (owned(a).includes(partitionOf(`${tenant.appId}:${stranger}`, 12)))
+    while (owned(a).includes(partitionOf(`${tenant.appId}:${stranger}`, 12))) {
       stranger = uniqueId('nobody');
+    }
     const missing = await get(a, stranger);
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('PRESENCE_UNKNOWN');

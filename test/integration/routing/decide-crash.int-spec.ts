@@ -68,8 +68,9 @@ describe('decide stage across a crash', () => {
   });
 
   afterAll(async () => {
-    for (const c of children)
+    for (const c of children) {
       if (c.proc.exitCode === null && !c.proc.killed) c.proc.kill('SIGKILL');
+    }
     await Promise.all(recorders.map((r) => r.stop()));
     await producer?.disconnect();
     await admin?.disconnect();

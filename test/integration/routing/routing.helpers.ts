@@ -135,8 +135,9 @@ export class Recorder {
   ): Promise<T[]> {
     const now = () => (this.values.get(topic) as T[]).filter(match);
     const deadline = Date.now() + (opts.timeoutMs ?? 30000);
-    while (now().length < opts.count && Date.now() < deadline)
+    while (now().length < opts.count && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
+    }
     if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
     return now();
   }

@@ -213,8 +213,9 @@ export class FakeApns {
       !certified &&
       this.rejectIssuedBefore &&
       this.iat(h.authorization as string) < this.rejectIssuedBefore
-    )
+    ) {
       return reply(403, 'ExpiredProviderToken');
+    }
     const token = m[1].toLowerCase();
     if (!TOKEN.test(token)) return reply(400, 'BadDeviceToken');
     if (apnsId !== undefined && !UUID.test(apnsId)) return reply(400, 'BadMessageId');
@@ -253,8 +254,9 @@ export class FakeApns {
           };
     if (rec) this.received.push(rec);
     const observe = this.opts.observe;
-    if (observe && ['reset', 'goaway', 'silent'].includes(rule.kind))
+    if (observe && ['reset', 'goaway', 'silent'].includes(rule.kind)) {
       observe({ token, apnsId, environment, status: 0, at: Date.now() });
+    }
     this.apply(stream, rule, (status, reason, extra) => {
       if (rec) rec.status = status;
       observe?.({ token, apnsId, environment, status, at: Date.now() });
@@ -272,8 +274,9 @@ export class FakeApns {
         return reply(200);
       case 'error': {
         const extra: Record<string, string> = {};
-        if (rule.retryAfterSeconds !== undefined)
+        if (rule.retryAfterSeconds !== undefined) {
           extra['retry-after'] = String(rule.retryAfterSeconds);
+        }
         if (rule.timestamp === undefined) return reply(rule.status, rule.reason, extra);
         this.bump(rule.status);
         if (stream.destroyed) return;
@@ -331,8 +334,9 @@ export class FakeApns {
 
   private ruleFor(token: string, env: ApnsEnv): FakeApnsRule {
     const f = this.fault;
-    if (f && (f.fraction === undefined || f.fraction >= 1 || Math.random() < f.fraction))
+    if (f && (f.fraction === undefined || f.fraction >= 1 || Math.random() < f.fraction)) {
       return f.rule.kind === 'sequence' ? (f.rule.steps[0] ?? { kind: 'ok' }) : f.rule;
+    }
     const r = this.rules.get(token);
     let rule: FakeApnsRule = this.opts.defaultRule ?? { kind: 'ok' };
     if (r) rule = isPerEnv(r) ? (r[env] ?? { kind: 'ok' }) : r;

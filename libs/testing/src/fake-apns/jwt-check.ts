@@ -29,8 +29,9 @@ export class JwtChecker {
     trusted: TrustedKey[],
     private readonly maxAgeSeconds = 3600,
   ) {
-    for (const t of trusted)
+    for (const t of trusted) {
       this.keys.set(t.keyId, { teamId: t.teamId, key: createPublicKey(t.publicKeyPem) });
+    }
   }
 
   check(authorization: string | undefined, now = Date.now()): JwtVerdict {

@@ -98,12 +98,14 @@ export function googleErrorBody(
   fieldViolations?: Array<{ field: string; description: string }>,
 ): string {
   const details: unknown[] = [];
-  if (fcmCode)
+  if (fcmCode) {
     details.push({
       '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError',
       errorCode: fcmCode,
     });
-  if (fieldViolations)
+  }
+  if (fieldViolations) {
     details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations });
+  }
   return JSON.stringify({ error: { code: httpStatus, message, status, details } });
 }

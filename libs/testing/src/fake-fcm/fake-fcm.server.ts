@@ -195,8 +195,9 @@ export class FakeFcm {
     const path = req.url.split('?')[0];
     if (req.method === 'POST' && path === '/token') return this.token(body, res);
     const send = SEND_PATH.exec(path);
-    if (req.method === 'POST' && send)
+    if (req.method === 'POST' && send) {
       return this.send(decodeURIComponent(send[1]), req, body, res);
+    }
     if (req.method === 'GET' && path === '/__fake/stats') return json(res, 200, this.stats());
     if (req.method === 'POST' && path === '/__fake/fault') {
       const f = (body ? JSON.parse(body) : {}) as Partial<FakeFcmFault>;
@@ -216,11 +217,12 @@ export class FakeFcm {
     const form = new URLSearchParams(body);
     const fail = (description: string) =>
       json(res, 400, { error: 'invalid_grant', error_description: description });
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       return json(res, 400, {
         error: 'unsupported_grant_type',
         error_description: 'Invalid grant_type',
       });
+    }
     const parts = (form.get('assertion') ?? '').split('.');
     if (parts.length !== 3) return fail('Invalid JWT: malformed assertion');
     let header: { alg?: string };
@@ -235,10 +237,12 @@ export class FakeFcm {
     const account = claims.iss ? this.accounts.get(claims.iss) : undefined;
     if (!account) return fail('Invalid JWT Signature.');
     const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
-    if (!verify('sha256', signed, account.publicKey, Buffer.from(parts[2], 'base64url')))
+    if (!verify('sha256', signed, account.publicKey, Buffer.from(parts[2], 'base64url'))) {
       return fail('Invalid JWT Signature.');
-    if (claims.aud !== GOOGLE_TOKEN_URL)
+    }
+    if (claims.aud !== GOOGLE_TOKEN_URL) {
       return fail(`Invalid JWT: aud must be ${GOOGLE_TOKEN_URL}`);
+    }
     const now = Math.floor(Date.now() / 1000);
     if (
       !claims.iat ||
@@ -246,13 +250,15 @@ export class FakeFcm {
       claims.exp <= now ||
       claims.iat > now + 300 ||
       claims.exp - claims.iat > 3600
-    )
+    ) {
       return fail(
         'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.',
       );
+    }
     const scopes = (claims.scope ?? '').split(' ');
-    if (!MESSAGING_SCOPES.some((s) => scopes.includes(s)))
+    if (!MESSAGING_SCOPES.some((s) => scopes.includes(s))) {
       return json(res, 400, { error: 'invalid_scope' });
+    }
     const ttl = this.opts.accessTokenTtlSeconds ?? 3600;
     const accessToken = `ya29.fake-${randomBytes(24).toString('base64url')}`;
     this.accessTokens.set(accessToken, {
@@ -294,7 +300,7 @@ export class FakeFcm {
         errorCode,
         at: Date.now(),
       });
-      if (this.opts.record ?? true)
+      if (this.opts.record ?? true) {
         this.received.push({
           projectId,
           token,
@@ -304,10 +310,11 @@ export class FakeFcm {
           at: Date.now(),
           httpVersion: req.httpVersion,
         });
+      }
       res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
       res.end(payload);
     };
-    if (!grant || grant.expiresAt <= Date.now())
+    if (!grant || grant.expiresAt <= Date.now()) {
       return answer(
         401,
         googleErrorBody(
@@ -317,7 +324,8 @@ export class FakeFcm {
         ),
         'UNAUTHENTICATED',
       );
-    if (grant.projectId !== projectId)
+    }
+    if (grant.projectId !== projectId) {
       return answer(
         403,
         googleErrorBody(
@@ -327,14 +335,16 @@ export class FakeFcm {
         ),
         'PERMISSION_DENIED',
       );
-    if (body === undefined)
+    }
+    if (body === undefined) {
       return answer(
         400,
         googleErrorBody(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.'),
         'INVALID_ARGUMENT',
       );
+    }
     const problem = checkSendBody(body);
-    if (problem)
+    if (problem) {
       return answer(
         400,
         googleErrorBody(400, 'INVALID_ARGUMENT', problem.message, 'INVALID_ARGUMENT', [
@@ -342,6 +352,7 @@ export class FakeFcm {
         ]),
         'INVALID_ARGUMENT',
       );
+    }
     let behaviour = this.behaviourFor(token);
     while (behaviour.kind === 'slow') {
       await new Promise((r) => setTimeout(r, behaviour.kind === 'slow' ? behaviour.delayMs : 0));
@@ -352,19 +363,21 @@ export class FakeFcm {
       this.opts.observe?.({ projectId, token, message, httpStatus: 0, at: Date.now() });
       return cut(req, behaviour.kind);
     }
-    if (behaviour.kind === 'ok')
+    if (behaviour.kind === 'ok') {
       return answer(
         200,
         JSON.stringify({ name: `projects/${projectId}/messages/${randomUUID()}` }),
       );
+    }
     const shape = FCM_ERRORS[behaviour.code];
     const headers: Record<string, string> = {};
-    if (behaviour.code === 'QUOTA_EXCEEDED')
+    if (behaviour.code === 'QUOTA_EXCEEDED') {
       headers['retry-after'] = String(
         behaviour.retryAfterSeconds ?? this.opts.defaultRetryAfterSeconds ?? 60,
       );
-    else if (behaviour.retryAfterSeconds !== undefined)
+    } else if (behaviour.retryAfterSeconds !== undefined) {
       headers['retry-after'] = String(behaviour.retryAfterSeconds);
+    }
     answer(
       shape.httpStatus,
       googleErrorBody(
@@ -380,8 +393,9 @@ export class FakeFcm {
 
   private behaviourFor(token: string | undefined): FakeFcmBehaviour {
     const f = this.fault;
-    if (f && (f.fraction === undefined || f.fraction >= 1 || Math.random() < f.fraction))
+    if (f && (f.fraction === undefined || f.fraction >= 1 || Math.random() < f.fraction)) {
       return f.behaviour;
+    }
     if (token === undefined) return { kind: 'ok' };
     const list = this.rules.get(token);
     if (!list) return behaviourFromToken(token, this.opts.defaultRetryAfterSeconds ?? 60);

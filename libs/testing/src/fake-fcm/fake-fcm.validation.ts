@@ -24,46 +24,53 @@ export const MAX_PAYLOAD_BYTES = 4096;
 const TOKEN_FORMAT = /^[A-Za-z0-9_:-]{8,4096}$/;
 
 export function checkSendBody(body: unknown): MessageProblem | undefined {
-  if (typeof body !== 'object' || body === null || !('message' in body))
+  if (typeof body !== 'object' || body === null || !('message' in body)) {
     return {
       message: 'Invalid JSON payload: "message" is required',
       field: 'message',
       aboutToken: false,
     };
+  }
   for (const k of Object.keys(body)) {
     if (k !== 'message' && k !== 'validate_only') return unknownField(k, '(root)');
   }
   const msg = body.message;
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
     return { message: 'message must be an object', field: 'message', aboutToken: false };
+  }
   const m = msg as Record<string, unknown>;
   for (const k of Object.keys(m)) if (!TOP_LEVEL.has(k)) return unknownField(k, 'message');
   const targets = ['token', 'topic', 'condition'].filter((k) => m[k] !== undefined);
-  if (targets.length !== 1)
+  if (targets.length !== 1) {
     return {
       message: 'Exactly one of token, topic or condition must be set',
       field: 'message',
       aboutToken: false,
     };
-  if (m.token !== undefined && (typeof m.token !== 'string' || !TOKEN_FORMAT.test(m.token)))
+  }
+  if (m.token !== undefined && (typeof m.token !== 'string' || !TOKEN_FORMAT.test(m.token))) {
     return {
       message: 'The registration token is not a valid FCM registration token',
       field: 'message.token',
       aboutToken: true,
     };
+  }
   const data = checkStringMap(m.data, 'message.data');
   if (data) return data;
   if (m.android !== undefined) {
     const a = m.android as Record<string, unknown>;
-    if (typeof a !== 'object' || a === null)
+    if (typeof a !== 'object' || a === null) {
       return { message: 'android must be an object', field: 'message.android', aboutToken: false };
+    }
     if (
       a.priority !== undefined &&
       !(typeof a.priority === 'string' && ['normal', 'high', 'NORMAL', 'HIGH'].includes(a.priority))
-    )
+    ) {
       return invalidValue('message.android.priority', a.priority);
-    if (a.ttl !== undefined && !(typeof a.ttl === 'string' && /^\d+(\.\d{1,9})?s$/.test(a.ttl)))
+    }
+    if (a.ttl !== undefined && !(typeof a.ttl === 'string' && /^\d+(\.\d{1,9})?s$/.test(a.ttl))) {
       return invalidValue('message.android.ttl', a.ttl);
+    }
     const adata = checkStringMap(a.data, 'message.android.data');
     if (adata) return adata;
   }
@@ -75,12 +82,13 @@ export function checkSendBody(body: unknown): MessageProblem | undefined {
       (m.android as { notification?: unknown } | undefined)?.notification ?? null,
     ]),
   );
-  if (size > MAX_PAYLOAD_BYTES)
+  if (size > MAX_PAYLOAD_BYTES) {
     return {
       message: `Message is too big: ${size} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`,
       field: 'message',
       aboutToken: false,
     };
+  }
   return undefined;
 }
 
