@@ -1,7 +1,9 @@
-# One image for the five services and their operational scripts; the command picks what runs:
+# One image for the six services and their operational scripts; the command picks what runs:
 #   docker run <image> node dist/apps/routing/main.js        (token-registry, presence, routing,
-#                                                             apns-dispatcher, fcm-dispatcher)
-#   docker run <image> node dist/scripts/create-topics.js    (migrate-registry.js, republish-registry.js)
+#                                                             apns-dispatcher, fcm-dispatcher,
+#                                                             delivery-reports)
+#   docker run <image> node dist/scripts/create-topics.js    (migrate-registry.js, republish-registry.js,
+#                                                             migrate-delivery-reports.js)
 #
 # Runs as uid:gid 1000:1000 (the base image's `node` user, given as numbers so that Kubernetes can
 # verify runAsNonRoot), owns none of its files, and writes nothing outside /tmp: it works with a
@@ -23,7 +25,7 @@ ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG SOURCE=
 LABEL org.opencontainers.image.title="offline-push" \
-      org.opencontainers.image.description="Durable, presence-aware offline push platform on Kafka (APNs, FCM): token-registry, presence, routing, apns-dispatcher, fcm-dispatcher" \
+      org.opencontainers.image.description="Durable, presence-aware offline push platform on Kafka (APNs, FCM): token-registry, presence, routing, apns-dispatcher, fcm-dispatcher, delivery-reports" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="${SOURCE}" \
@@ -36,6 +38,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./package.json
 USER 1000:1000
-EXPOSE 3001 3002 3003 3004 3005
+EXPOSE 3001 3002 3003 3004 3005 3006
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/apps/routing/main.js"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the whole platform on this machine without Docker: Kafka + PostgreSQL (infra script),
-# the fake APNs and FCM servers, the registry migrations, the five services, and then runs the
-# demo (a message from alice reaches bob's phone). Stop everything with: bash scripts/stop-all.sh
+# the fake APNs and FCM servers, the registry's and the delivery reports' migrations, the six
+# services, and then runs the demo (a message from alice reaches bob's phone). Stop everything with: bash scripts/stop-all.sh
 #
 #   bash scripts/start-all.sh            start and run the demo
 #   DEMO=0 bash scripts/start-all.sh     start only
@@ -42,19 +42,20 @@ for _ in $(seq 1 60); do [ -f "$RUN/apps.yaml" ] && break; sleep 0.5; done
 [ -f "$RUN/apps.yaml" ] || { echo "[start] the fakes did not start; see .local/run/logs/fakes.log"; exit 1; }
 export PUSH_APPS_FILE="$RUN/apps.yaml"
 npm run --silent migrate:registry
-for svc in token-registry presence routing apns-dispatcher fcm-dispatcher; do
+npm run --silent migrate:reports
+for svc in token-registry presence routing apns-dispatcher fcm-dispatcher delivery-reports; do
   start_bg "$svc" node "dist/apps/$svc/main.js"
 done
 
 echo "[start] waiting for every service to be ready"
-for port in 3001 3002 3003 3004 3005; do
+for port in 3001 3002 3003 3004 3005 3006; do
   for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
     sleep 0.5
   done
   curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "[start] :$port is not ready; see .local/run/logs"; exit 1; }
 done
-echo "[start] ready: token-registry :3001, presence :3002, routing :3003, apns-dispatcher :3004, fcm-dispatcher :3005"
+echo "[start] ready: token-registry :3001, presence :3002, routing :3003, apns-dispatcher :3004, fcm-dispatcher :3005, delivery-reports :3006"
 
 if [ "${DEMO:-1}" = 1 ]; then
   npx --no-install tsx scripts/demo/demo.ts

@@ -26,17 +26,17 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { migrateReports } from '../../apps/delivery-reports/src/database/migrate';
-import { reportsDataSourceOptions } from '../../apps/delivery-reports/src/database/reports-data-source';
-import type { DeliveryReportsEnv } from '../../apps/delivery-reports/src/reports-env.schema';
-import { OutcomeStore, storeStatement } from '../../apps/delivery-reports/src/store/outcome.store';
+import { migrateReports } from '@apps/delivery-reports/database/migrate';
+import { reportsDataSourceOptions } from '@apps/delivery-reports/database/reports-data-source';
+import type { DeliveryReportsEnv } from '@apps/delivery-reports/reports-env.schema';
+import { OutcomeStore, storeStatement } from '@apps/delivery-reports/store/outcome.store';
 import {
   columnsOf,
   INSERT_COLUMNS,
   outcomeRow,
   type OutcomeRow,
-} from '../../apps/delivery-reports/src/store/outcome-rows';
-import { Partitions } from '../../apps/delivery-reports/src/store/partitions';
+} from '@apps/delivery-reports/store/outcome-rows';
+import { Partitions } from '@apps/delivery-reports/store/partitions';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6' } } });
 const SECONDS = Math.min(Number(values.seconds), 20);

@@ -3,8 +3,8 @@ import type { PushOutcome } from '@app/contracts';
 import { uniqueId } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { OutcomeStore } from '../../../apps/delivery-reports/src/store/outcome.store';
-import { outcomeRow } from '../../../apps/delivery-reports/src/store/outcome-rows';
+import { OutcomeStore } from '@apps/delivery-reports/store/outcome.store';
+import { outcomeRow } from '@apps/delivery-reports/store/outcome-rows';
 import {
   DEMO,
   dropSchema,
@@ -163,11 +163,10 @@ describe('delivery-reports API', () => {
     let cursor: string | null = null;
     do {
       const sep = path.includes('?') ? '&' : '?';
-      const r = await get(
-        `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      ).expect(200);
-      pages.push(r.body as Page);
-      cursor = (r.body as Page).nextCursor;
+      const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page = (await get(`${path}${sep}limit=${limit}${after}`).expect(200)).body as Page;
+      pages.push(page);
+      cursor = page.nextCursor;
     } while (cursor && pages.length < 50);
     return pages;
   };
