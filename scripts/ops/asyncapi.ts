@@ -30,7 +30,7 @@ const FLOWS: Record<TopicKey, { send: string[]; receive: string[] }> = {
   fcmRetry: { send: ['fcm-dispatcher'], receive: ['fcm-dispatcher'] },
   pushOutcome: {
     send: ['routing/decide', 'apns-dispatcher', 'fcm-dispatcher'],
-    receive: ['analytics', 'delivery-reports/webhooks'],
+    receive: ['delivery-reports/store', 'delivery-reports/webhooks', 'analytics'],
   },
   tokenInvalidated: { send: ['apns-dispatcher', 'fcm-dispatcher'], receive: ['token-registry'] },
   webhookRetry: {
@@ -53,7 +53,7 @@ const FLOWS: Record<TopicKey, { send: string[]; receive: string[] }> = {
 const PARTIES: Record<string, string> = {
   upstream: 'the chat backends (outside the platform)',
   'im-gateways': 'the IM connection gateways (outside the platform)',
-  analytics: 'whoever follows deliveries (outside the platform; nothing in it reads outcomes)',
+  analytics: 'whoever else follows deliveries (outside the platform)',
   operators: 'operators, through `scripts/ops/replay-dead-letters.ts`',
 };
 
