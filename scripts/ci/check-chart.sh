@@ -41,7 +41,8 @@ node -e '
   const { parse } = require("yaml");
   const [chart] = process.argv.slice(1);
   const readme = fs.readFileSync(chart + "/README.md", "utf8");
-  const components = ["tokenRegistry", "presence", "routing", "apnsDispatcher", "fcmDispatcher"];
+  const components = ["tokenRegistry", "presence", "routing", "apnsDispatcher", "fcmDispatcher",
+    "deliveryReports"];
   // A value is documented when its path (or, for a component, <component>.<rest>) is in backticks,
   // or when every value under it is. Sections are documented value by value.
   const sections = [...components, "image", "serviceAccount", "tmpVolume", "appsFile", "database",

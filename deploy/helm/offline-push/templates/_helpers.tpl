@@ -61,7 +61,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
-{{/* ---------------------------------------------------------------- the five components */}}
+{{/* ---------------------------------------------------------------- the six components */}}
 
 {{/*
 The static part of each component: its name (service, label, resource suffix), its bundle and its
@@ -98,10 +98,16 @@ fcmDispatcher:
   port: 3005
   api: false
   consumerBound: true
+deliveryReports:
+  name: delivery-reports
+  main: dist/apps/delivery-reports/main.js
+  port: 3006
+  api: true
+  consumerBound: true
 {{- end }}
 
 {{- define "offline-push.componentKeys" -}}
-tokenRegistry presence routing apnsDispatcher fcmDispatcher
+tokenRegistry presence routing apnsDispatcher fcmDispatcher deliveryReports
 {{- end }}
 
 {{- define "offline-push.fcmTransactional" -}}
@@ -174,6 +180,19 @@ transactionalIds: []
 {{- end }}
 triggers:
   - { name: requests, group: {{ $g | quote }}, topic: push.fcm.request.v1, offsetResetPolicy: earliest, txInput: true, lagThreshold: {{ $v.fcmDispatcher.autoscaling.lagThreshold | quote }} }
+{{- else if eq .key "deliveryReports" }}
+{{- $s := $v.deliveryReports.consumerGroups.store }}
+{{- $w := $v.deliveryReports.consumerGroups.webhooks }}
+{{- $start := index $v.deliveryReports.env "DELIVERY_REPORTS_NEW_GROUP_START" | default (index $v.env "DELIVERY_REPORTS_NEW_GROUP_START") | default "earliest" }}
+read: [push.outcome.v1, push.webhook.retry.v1]
+write: [push.webhook.retry.v1, push.dead-letter.v1]
+groups:
+  - { name: {{ $s | quote }}, patternType: literal }
+  - { name: {{ $w | quote }}, patternType: literal }
+  - { name: {{ printf "%s-retries" $w | quote }}, patternType: literal }
+transactionalIds: []
+triggers:
+  - { name: store, group: {{ $s | quote }}, topic: push.outcome.v1, offsetResetPolicy: {{ $start }}, txInput: true, lagThreshold: {{ $v.deliveryReports.autoscaling.lagThreshold | quote }} }
 {{- end }}
 {{- end }}
 
