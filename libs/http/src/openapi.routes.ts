@@ -63,6 +63,47 @@ const DATABASE_DOWN = 'The database does not answer (nothing was changed; retry,
 
 const registry = 'token-registry';
 
+const reports = 'delivery-reports';
+
+const OUTCOME_VIEW: JsonSchema = {
+  type: 'object',
+  properties: {
+    jobId: { type: 'string' },
+    messageId: { type: 'string' },
+    userId: { type: 'string' },
+    deviceId: { type: ['string', 'null'] },
+    provider: { type: ['string', 'null'], enum: ['apns', 'fcm', null] },
+    status: {
+      type: 'string',
+      enum: ['delivered', 'suppressed', 'invalid_token', 'rejected', 'expired', 'failed'],
+    },
+    code: { type: ['string', 'null'], description: 'The routing rule, or the provider reason.' },
+    reason: { type: ['string', 'null'] },
+    attempts: { type: 'integer' },
+    latencyMs: {
+      type: ['number', 'null'],
+      description: "Routing's decision → the provider's final answer, retries included.",
+    },
+    decidedAt: { type: 'string', format: 'date-time' },
+    at: { type: 'string', format: 'date-time' },
+  },
+  required: ['jobId', 'messageId', 'userId', 'status', 'attempts', 'decidedAt', 'at'],
+};
+
+const OUTCOME_PAGE: JsonSchema = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: OUTCOME_VIEW },
+    nextCursor: {
+      type: ['string', 'null'],
+      description: 'Pass as `cursor` for the next page; null on the last page.',
+    },
+  },
+  required: ['items', 'nextCursor'],
+};
+
+const PAGING = "Query: `limit` (1–500, default 50), `cursor` (the previous page's `nextCursor`).";
+
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'PUT /v1/apps/{appId}/users/{userId}/devices/{deviceId}': {
     tag: registry,
@@ -210,5 +251,56 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: 'Prometheus metrics (text exposition format)',
     response: { type: 'string' },
     responseType: 'text/plain',
+  },
+  'GET /v1/apps/{appId}/messages/{messageId}/outcomes': {
+    tag: reports,
+    summary: "Every recipient device's final outcome of a message, by user",
+    description: PAGING,
+    response: OUTCOME_PAGE,
+    problems: { 503: DATABASE_DOWN },
+  },
+  'GET /v1/apps/{appId}/users/{userId}/outcomes': {
+    tag: reports,
+    summary: "A user's recent outcomes, newest first: what was pushed, and why the rest was not",
+    description: `${PAGING} \`since\` (ISO 8601): decided at or after (default: all kept).`,
+    response: OUTCOME_PAGE,
+    problems: { 503: DATABASE_DOWN },
+  },
+  'GET /v1/apps/{appId}/stats': {
+    tag: reports,
+    summary: 'Outcome counts and latency per UTC minute, hour or day, from the per-minute rollups',
+    description:
+      'Query: `interval` (minute, hour, day; default hour), `from` (rounded down), `to` (rounded ' +
+      'up; default now), at most 1,440 / 744 / 400 buckets; `groupBy`: a comma-separated set of ' +
+      'provider, status, reason. At most 10,000 rows.',
+    response: {
+      type: 'object',
+      properties: {
+        appId: { type: 'string' },
+        from: { type: 'string', format: 'date-time' },
+        to: { type: 'string', format: 'date-time' },
+        interval: { type: 'string', enum: ['minute', 'hour', 'day'] },
+        groupBy: { type: 'array', items: { type: 'string' } },
+        total: { type: 'integer' },
+        rows: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              bucket: { type: 'string', format: 'date-time' },
+              provider: { type: ['string', 'null'] },
+              status: { type: 'string' },
+              reason: { type: ['string', 'null'] },
+              count: { type: 'integer' },
+              latencyAvgMs: { type: ['number', 'null'] },
+              latencyMaxMs: { type: ['number', 'null'] },
+            },
+            required: ['bucket', 'count', 'latencyAvgMs', 'latencyMaxMs'],
+          },
+        },
+      },
+      required: ['appId', 'from', 'to', 'interval', 'groupBy', 'total', 'rows'],
+    },
+    problems: { 503: DATABASE_DOWN },
   },
 };
