@@ -7,6 +7,8 @@ import { ReportsDatabaseModule } from './database/database.module';
 import type { DeliveryReportsEnv } from './reports-env.schema';
 import { OutcomesConsumer, storeGroup } from './store/outcomes.consumer';
 import { StoreModule } from './store/store.module';
+import { webhookGroups } from './webhooks/webhooks.consumer';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The delivery reports: `push.outcome.v1` stored in PostgreSQL (consumer group
@@ -24,10 +26,11 @@ export class DeliveryReportsAppModule {
         ...platformImports(config, {
           readiness: [DatabaseHealthIndicator],
           imports: [ReportsDatabaseModule.forRoot(config.env)],
-          consumers: store ? [storeGroup(config.env)] : [],
+          consumers: [...(store ? [storeGroup(config.env)] : []), ...webhookGroups(config)],
         }),
         StoreModule,
         ReportsApiModule,
+        WebhooksModule.forRoot(config),
       ],
       controllers: store ? [OutcomesConsumer] : [],
     };

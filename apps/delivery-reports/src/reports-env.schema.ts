@@ -1,6 +1,7 @@
 import { BaseEnvSchema, envBoolean, envInt } from '@app/config';
 import { DatabaseEnvSchema } from '@app/database';
 import { z } from 'zod';
+import { WebhooksEnvSchema } from './webhooks/webhooks-env.schema';
 
 /** A PostgreSQL schema name the service creates and owns (interpolated into SQL: checked here). */
 export const SchemaNameSchema = z
@@ -22,6 +23,8 @@ export type ReportsDatabaseEnv = z.infer<typeof ReportsDatabaseEnvSchema>;
 
 export const DeliveryReportsEnvSchema = BaseEnvSchema.extend({
   ...ReportsDatabaseEnvSchema.shape,
+  /** Outcome webhooks (WEBHOOK_*): see src/webhooks/webhooks-env.schema.ts. */
+  ...WebhooksEnvSchema.shape,
   /**
    * Apply pending migrations when the service boots (under the same advisory lock as the
    * migration command). Off by default: in Kubernetes the chart's hook Job runs

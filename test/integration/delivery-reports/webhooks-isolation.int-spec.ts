@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type PushOutcome, type WebhookDelivery } from '@app/contracts';
 import { uniqueId, waitFor } from '@app/testing';
+import type { DataSource } from 'typeorm';
+import { dropSchema, migratedDataSource, testSchema } from './reports.fixture';
 import {
   DeadLetterWatch,
   outcome,
@@ -8,12 +10,13 @@ import {
   Receiver,
   startWebhooks,
   writeWebhookApps,
+  type WebhooksService,
 } from './webhooks.helpers';
 
 /**
  * One app's receiver never answers (its timeout is long), another's answers at once: the second
  * app's outcomes keep arriving within about WEBHOOK_HANDOFF_MS, on every partition, while the
- * first's requests hang. A receiver that always fails gets its delivery dead-lettered once it is
+ * first's requests hang, and the store keeps storing both apps' outcomes. A receiver that always fails gets its delivery dead-lettered once it is
  * older than WEBHOOK_MAX_AGE_SECONDS, with every attempt under the same delivery id.
  */
 describe('outcome webhooks: isolation and dead letters', () => {
@@ -22,7 +25,10 @@ describe('outcome webhooks: isolation and dead letters', () => {
   let ok: Receiver;
   let down: Receiver;
   let app: INestApplication;
+  let service: WebhooksService;
   let deadLetters: DeadLetterWatch;
+  let ds: DataSource;
+  const schema = testSchema();
   const MAX_AGE_SECONDS = 5;
 
   beforeAll(async () => {
@@ -35,18 +41,26 @@ describe('outcome webhooks: isolation and dead letters', () => {
       [apps.down]: [{ receiver: down }],
     });
     deadLetters = await DeadLetterWatch.start();
-    app = await startWebhooks(file, {
-      WEBHOOK_HANDOFF_MS: '300',
-      WEBHOOK_RETRY_BASE_MS: '300',
-      WEBHOOK_RETRY_MAX_MS: '1500',
-      WEBHOOK_MAX_AGE_SECONDS: String(MAX_AGE_SECONDS),
-      WEBHOOK_PARTITIONS_CONCURRENTLY: '2',
-    });
+    ds = await migratedDataSource(schema);
+    service = await startWebhooks(
+      file,
+      {
+        WEBHOOK_HANDOFF_MS: '300',
+        WEBHOOK_RETRY_BASE_MS: '300',
+        WEBHOOK_RETRY_MAX_MS: '1500',
+        WEBHOOK_MAX_AGE_SECONDS: String(MAX_AGE_SECONDS),
+        WEBHOOK_PARTITIONS_CONCURRENTLY: '2',
+      },
+      { store: { schema } },
+    );
+    app = service.app;
   }, 60_000);
 
   afterAll(async () => {
     await app?.close();
+    await service?.database.cutNow();
     await deadLetters?.stop();
+    await dropSchema(ds, schema);
     await Promise.all([hung, ok, down].map((r) => r?.stop()));
   });
 
@@ -81,6 +95,19 @@ describe('outcome webhooks: isolation and dead letters', () => {
     expect(hung.hanging).toBeGreaterThan(0);
     expect(Date.now() - started).toBeLessThan(25_000);
     expect(ok.requests.every((r) => r.signatureOk)).toBe(true);
+    // The store has every outcome of both apps.
+    const stored = async (appId: string) =>
+      Number(
+        (
+          await ds.query(`SELECT count(*)::int AS n FROM "${schema}".outcomes WHERE app_id = $1`, [
+            appId,
+          ])
+        )[0].n,
+      );
+    await waitFor(async () => (await stored(apps.hung)) === producedAt.size, {
+      what: "the hung app's outcomes stored",
+    });
+    expect(await stored(apps.ok)).toBe(producedAt.size);
     // Far below the hung receiver's 25 s timeout: a partition waits for it at most the handoff
     // (300 ms), and not at all once its slots are held (measured: worst ~0.7 s, median < 0.1 s).
     expect(worst).toBeLessThan(4000);

@@ -4,21 +4,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
-import { BaseEnvSchema, buildServiceConfig, hashApiKey, type WebhookEvent } from '@app/config';
+import type { INestApplication } from '@nestjs/common';
+import { buildServiceConfig, hashApiKey, type WebhookEvent } from '@app/config';
 import { TOPICS, type DeadLetter, type OutcomeStatus, type PushOutcome } from '@app/contracts';
-import { createServiceApp, platformImports, startServiceApp } from '@app/http';
+import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
-import { testKafka, uniqueId, waitFor } from '@app/testing';
+import { FaultProxy, testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Consumer } from 'kafkajs';
 import { stringify } from 'yaml';
+import { DeliveryReportsAppModule } from '@apps/delivery-reports/app.module';
+import { DeliveryReportsEnvSchema } from '@apps/delivery-reports/reports-env.schema';
+import { STORE_GROUP } from '@apps/delivery-reports/store/outcomes.consumer';
 import {
   WEBHOOK_RETRIES_GROUP,
   WEBHOOKS_GROUP,
-  webhookGroups,
-} from '../../../apps/delivery-reports/src/webhooks/webhooks.consumer';
-import { WebhooksEnvSchema } from '../../../apps/delivery-reports/src/webhooks/webhooks-env.schema';
-import { WebhooksModule } from '../../../apps/delivery-reports/src/webhooks/webhooks.module';
+} from '@apps/delivery-reports/webhooks/webhooks.consumer';
 
 /**
  * The receiver side of docs/delivery-reports.md's verification snippet, as a receiver would write
@@ -136,48 +136,64 @@ export function writeWebhookApps(apps: Record<string, HookSpec[]>): string {
   return file;
 }
 
-/** The webhooks alone, as the delivery-reports service mounts them. */
-@Module({})
-class WebhooksOnlyModule {
-  static forRoot(config: Parameters<typeof WebhooksModule.forRoot>[0]): DynamicModule {
-    return {
-      module: WebhooksOnlyModule,
-      imports: [
-        ...platformImports(config, { consumers: webhookGroups(config.env) }),
-        WebhooksModule.forRoot(config),
-      ],
-    };
-  }
+export interface WebhooksService {
+  app: INestApplication;
+  /** The service's way to PostgreSQL: `cutNow()` is a database outage for it alone. */
+  database: FaultProxy;
 }
 
 /**
- * The webhook consumers in this process with these settings (a group id of their own), started
- * and joined: outcomes produced after this returns are delivered.
+ * The real delivery-reports service in this process (its app module, as `main.ts` builds it),
+ * with these apps and settings, its webhook groups under a group id of their own, started and
+ * joined: outcomes produced after this returns are delivered. PostgreSQL is reached through a
+ * proxy the test can cut. With `store`, the store group runs too, on that schema (migrated).
  */
 export async function startWebhooks(
   appsFile: string,
   env: Record<string, string> = {},
-): Promise<INestApplication> {
-  const schema = BaseEnvSchema.extend(WebhooksEnvSchema.shape);
-  const config = buildServiceConfig({ name: 'delivery-reports', defaultPort: 0 }, schema, {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-    PUSH_APPS_FILE: appsFile,
-    LOG_LEVEL: 'warn',
-    WEBHOOK_GROUP_ID: uniqueId('webhooks'),
-    ...env,
+  opts: { store?: { schema: string } } = {},
+): Promise<WebhooksService> {
+  const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://push:push@127.0.0.1:5432/push');
+  const database = new FaultProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
+  await database.restore();
+  const store = opts.store
+    ? {
+        DELIVERY_REPORTS_SCHEMA: opts.store.schema,
+        DELIVERY_REPORTS_RUN_MIGRATIONS: 'true',
+        DELIVERY_REPORTS_STORE_GROUP_ID: uniqueId('reports-store'),
+        DELIVERY_REPORTS_NEW_GROUP_START: 'latest',
+      }
+    : { DELIVERY_REPORTS_STORE_CONSUMER: 'false' };
+  const config = buildServiceConfig(
+    { name: 'delivery-reports', defaultPort: 0 },
+    DeliveryReportsEnvSchema,
+    {
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+      DATABASE_URL: database.via(dbUrl.toString()),
+      PUSH_APPS_FILE: appsFile,
+      LOG_LEVEL: 'warn',
+      INSTANCE_ID: uniqueId('reports'),
+      WEBHOOK_GROUP_ID: uniqueId('webhooks'),
+      ...store,
+      ...env,
+    },
+  );
+  const app = await createServiceApp(config, {
+    module: (c) => DeliveryReportsAppModule.forRoot(c),
+    bodyLimit: '16kb',
   });
-  const app = await createServiceApp(config, { module: (c) => WebhooksOnlyModule.forRoot(c) });
   await startServiceApp(app);
   const groups = app.get(KafkaConsumerGroups);
+  const joined = [WEBHOOKS_GROUP, WEBHOOK_RETRIES_GROUP, ...(opts.store ? [STORE_GROUP] : [])];
   await waitFor(
     () =>
-      [WEBHOOKS_GROUP, WEBHOOK_RETRIES_GROUP].every((g) => {
+      joined.every((g) => {
         const runners = groups.runners(g);
         return runners.length > 0 && runners.every((r) => r.isHealthy());
       }),
-    { what: 'webhook groups running', timeoutMs: 45_000 },
+    { what: 'the webhook (and store) groups running', timeoutMs: 45_000 },
   );
-  return app;
+  return { app, database };
 }
 
 let job = 0;

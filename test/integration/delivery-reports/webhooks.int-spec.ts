@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { OutcomeStatus } from '@app/contracts';
 import { uniqueId, waitFor } from '@app/testing';
+import request from 'supertest';
 import {
   outcome,
   produceOutcomes,
@@ -8,12 +9,14 @@ import {
   startWebhooks,
   writeWebhookApps,
   type Received,
+  type WebhooksService,
 } from './webhooks.helpers';
 
 /**
- * Outcome webhooks against the real broker, with local receivers: signed batches of at most
- * batchMax outcomes, only the subscribed events, retries after a 500 and after a 429 with
- * Retry-After (not sooner), the same delivery id on every attempt.
+ * Outcome webhooks of the delivery-reports service against the real broker, with local
+ * receivers: signed batches of at most batchMax outcomes, only the subscribed events, retries
+ * after a 500 and after a 429 with Retry-After (not sooner), the same delivery id on every
+ * attempt; and deliveries go on while PostgreSQL is out of reach.
  */
 describe('outcome webhooks: signed batches and retries', () => {
   const apps = {
@@ -23,6 +26,7 @@ describe('outcome webhooks: signed batches and retries', () => {
   };
   let receivers: Record<'all' | 'sentOnly' | 'flaky' | 'limited', Receiver>;
   let app: INestApplication;
+  let service: WebhooksService;
   // Each delivery: first attempt fails, the next succeeds.
   const firstFails = (status: number, headers?: Record<string, string>) => (nth: number) =>
     nth === 0 ? { status, headers } : { status: 200 };
@@ -42,15 +46,17 @@ describe('outcome webhooks: signed batches and retries', () => {
       [apps.flaky]: [{ receiver: receivers.flaky }],
       [apps.limited]: [{ receiver: receivers.limited }],
     });
-    app = await startWebhooks(file, {
+    service = await startWebhooks(file, {
       WEBHOOK_HANDOFF_MS: '500',
       WEBHOOK_RETRY_BASE_MS: '200',
       WEBHOOK_RETRY_MAX_MS: '1000',
     });
+    app = service.app;
   }, 60_000);
 
   afterAll(async () => {
     await app?.close();
+    await service?.database.cutNow();
     await Promise.all(Object.values(receivers ?? {}).map((r) => r.stop()));
   });
 
@@ -119,5 +125,24 @@ describe('outcome webhooks: signed batches and retries', () => {
     // Retry-After: 2 (seconds); the backoff alone would be at most 1 s here.
     expect(second.at - first.at).toBeGreaterThanOrEqual(2000);
     expect(second.body.outcomes.map((x) => x.jobId)).toEqual([o.jobId]);
+  });
+
+  it('delivers while PostgreSQL is out of reach (webhooks read Kafka only)', async () => {
+    await service.database.cutNow();
+    try {
+      await waitFor(
+        async () => (await request(app.getHttpServer()).get('/health/ready')).status === 503,
+        { what: 'readiness to report the database down' },
+      );
+      const o = outcome(apps.all, 'u2', 'delivered');
+      const seen = receivers.sentOnly.requests.length;
+      await produceOutcomes(app, [o]);
+      await waitFor(() => receivers.sentOnly.jobIds().includes(o.jobId), {
+        what: 'the outcome at the webhook during the outage',
+      });
+      expect(receivers.sentOnly.requests.length).toBeGreaterThan(seen);
+    } finally {
+      await service.database.restore();
+    }
   });
 });

@@ -32,7 +32,7 @@ const record = (
   appId: string,
   status: PushOutcome['status'],
   n = offset,
-): ConsumedRecord<PushOutcome> => ({
+): ConsumedRecord<PushOutcome> & { value: PushOutcome } => ({
   topic: 'push.outcome.v1',
   partition: 3,
   offset: String(offset++),
@@ -87,12 +87,12 @@ describe('webhook batching', () => {
       record('a', 'failed'),
       record('a', 'invalid_token'),
     ];
-    const jobs = buildDeliveries(records, targets, Date.parse('2026-03-01T00:00:01Z'));
+    const jobs = buildDeliveries(records, targets, 'g1', Date.parse('2026-03-01T00:00:01Z'));
     const view = jobs.map((j) => ({
       url: j.target.url,
       jobs: j.delivery.outcomes.map((o) => o.jobId),
     }));
-    const ids = (i: number[]) => i.map((k) => records[k].value!.jobId);
+    const ids = (i: number[]) => i.map((k) => records[k].value.jobId);
     expect(view).toEqual([
       { url: 'https://a.example/all', jobs: ids([0, 2, 4]) },
       { url: 'https://a.example/all', jobs: ids([6, 7]) },
@@ -102,6 +102,7 @@ describe('webhook batching', () => {
     const first = jobs[0].delivery;
     expect(first).toMatchObject({
       appId: 'a',
+      group: 'g1',
       webhook: { index: 0, urlHash: urlHashOf('https://a.example/all') },
       attempts: 0,
       queuedAt: '2026-03-01T00:00:01.000Z',
@@ -110,7 +111,7 @@ describe('webhook batching', () => {
     });
     // One id per delivery, derived from where the outcomes were read: the same batch, the same ids.
     expect(new Set(jobs.map((j) => j.delivery.deliveryId)).size).toBe(4);
-    expect(buildDeliveries(records, targets).map((j) => j.delivery.deliveryId)).toEqual(
+    expect(buildDeliveries(records, targets, 'g1').map((j) => j.delivery.deliveryId)).toEqual(
       jobs.map((j) => j.delivery.deliveryId),
     );
     expect(first.deliveryId).toBe(
@@ -132,13 +133,13 @@ describe('webhook batching', () => {
 
   it('makes nothing of apps without webhooks or outcomes nobody subscribed to', () => {
     expect(
-      buildDeliveries([record('quiet', 'delivered'), record('b', 'delivered')], targets),
+      buildDeliveries([record('quiet', 'delivered'), record('b', 'delivered')], targets, 'g1'),
     ).toEqual([]);
-    expect(buildDeliveries([], targets)).toEqual([]);
+    expect(buildDeliveries([], targets, 'g1')).toEqual([]);
   });
 
   it('cuts chunks by bytes too, always at least one outcome per chunk', () => {
-    const outcomes = [0, 1, 2, 3, 4].map((n) => record('a', 'delivered', n).value!);
+    const outcomes = [0, 1, 2, 3, 4].map((n) => record('a', 'delivered', n).value);
     const size = JSON.stringify(outcomes[0]).length + 1;
     expect(chunkOutcomes(outcomes, 10, size * 2).map((c) => c.length)).toEqual([2, 2, 1]);
     expect(chunkOutcomes(outcomes, 10, 1).map((c) => c.length)).toEqual([1, 1, 1, 1, 1]);

@@ -61,10 +61,12 @@ export function chunkOutcomes(
 /**
  * The deliveries a batch of push.outcome.v1 records makes: for every webhook of every app in the
  * batch, the outcomes whose status it subscribed to, in record order, in chunks of `batchMax`.
+ * `group` (WEBHOOK_GROUP_ID) marks them as this deployment's on the retry topic.
  */
 export function buildDeliveries(
   records: ConsumedRecord<PushOutcome>[],
   targets: WebhookTargets,
+  group: string,
   now = Date.now(),
 ): DeliveryJob[] {
   if (records.length === 0) return [];
@@ -94,6 +96,7 @@ export function buildDeliveries(
         delivery: {
           deliveryId: deliveryIdFor(source, target, i),
           appId: target.appId,
+          group,
           webhook: { index: target.index, urlHash: target.urlHash },
           outcomes: chunk,
           queuedAt: at,

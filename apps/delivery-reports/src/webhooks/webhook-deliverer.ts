@@ -16,6 +16,12 @@ export interface DelivererSettings {
   handoffMs: number;
   /** Age (since `queuedAt`) after which a delivery is dead-lettered. */
   maxAgeMs: number;
+  /**
+   * The longest a delivery waits on the retry topic before it is looked at again (it parks its
+   * partition until then): a longer pause (a Retry-After) is kept by the webhook's gate, and the
+   * delivery is written back again. Bounds how long it holds up other webhooks' retries there.
+   */
+  maxParkMs: number;
   /** Bounds the `app` label (the apps file). */
   apps?: { get(appId: string): unknown };
   now?: () => number;
@@ -58,6 +64,8 @@ function beforeDeadline<T>(p: Promise<T>, deadline: number, now: number): Promis
 export class WebhookDeliverer {
   /** Deliveries acknowledged after they were handed over: their retry record is dropped. */
   readonly lateAcks = new RecentIds(10_000);
+  /** Deliveries with a POST in flight in this process. */
+  private readonly inFlight = new Set<string>();
   private readonly stop = new AbortController();
   private readonly log = new Logger('Webhooks');
   private readonly now: () => number;
@@ -83,7 +91,8 @@ export class WebhookDeliverer {
 
   private async attempt(job: DeliveryJob, deadline: number): Promise<OutboundRecord | undefined> {
     const { target, delivery } = job;
-    if (!(await target.gate.acquire(deadline))) {
+    // Its previous attempt (handed over) is still in flight here: no second one alongside.
+    if (this.inFlight.has(delivery.deliveryId) || !(await target.gate.acquire(deadline))) {
       return this.later(
         job,
         delivery.attempts,
@@ -94,7 +103,9 @@ export class WebhookDeliverer {
     const attempt = delivery.attempts + 1;
     const started = this.now();
     let handedOff = false;
+    this.inFlight.add(delivery.deliveryId);
     const post = postWebhook(target, delivery, attempt, this.stop.signal).then((r) => {
+      this.inFlight.delete(delivery.deliveryId);
       this.settle(job, attempt, r, started, !handedOff);
       if (r.ok && handedOff) this.lateAcks.add(delivery.deliveryId);
       return r;
@@ -142,7 +153,10 @@ export class WebhookDeliverer {
     this.log.warn({ msg: 'webhook attempt failed', ...where, error: r.error, pausedForMs });
   }
 
-  /** The delivery for the retry topic, due at `at` (plus a spread), never after its max age. */
+  /**
+   * The delivery for the retry topic, due at `at` (plus a spread), but at most `maxParkMs` from now
+   * and never after its max age.
+   */
   private later(
     job: DeliveryJob,
     attempts: number,
@@ -151,7 +165,8 @@ export class WebhookDeliverer {
   ): OutboundRecord {
     const { target, delivery } = job;
     const expires = Date.parse(delivery.queuedAt) + this.settings.maxAgeMs;
-    const due = Math.min(at + this.random() * SPREAD_MS, expires);
+    const latest = this.now() + this.settings.maxParkMs;
+    const due = Math.min(at + this.random() * SPREAD_MS, latest, expires);
     webhookMetrics.deliveries.inc({
       app: metricApp(this.settings.apps, target.appId),
       status: 'retried',

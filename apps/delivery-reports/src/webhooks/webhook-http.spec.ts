@@ -55,6 +55,7 @@ describe('webhook answers and body', () => {
     const delivery: WebhookDelivery = {
       deliveryId: '01234567-89ab-cdef-0123-456789abcdef',
       appId: 'a',
+      group: 'delivery-reports-webhooks',
       webhook: { index: 0, urlHash: '0123456789abcdef' },
       outcomes: [outcome('delivered'), outcome('suppressed')],
       queuedAt: '2026-03-01T12:00:00.000Z',

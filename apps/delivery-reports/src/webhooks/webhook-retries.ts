@@ -37,6 +37,12 @@ export function splitDue(
   return { due: records };
 }
 
+/** The delivery a record holds (the retry topic is `delete`: no tombstones). */
+function deliveryOf(rec: { value: WebhookDelivery | null }): WebhookDelivery {
+  if (rec.value === null) throw new Error('a push.webhook.retry.v1 record without a value');
+  return rec.value;
+}
+
 interface Parked {
   until: number;
   byApp: Map<string, { deliveries: number; oldestQueuedAt: number }>;
@@ -54,7 +60,12 @@ export class WebhookRetries {
   constructor(
     private readonly targets: WebhookTargets,
     private readonly deliverer: WebhookDeliverer,
-    private readonly settings: { maxAgeMs: number; apps?: { get(appId: string): unknown } },
+    private readonly settings: {
+      maxAgeMs: number;
+      /** WEBHOOK_GROUP_ID: deliveries queued under another group are another deployment's. */
+      group: string;
+      apps?: { get(appId: string): unknown };
+    },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -63,8 +74,10 @@ export class WebhookRetries {
     partition: number,
   ): Promise<HandlerResult> {
     const now = this.now();
-    const { due, deferFrom } = splitDue(records, now);
-    this.remember(partition, deferFrom ? records.slice(due.length) : [], deferFrom?.until);
+    // Another deployment's deliveries (another group id) are skipped, never waited for.
+    const own = records.filter((r) => r.value?.group === this.settings.group);
+    const { due, deferFrom } = splitDue(own, now);
+    this.remember(partition, deferFrom ? own.slice(due.length) : [], deferFrom?.until);
     const out: OutboundRecord[] = [];
     const jobs: DeliveryJob[] = [];
     for (const rec of due) {
@@ -81,7 +94,7 @@ export class WebhookRetries {
     now: number,
     out: OutboundRecord[],
   ): DeliveryJob | undefined {
-    const delivery = rec.value!;
+    const delivery = deliveryOf(rec);
     const app = metricApp(this.settings.apps, delivery.appId);
     if (this.deliverer.lateAcks.has(delivery.deliveryId)) {
       webhookMetrics.deliveries.inc({ app, status: 'duplicate' });
@@ -131,8 +144,9 @@ export class WebhookRetries {
     }
     const byApp = new Map<string, { deliveries: number; oldestQueuedAt: number }>();
     for (const rec of rest) {
-      const app = metricApp(this.settings.apps, rec.value!.appId);
-      const queued = Date.parse(rec.value!.queuedAt);
+      const d = deliveryOf(rec);
+      const app = metricApp(this.settings.apps, d.appId);
+      const queued = Date.parse(d.queuedAt);
       const a = byApp.get(app) ?? { deliveries: 0, oldestQueuedAt: queued };
       a.deliveries++;
       a.oldestQueuedAt = Math.min(a.oldestQueuedAt, queued);

@@ -8,7 +8,7 @@ export const WebhooksEnvSchema = z.object({
   /** Consumer group on push.outcome.v1; the retry topic's group is `<this>-retries`. */
   WEBHOOK_GROUP_ID: z
     .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
+    .regex(/^[A-Za-z0-9._-]{1,190}$/)
     .default('delivery-reports-webhooks'),
   /**
    * Where a group that never committed starts on push.outcome.v1: `latest` (a first deployment does
@@ -19,7 +19,10 @@ export const WebhooksEnvSchema = z.object({
   WEBHOOK_MAX_AGE_SECONDS: envInt(1, 7 * 86400).default(86400),
   /** First backoff ceiling after a failure (full jitter, doubling per consecutive failure). */
   WEBHOOK_RETRY_BASE_MS: envInt(10, 600_000).default(1000),
-  /** Backoff cap (a Retry-After beyond it is still honoured). */
+  /**
+   * Backoff cap, and the longest a delivery parks its retry partition: a longer Retry-After is
+   * still honoured (the webhook stays paused), its deliveries are looked at again meanwhile.
+   */
   WEBHOOK_RETRY_MAX_MS: envInt(100, 3_600_000).default(300_000),
   /**
    * How long a consumer waits for a webhook's answer before it hands the delivery over to the retry

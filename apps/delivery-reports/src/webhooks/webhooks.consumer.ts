@@ -1,5 +1,5 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import type { BaseEnv } from '@app/config';
+import { InjectEnv, type BaseEnv, type ServiceConfig } from '@app/config';
 import { TOPICS, type PushOutcome, type WebhookDelivery } from '@app/contracts';
 import {
   consumerGroup,
@@ -27,13 +27,18 @@ export const WEBHOOK_RETRIES_GROUP = consumerGroup('delivery-reports-webhook-ret
 /** The topics the webhook groups read or write: created when missing, checked at boot. */
 export const WEBHOOK_TOPICS = [TOPICS.pushOutcome, TOPICS.webhookRetry, TOPICS.deadLetter];
 
+/** Whether this instance runs the webhooks: WEBHOOKS_ENABLED and at least one app has one. */
+export const webhooksActive = (config: ServiceConfig<WebhooksEnv & BaseEnv>): boolean =>
+  config.env.WEBHOOKS_ENABLED && config.apps.all().some((a) => (a.webhooks ?? []).length > 0);
+
 /**
- * The webhook consumer groups (none with WEBHOOKS_ENABLED=false). Each has its own Kafka consumer,
- * so neither waits for the other, nor for the store's group. Readiness counts them once they
- * run: the HTTP API does not need them.
+ * The webhook consumer groups (none unless `webhooksActive`). Each has its own Kafka consumer, so
+ * neither waits for the other, nor for the store's group. Readiness counts them once they run:
+ * the HTTP API does not need them.
  */
-export function webhookGroups(env: WebhooksEnv & BaseEnv): KafkaGroupOptions[] {
-  if (!env.WEBHOOKS_ENABLED) return [];
+export function webhookGroups(config: ServiceConfig<WebhooksEnv & BaseEnv>): KafkaGroupOptions[] {
+  if (!webhooksActive(config)) return [];
+  const env = config.env;
   const layout = {
     partitions: env.KAFKA_PARTITIONS,
     replicationFactor: env.KAFKA_REPLICATION_FACTOR,
@@ -69,6 +74,7 @@ export class WebhookOutcomesConsumer implements OnApplicationShutdown {
   constructor(
     private readonly targets: WebhookTargets,
     private readonly deliverer: WebhookDeliverer,
+    @InjectEnv() private readonly env: WebhooksEnv,
   ) {}
 
   @OnBatch(WEBHOOKS_GROUP, TOPICS.pushOutcome)
@@ -76,7 +82,7 @@ export class WebhookOutcomesConsumer implements OnApplicationShutdown {
     records: ConsumedRecord<PushOutcome>[],
     _ctx: KafkaBatchContext,
   ): Promise<HandlerResult> {
-    const jobs = buildDeliveries(records, this.targets);
+    const jobs = buildDeliveries(records, this.targets, this.env.WEBHOOK_GROUP_ID);
     return { records: await this.deliverer.deliver(jobs) };
   }
 

@@ -4,13 +4,13 @@ import { RetryPolicy } from '@app/dispatch';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { WebhookRetries } from './webhook-retries';
 import { WebhookTargets } from './webhook-targets';
-import { WebhookOutcomesConsumer, WebhookRetryConsumer } from './webhooks.consumer';
+import { WebhookOutcomesConsumer, WebhookRetryConsumer, webhooksActive } from './webhooks.consumer';
 import type { WebhooksEnv } from './webhooks-env.schema';
 import { reportWebhookState } from './webhooks.metrics';
 
 /**
  * Outcome webhooks: mount with `WebhooksModule.forRoot(config)` and run its consumer groups with
- * `webhookGroups(config.env)` in the service's `platformImports`. The webhooks' secrets are read
+ * `webhookGroups(config)` in the service's `platformImports`. The webhooks' secrets are read
  * when the module is built (an unreadable one stops the start).
  */
 @Module({})
@@ -19,9 +19,11 @@ export class WebhooksModule {
     const env = config.env;
     const apps = config.apps;
     const maxAgeMs = env.WEBHOOK_MAX_AGE_SECONDS * 1000;
+    // Off, or no app has a webhook: nothing runs, no secret is read.
+    if (!webhooksActive(config)) return { module: WebhooksModule };
     return {
       module: WebhooksModule,
-      controllers: env.WEBHOOKS_ENABLED ? [WebhookOutcomesConsumer, WebhookRetryConsumer] : [],
+      controllers: [WebhookOutcomesConsumer, WebhookRetryConsumer],
       providers: [
         {
           provide: WebhookTargets,
@@ -37,12 +39,21 @@ export class WebhooksModule {
         {
           provide: WebhookDeliverer,
           useFactory: () =>
-            new WebhookDeliverer({ handoffMs: env.WEBHOOK_HANDOFF_MS, maxAgeMs, apps }),
+            new WebhookDeliverer({
+              handoffMs: env.WEBHOOK_HANDOFF_MS,
+              maxAgeMs,
+              maxParkMs: env.WEBHOOK_RETRY_MAX_MS,
+              apps,
+            }),
         },
         {
           provide: WebhookRetries,
           useFactory: (targets: WebhookTargets, deliverer: WebhookDeliverer) => {
-            const retries = new WebhookRetries(targets, deliverer, { maxAgeMs, apps });
+            const retries = new WebhookRetries(targets, deliverer, {
+              maxAgeMs,
+              group: env.WEBHOOK_GROUP_ID,
+              apps,
+            });
             reportWebhookState({
               backlog: () => retries.backlog(),
               paused: () =>
@@ -57,7 +68,6 @@ export class WebhooksModule {
           inject: [WebhookTargets, WebhookDeliverer],
         },
       ],
-      exports: [WebhookTargets],
     };
   }
 }

@@ -13,6 +13,14 @@ export const WebhookDeliverySchema = z.object({
   /** The idempotency id of the delivery (`X-Push-Delivery-Id`), the same on every attempt. */
   deliveryId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
   appId: IdSchema,
+  /**
+   * The consumer group that queued it (WEBHOOK_GROUP_ID): a deployment reading the topic under
+   * another group id leaves the delivery to its own.
+   */
+  group: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .max(200),
   webhook: z.object({
     /** Position in the app's `webhooks` list when the delivery was made (a hint). */
     index: z.number().int().min(0).max(99),
