@@ -8,23 +8,22 @@
  *    committed, Kafka work included, on the APNs tests' own broker (127.0.0.1:19492).
  * Prints notifications/s, ratios, CPU ms per push and memory.
  */
-import { hashApiKey } from '@app/config';
 import { TOPICS, type ApnsRequest } from '@app/contracts';
 import { EventProducer, ensureTopics, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
 import {
   apnsRequest,
+  apnsToken,
   startDisposableBroker,
   uniqueId,
   waitFor,
+  writeAppsFile,
   type DisposableBroker,
 } from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { bareHttp2, bareNodeApn, parseAdapter, type Work } from './baselines';
 import { procStats, ROOT, runService } from '../procs';
 import { startFakeProcess, type FakeProcess } from './bench-procs';
@@ -140,25 +139,22 @@ async function dispatcher(
   }
   await producer.disconnect();
 
-  const appsFile = join(dir, 'apps.yaml');
-  writeFileSync(
-    appsFile,
-    stringify({
-      apps: [
-        {
-          id: 'bench',
-          apiKeys: [hashApiKey('bench')],
-          apns: {
-            teamId: f.teamId,
-            keyId: f.keyId,
-            keyFile: f.keyFile,
-            topics: [TOPIC],
-            environments: ['production'],
-            endpoint: { host: '127.0.0.1', port: f.port, caFile: f.caFile },
-          },
+  const appsFile = writeAppsFile(
+    [
+      {
+        id: 'bench',
+        apiKey: 'bench',
+        apns: {
+          teamId: f.teamId,
+          keyId: f.keyId,
+          keyFile: f.keyFile,
+          topics: [TOPIC],
+          environments: ['production'],
+          endpoint: { host: '127.0.0.1', port: f.port, caFile: f.caFile },
         },
-      ],
-    }),
+      },
+    ],
+    { file: join(dir, 'apps.yaml') },
   );
   const base = (await f.stats()).requests;
   const child = runService(
@@ -219,7 +215,7 @@ async function main(): Promise<void> {
   const fake = await startFakeProcess(join(dir, 'fake'), TOPIC);
   const work: Work = {
     topic: TOPIC,
-    tokens: Array.from({ length: N }, () => randomBytes(32).toString('hex')),
+    tokens: Array.from({ length: N }, () => apnsToken()),
     payloads: Array.from({ length: N }, (_, i) =>
       JSON.stringify({
         aps: {

@@ -9,20 +9,24 @@
  * Uses its own broker on 127.0.0.1:19592 (started if needed), so nothing reaches shared topics.
  */
 import { TOPICS, type FcmRequest } from '@app/contracts';
-import { hashApiKey } from '@app/config';
 import { EventProducer, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
-import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
+import {
+  startDisposableBroker,
+  uniqueId,
+  waitFor,
+  writeAppsFile,
+  type DisposableBroker,
+} from '@app/testing';
 import { procStats, ROOT, runService } from '../procs';
 import { initializeApp, deleteApp } from 'firebase-admin/app';
 import { getMessaging, type Message } from 'firebase-admin/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { RedirectAgent } from '@apps/fcm-dispatcher/firebase/redirect.agent';
 import { ServiceAccountCredential } from '@apps/fcm-dispatcher/firebase/service-account.credential';
 
@@ -308,22 +312,18 @@ async function main(): Promise<void> {
   const project = `${appId}-project`;
   const fake = await startFake(dir, project);
   process.once('exit', fake.stop);
-  const appsFile = join(dir, 'apps.yaml');
-  writeFileSync(
-    appsFile,
-    stringify({
-      apps: [
-        {
-          id: appId,
-          apiKeys: [hashApiKey(`${appId}-key`)],
-          fcm: {
-            projectId: project,
-            serviceAccountFile: fake.info.serviceAccountFiles[project],
-            endpoint: { host: fake.info.host, port: fake.info.port, caFile: fake.info.caFile },
-          },
+  const appsFile = writeAppsFile(
+    [
+      {
+        id: appId,
+        fcm: {
+          projectId: project,
+          serviceAccountFile: fake.info.serviceAccountFiles[project],
+          endpoint: { host: fake.info.host, port: fake.info.port, caFile: fake.info.caFile },
         },
-      ],
-    }),
+      },
+    ],
+    { file: join(dir, 'apps.yaml') },
   );
   try {
     // The box may be shared and noisy: rounds alternate, and the best of each side is compared.

@@ -14,6 +14,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { buildServiceConfig } from '@app/config';
+import { apnsToken } from '@app/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
         {
           platform: 'ios',
           provider: 'apns',
-          token: randomBytes(32).toString('hex'),
+          token: apnsToken(),
           topic: null,
           environment: 'production',
           pushType: 'alert',
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     await pool.query(
       `INSERT INTO registry_bench_baseline (k, v, updated_at) VALUES ($1, $2, clock_timestamp())
        ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, updated_at = EXCLUDED.updated_at`,
-      [`${appId}:u${i % users}:d${(i >> 4) % 3}`, randomBytes(32).toString('hex')],
+      [`${appId}:u${i % users}:d${(i >> 4) % 3}`, apnsToken()],
     );
   };
 
@@ -308,7 +309,7 @@ async function registerOverHttp(url: string, userId: string, i: number): Promise
   const res = await fetch(`${url}/v1/apps/demo/users/${userId}/devices/d${(i >> 4) % 3}`, {
     method: 'PUT',
     headers: { authorization: 'Bearer demo-api-key', 'content-type': 'application/json' },
-    body: JSON.stringify({ platform: 'ios', token: randomBytes(32).toString('hex') }),
+    body: JSON.stringify({ platform: 'ios', token: apnsToken() }),
   });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();

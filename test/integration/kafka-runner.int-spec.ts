@@ -7,15 +7,7 @@ import {
   SchemaViolationException,
   type ConsumedRecord,
 } from '@app/kafka';
-import {
-  createTestTopic,
-  json,
-  readFor,
-  readTopic,
-  testKafka,
-  uniqueId,
-  waitFor,
-} from '@app/testing';
+import { createTestTopic, readFor, readTopic, testKafka, uniqueId, waitFor } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { z } from 'zod';
@@ -159,7 +151,7 @@ describe('Kafka library against the real broker', () => {
     const letters = (
       await readTopic(kafka, TOPICS.deadLetter.name, { count: 100000, timeoutMs: 4000 })
     )
-      .map((m) => DeadLetterSchema.parse(json(m)))
+      .map((m) => DeadLetterSchema.parse(m.value))
       .filter((l) => l.source.topic === topic.name);
     expect(letters.map((l) => l.error.code)).toEqual([
       'INVALID_JSON',
@@ -253,7 +245,7 @@ describe('Kafka library against the real broker', () => {
       timeoutMs: 60000,
     });
 
-    const visible = (await readFor(kafka, output.name, 3000)).map((m) => json<Ping>(m).n);
+    const visible = (await readFor<Ping>(kafka, output.name, 3000)).map((m) => m.value.n);
     expect(visible.sort()).toEqual([10, 20]);
     expect(calls).toBeGreaterThanOrEqual(3);
     expect(committed.sort()).toEqual([1, 2]);

@@ -1,12 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import { buildServiceConfig } from '@app/config';
-import { createServiceApp, startServiceApp } from '@app/http';
-import { startDisposableBroker, waitFor, type DisposableBroker } from '@app/testing';
+import { startDisposableBroker, startService, waitFor, type DisposableBroker } from '@app/testing';
 import request from 'supertest';
-import { RoutingAppModule } from '@apps/routing/app.module';
-import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
-import { TokenRegistryAppModule } from '@apps/token-registry/app.module';
-import { RegistryEnvSchema } from '@apps/token-registry/registry-env.schema';
+import { SERVICES } from './services';
 
 /**
  * `/health/ready` against real dependencies: 200 while they answer, 503 naming Kafka while the
@@ -32,16 +27,10 @@ describe('readiness follows the real broker', () => {
   });
 
   it('flips to 503 when Kafka stops and back to 200 when it returns (routing and token-registry)', async () => {
-    const routing = await createServiceApp(
-      buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, env()),
-      { module: (c) => RoutingAppModule.forRoot(c) },
-    );
-    const registry = await createServiceApp(
-      buildServiceConfig({ name: 'token-registry', defaultPort: 0 }, RegistryEnvSchema, env()),
-      { module: (c) => TokenRegistryAppModule.forRoot(c) },
-    );
-    apps.push(routing, registry);
-    await Promise.all(apps.map((a) => startServiceApp(a)));
+    const routing = await startService({ ...SERVICES.routing, env: env() });
+    apps.push(routing);
+    const registry = await startService({ ...SERVICES.tokenRegistry, env: env() });
+    apps.push(registry);
     const ready = (app: INestApplication) => request(app.getHttpServer()).get('/health/ready');
 
     // Routing restores its state before it is ready: wait for that first.

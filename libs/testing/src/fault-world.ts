@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createWriteStream,
   mkdirSync,
@@ -16,6 +16,8 @@ import { FakeApns, generateApnsKey } from './fake-apns';
 import { FakeFcm } from './fake-fcm';
 import { ensureTlsMaterial } from './tls-material';
 import { FaultProxy } from './fault-proxy';
+import { apnsToken } from './devices';
+import { apnsAtFake, fcmAtFake, writeAppsFile } from './tenants';
 import { readWindow } from './pipeline-audit.reader';
 
 /**
@@ -197,7 +199,6 @@ export interface User {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class FaultWorld {
   readonly run = randomUUID().slice(0, 6);
@@ -299,28 +300,16 @@ export class FaultWorld {
         );
       },
     });
-    const sa = this.fcm.writeServiceAccount(FCM_PROJECT, join(this.dir, 'fcm'));
-    this.appsFile = join(this.dir, 'apps.yaml');
-    writeFileSync(
-      this.appsFile,
+    this.appsFile = writeAppsFile(
       [
-        '# Written by libs/testing/src/fault-world.ts for a fault run.',
-        'apps:',
-        `  - id: ${FAULTS_APP}`,
-        `    apiKeys: ["sha256:${sha256(FAULTS_API_KEY)}"]`,
-        '    policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 }',
-        '    apns:',
-        `      teamId: ${key.teamId}`,
-        `      keyId: ${key.keyId}`,
-        `      keyFile: ${key.keyFile}`,
-        `      topics: [${APNS_TOPIC}]`,
-        `      endpoint: { host: 127.0.0.1, port: ${this.apns.port}, caFile: ${tls.caFile} }`,
-        '    fcm:',
-        `      projectId: ${FCM_PROJECT}`,
-        `      serviceAccountFile: ${sa}`,
-        `      endpoint: { host: 127.0.0.1, port: ${this.fcm.port}, caFile: ${tls.caFile} }`,
-        '',
-      ].join('\n'),
+        {
+          id: FAULTS_APP,
+          apiKey: FAULTS_API_KEY,
+          apns: apnsAtFake(this.apns, tls, key, [APNS_TOPIC]),
+          fcm: fcmAtFake(this.fcm, FCM_PROJECT, join(this.dir, 'fcm')),
+        },
+      ],
+      { file: join(this.dir, 'apps.yaml') },
     );
   }
 
@@ -482,7 +471,7 @@ export class FaultWorld {
     const n = this.opts.users ?? 60;
     this.users = Array.from({ length: n }, (_, k) => ({
       id: `u${k}-${this.run}`,
-      ios: k % 3 !== 2 ? randomBytes(32).toString('hex') : undefined,
+      ios: k % 3 !== 2 ? apnsToken() : undefined,
       android:
         k % 3 !== 0 ? `fcm-${this.run}-${k}-${randomBytes(16).toString('base64url')}` : undefined,
     }));

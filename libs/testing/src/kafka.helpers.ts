@@ -1,5 +1,5 @@
 import { defineTopic, type TopicDefinition } from '@app/contracts';
-import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { ZodType } from 'zod';
 
@@ -36,57 +36,6 @@ export async function createTestTopic<T>(
     key: opts.key,
   });
 }
-
-export interface ReadOptions {
-  /** Stop once this many records were read. */
-  count: number;
-  timeoutMs?: number;
-  readUncommitted?: boolean;
-}
-
-/** Reads a topic from the beginning in a fresh group until `count` records arrived (or times out). */
-export async function readTopic(
-  kafka: Kafka,
-  topic: string,
-  opts: ReadOptions,
-): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({
-    groupId: uniqueId('reader'),
-    readUncommitted: opts.readUncommitted ?? false,
-  });
-  const out: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      out.push(message);
-      if (out.length >= opts.count) done();
-    },
-  });
-  const timer = setTimeout(done, opts.timeoutMs ?? 15000);
-  await finished;
-  clearTimeout(timer);
-  await consumer.disconnect();
-  return out;
-}
-
-/** Records that arrive within `ms` (for asserting that nothing more arrives). */
-export async function readFor(
-  kafka: Kafka,
-  topic: string,
-  ms: number,
-  readUncommitted = false,
-): Promise<KafkaMessage[]> {
-  return readTopic(kafka, topic, {
-    count: Number.MAX_SAFE_INTEGER,
-    timeoutMs: ms,
-    readUncommitted,
-  });
-}
-
-export const json = <T = unknown>(m: KafkaMessage): T => JSON.parse(m.value!.toString('utf8')) as T;
 
 export async function waitFor<T>(
   fn: () => Promise<T | undefined | false> | T | undefined | false,

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { dispatchMetrics } from '@app/dispatch';
 import { redactToken } from '@app/kafka';
 import {
+  apnsToken,
   apnsRequest,
   generateApnsClientCertificate,
   startSilentPeer,
@@ -16,7 +17,6 @@ import {
   ApnsWorld,
   Collector,
   dispatcherEnv,
-  hexToken,
   produce,
   startBroker,
   startDispatcher,
@@ -59,7 +59,7 @@ describe('APNs dispatcher against the fake APNs', () => {
     out = await new Collector(kafka).start();
     app = await startDispatcher(dispatcherEnv(broker.brokers, appsFile));
     // A fresh broker's group coordinator can take a while: wait until the dispatcher consumes.
-    const warmUp = apnsRequest(both, hexToken());
+    const warmUp = apnsRequest(both, apnsToken());
     await produce(kafka, [warmUp]);
     await out.outcome(warmUp.jobId, 90000);
   }, 180000);
@@ -74,7 +74,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('delivers: the fake gets the exact payload, headers and an apns-id derived from the jobId', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     const req = apnsRequest(both, token, {
       collapseId: 'c-1',
       priority: 5,
@@ -106,7 +106,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('certificate auth: the client certificate replaces the provider token', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     const req = apnsRequest(certified, token);
     await produce(kafka, [req]);
     expect(await out.outcome(req.jobId)).toMatchObject({ status: 'delivered', attempts: 1 });
@@ -114,8 +114,8 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('410 Unregistered / ExpiredToken: invalid_token and an invalidation carrying the APNs timestamp', async () => {
-    const gone = hexToken();
-    const expired = hexToken();
+    const gone = apnsToken();
+    const expired = apnsToken();
     const ts = Date.parse('2026-11-20T10:00:00.000Z');
     fake.rule(gone, { kind: 'error', status: 410, reason: 'Unregistered', timestamp: ts });
     fake.rule(expired, {
@@ -151,9 +151,9 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('400 DeviceTokenNotForTopic and 413 PayloadTooLarge: rejected with a dead letter, the token kept', async () => {
-    const wrongTopic = hexToken();
+    const wrongTopic = apnsToken();
     fake.rule(wrongTopic, { kind: 'error', status: 400, reason: 'DeviceTokenNotForTopic' });
-    const big = hexToken();
+    const big = apnsToken();
     const a = apnsRequest(both, wrongTopic);
     const b = apnsRequest(both, big, { payload: { aps: { alert: 'x'.repeat(5000) } } });
     await produce(kafka, [a, b]);
@@ -187,7 +187,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('429 with Retry-After: waits at least that long (no hammering), then delivers', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     fake.rule(token, {
       kind: 'sequence',
       steps: [
@@ -208,8 +208,8 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('500, reset stream and 503: retried with backoff and delivered', async () => {
-    const t500 = hexToken();
-    const reset = hexToken();
+    const t500 = apnsToken();
+    const reset = apnsToken();
     fake.rule(t500, {
       kind: 'sequence',
       steps: [{ kind: 'error', status: 500, reason: 'InternalServerError' }, { kind: 'ok' }],
@@ -229,7 +229,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('keeps failing until expiresAt: an expired outcome, attempts spread by backoff', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     fake.rule(token, { kind: 'error', status: 503, reason: 'ServiceUnavailable' });
     const req = apnsRequest(both, token, { expiresAt: new Date(Date.now() + 4000).toISOString() });
     await produce(kafka, [req]);
@@ -245,7 +245,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('BadDeviceToken in production, works in sandbox: delivered + environment_mismatch naming sandbox', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     fake.rule(token, {
       production: { kind: 'error', status: 400, reason: 'BadDeviceToken' },
       sandbox: { kind: 'ok' },
@@ -266,8 +266,8 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('BadDeviceToken in both environments, or with only one environment: invalid_token', async () => {
-    const bothBad = hexToken();
-    const single = hexToken();
+    const bothBad = apnsToken();
+    const single = apnsToken();
     fake.rule(bothBad, { kind: 'error', status: 400, reason: 'BadDeviceToken' });
     fake.rule(single, { kind: 'error', status: 400, reason: 'BadDeviceToken' });
     const [a, b] = [
@@ -290,7 +290,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('ExpiredProviderToken: the provider token is refreshed and the push sent again at once', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     const before = fake.counts.byStatus.get(403) ?? 0;
     await new Promise((r) => setTimeout(r, 1100)); // tokens signed so far are now at least a second old
     fake.expireTokensIssuedBefore(Math.floor(Date.now() / 1000));
@@ -301,7 +301,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('403 InvalidProviderToken: retried with the alarm metric, never an invalidation', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     const alarm = async () =>
       (await dispatchMetrics.authFailures.get()).values.find((v) => v.labels.app === stranger)
         ?.value ?? 0;
@@ -316,12 +316,12 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('GOAWAY mid-batch: every job of the batch still gets its outcome', async () => {
-    const goaway = hexToken();
+    const goaway = apnsToken();
     fake.rule(goaway, {
       kind: 'sequence',
       steps: [{ kind: 'slow', delayMs: 100, then: { kind: 'goaway' } }, { kind: 'ok' }],
     });
-    const others = Array.from({ length: 30 }, () => apnsRequest(both, hexToken()));
+    const others = Array.from({ length: 30 }, () => apnsRequest(both, apnsToken()));
     const trigger = apnsRequest(both, goaway);
     await produce(kafka, [trigger, ...others]);
     for (const r of [trigger, ...others]) {
@@ -330,14 +330,14 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('a stream that never answers and a peer that never speaks do not hang the dispatcher', async () => {
-    const mute = hexToken();
+    const mute = apnsToken();
     fake.rule(mute, { kind: 'sequence', steps: [{ kind: 'silent' }, { kind: 'ok' }] });
     const muted = apnsRequest(both, mute);
-    const lost = apnsRequest(silent, hexToken(), {
+    const lost = apnsRequest(silent, apnsToken(), {
       expiresAt: new Date(Date.now() + 5000).toISOString(),
     });
     await produce(kafka, [muted, lost]);
-    const fine = apnsRequest(both, hexToken());
+    const fine = apnsRequest(both, apnsToken());
     await produce(kafka, [fine]);
     expect(await out.outcome(fine.jobId)).toMatchObject({ status: 'delivered' });
     expect(await out.outcome(muted.jobId, 30000)).toMatchObject({
@@ -353,7 +353,7 @@ describe('APNs dispatcher against the fake APNs', () => {
   });
 
   it('a redelivered job is not sent twice (recent-jobs memory), its outcome produced again', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     const req = apnsRequest(both, token);
     await produce(kafka, [req]);
     await out.outcome(req.jobId);

@@ -1,5 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
-import { buildServiceConfig, hashApiKey } from '@app/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import {
   TOPICS,
   type ApnsRequest,
@@ -7,35 +6,32 @@ import {
   type PushOutcome,
   type TokenInvalidated,
 } from '@app/contracts';
-import { createServiceApp, startServiceApp } from '@app/http';
-import { EventProducer, ensureTopics, outbound, setGroupOffsetsAtEnd } from '@app/kafka';
+import { EventProducer, ensureTopics, outbound } from '@app/kafka';
 import {
+  apnsAtFake,
   ensureTlsMaterial,
   FakeApns,
   FIXTURE_APNS_TOPIC,
   generateApnsKey,
-  json,
   startDisposableBroker,
+  startService,
+  TopicRecorder,
   uniqueId,
   waitFor,
+  writeAppsFile,
   type ApnsSigningKey,
   type DisposableBroker,
   type TlsMaterial,
 } from '@app/testing';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { ApnsEnvSchema } from '@apps/apns-dispatcher/apns-env.schema';
-import { ApnsDispatcherAppModule } from '@apps/apns-dispatcher/app.module';
+import { SERVICES } from '../services';
 
 /** The broker port reserved for the APNs dispatcher's tests (nobody else's records on it). */
 export const APNS_BROKER_PORT = 19492;
 export const TOPIC = FIXTURE_APNS_TOPIC;
-
-export const hexToken = (): string => randomBytes(32).toString('hex');
 
 export async function startBroker(): Promise<{ broker: DisposableBroker; kafka: Kafka }> {
   const broker = await startDisposableBroker(APNS_BROKER_PORT);
@@ -77,24 +73,14 @@ export class ApnsWorld {
   }
 
   writeAppsFile(fakePort: number, apps: AppSpec[]): string {
-    const file = join(this.dir, `apps-${uniqueId()}.yaml`);
-    const doc = {
-      apps: apps.map((a) => {
-        const key = a.key ?? this.key;
-        return {
-          id: a.id,
-          apiKeys: [hashApiKey(`${a.id}-key`)],
-          apns: {
-            ...(a.cert ?? { teamId: key.teamId, keyId: key.keyId, keyFile: key.keyFile }),
-            topics: [TOPIC],
-            environments: a.environments ?? ['production', 'sandbox'],
-            endpoint: a.endpoint ?? { host: '127.0.0.1', port: fakePort, caFile: this.tls.caFile },
-          },
-        };
+    return writeAppsFile(
+      apps.map((a) => {
+        const apns = apnsAtFake({ port: fakePort }, this.tls, a.cert ?? a.key ?? this.key, [TOPIC]);
+        const endpoint = a.endpoint ?? apns.endpoint;
+        return { id: a.id, apns: { ...apns, environments: a.environments, endpoint } };
       }),
-    };
-    writeFileSync(file, stringify(doc));
-    return file;
+      { dir: this.dir },
+    );
   }
 
   dispose(): void {
@@ -122,104 +108,36 @@ export const dispatcherEnv = (
 });
 
 /** The real dispatcher application, in this process (its consumer starts on init). */
-export async function startDispatcher(env: Record<string, string>): Promise<INestApplication> {
-  const config = buildServiceConfig(
-    { name: 'apns-dispatcher', defaultPort: 0 },
-    ApnsEnvSchema,
-    env,
-  );
-  const app = await createServiceApp(config, {
-    module: (c) => ApnsDispatcherAppModule.forRoot(c),
-  });
-  await startServiceApp(app);
-  return app;
+export function startDispatcher(env: Record<string, string>): Promise<NestExpressApplication> {
+  return startService({ ...SERVICES.apnsDispatcher, env });
 }
 
 /**
- * Everything the dispatcher writes from now on, read by a group of the test's own that starts at
- * the topics' current ends (the benchmark leaves millions of records on this broker). A fresh
- * broker's group coordinator can be slow to load: start() waits until the group is joined, and a
- * consumer that crashes for good is replaced (records are deduplicated by position).
+ * Everything the dispatcher writes from now on (outcomes, invalidations, dead letters, retries),
+ * decoded, read by a recorder that starts at the topics' current ends (the benchmark leaves
+ * millions of records on this broker); outcomes indexed by job.
  */
 export class Collector {
   readonly outcomes: PushOutcome[] = [];
   readonly invalidations: TokenInvalidated[] = [];
   readonly deadLetters: DeadLetter[] = [];
   readonly retries: ApnsRequest[] = [];
-  private readonly seen = new Set<string>();
   private readonly byJob = new Map<string, PushOutcome[]>();
-  private consumer?: Consumer;
-  private stopped = false;
-  private readonly groupId = uniqueId('collector');
-  private static readonly TOPICS = [
-    TOPICS.pushOutcome.name,
-    TOPICS.tokenInvalidated.name,
-    TOPICS.deadLetter.name,
-    TOPICS.apnsRetry.name,
-  ];
+  private recorder?: TopicRecorder;
 
   constructor(private readonly kafka: Kafka) {}
 
   async start(): Promise<this> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    // Just-created topics may not have leaders yet: retry until the ends can be read.
-    await waitFor(
-      async () => {
-        for (const topic of Collector.TOPICS) {
-          await setGroupOffsetsAtEnd(admin, this.groupId, topic);
-        }
-        return true;
-      },
-      { what: 'collector offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },
-    );
-    await admin.disconnect();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.startOnce();
-        return this;
-      } catch (e) {
-        await this.consumer?.disconnect().catch(() => undefined);
-        if (attempt >= 3) throw e;
-      }
-    }
-  }
-
-  private async startOnce(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 200 });
-    this.consumer = consumer;
-    let joined = false;
-    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (e.payload.restart || this.stopped || this.consumer !== consumer) return;
-      void consumer
-        .disconnect()
-        .catch(() => undefined)
-        .then(() => this.startOnce())
-        .catch(() => undefined);
+    const topics = [
+      TOPICS.pushOutcome.name,
+      TOPICS.tokenInvalidated.name,
+      TOPICS.deadLetter.name,
+      TOPICS.apnsRetry.name,
+    ];
+    this.recorder = await TopicRecorder.start(this.kafka, topics, {
+      onRecord: ({ topic, value }) => this.add(topic, value),
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: Collector.TOPICS, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        const at = `${topic}:${partition}:${message.offset}`;
-        if (this.seen.has(at)) return;
-        this.seen.add(at);
-        if (topic === TOPICS.pushOutcome.name) {
-          const o = json<PushOutcome>(message);
-          this.outcomes.push(o);
-          const list = this.byJob.get(o.jobId);
-          if (list) list.push(o);
-          else this.byJob.set(o.jobId, [o]);
-        } else if (topic === TOPICS.tokenInvalidated.name) {
-          this.invalidations.push(json<TokenInvalidated>(message));
-        } else if (topic === TOPICS.deadLetter.name) {
-          this.deadLetters.push(json<DeadLetter>(message));
-        } else this.retries.push(json<ApnsRequest>(message));
-        return Promise.resolve();
-      },
-    });
-    await waitFor(() => joined, { what: 'collector joined its group', timeoutMs: 60000 });
+    return this;
   }
 
   outcomesOf(jobId: string): PushOutcome[] {
@@ -235,8 +153,20 @@ export class Collector {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.consumer?.disconnect();
+    await this.recorder?.stop();
+  }
+
+  private add(topic: string, value: unknown): void {
+    if (topic === TOPICS.pushOutcome.name) {
+      const o = value as PushOutcome;
+      this.outcomes.push(o);
+      const list = this.byJob.get(o.jobId);
+      if (list) list.push(o);
+      else this.byJob.set(o.jobId, [o]);
+    } else if (topic === TOPICS.tokenInvalidated.name) {
+      this.invalidations.push(value as TokenInvalidated);
+    } else if (topic === TOPICS.deadLetter.name) this.deadLetters.push(value as DeadLetter);
+    else this.retries.push(value as ApnsRequest);
   }
 }
 

@@ -1,17 +1,27 @@
 import type { INestApplication } from '@nestjs/common';
-import { TOPICS, type FcmRequest } from '@app/contracts';
-import { buildServiceConfig } from '@app/config';
-import { createServiceApp, startServiceApp } from '@app/http';
+import {
+  TOPICS,
+  type DeadLetter,
+  type FcmRequest,
+  type PushOutcome,
+  type TokenInvalidated,
+} from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
-import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
+import {
+  startDisposableBroker,
+  startGroupAtEnd,
+  startService,
+  TopicRecorder,
+  uniqueId,
+  waitFor,
+  type DisposableBroker,
+} from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { FcmDispatcherAppModule } from '@apps/fcm-dispatcher/app.module';
-import { FcmEnvSchema } from '@apps/fcm-dispatcher/fcm-env.schema';
+import { SERVICES } from '../services';
 import { startFcmFixture, type FcmFixture } from './fcm-fixture';
-import { startAtEnd, TopicSink } from './topic-sink';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -24,7 +34,7 @@ describe('FCM dispatcher over Kafka', () => {
   let broker: DisposableBroker;
   let kafka: Kafka;
   let producer: EventProducer;
-  let sink: TopicSink;
+  let sink: TopicRecorder;
   let fx: FcmFixture;
   const groupId = uniqueId('fcm-dispatcher');
 
@@ -47,13 +57,11 @@ describe('FCM dispatcher over Kafka', () => {
     await admin.connect();
     // This broker outlives the run (benchmarks use it too): the group starts at the end of its
     // topics rather than working through what earlier runs left there.
-    for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]) {
-      await startAtEnd(admin, groupId, topic);
-    }
+    await startGroupAtEnd(admin, groupId, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
     await admin.disconnect();
     fx = await startFcmFixture();
     producer = new EventProducer(kafka);
-    sink = await TopicSink.start(kafka, [
+    sink = await TopicRecorder.start(kafka, [
       TOPICS.pushOutcome.name,
       TOPICS.tokenInvalidated.name,
       TOPICS.fcmRetry.name,
@@ -89,21 +97,15 @@ describe('FCM dispatcher over Kafka', () => {
   const publish = (jobs: FcmRequest[]) =>
     producer.send(jobs.map((j) => outbound(TOPICS.fcmRequest, j)));
   const outcomesOf = (ids: Set<string>) =>
-    sink.values(TOPICS.pushOutcome.name, (v) => ids.has(v.jobId as string));
+    sink.values<PushOutcome>(TOPICS.pushOutcome.name, (v) => ids.has(v.jobId));
   const outcome = (j: FcmRequest) =>
-    sink.values(TOPICS.pushOutcome.name, (v) => v.jobId === j.jobId).at(-1);
+    sink.values<PushOutcome>(TOPICS.pushOutcome.name, (v) => v.jobId === j.jobId).at(-1);
 
   describe('in process', () => {
     let app: INestApplication;
 
     beforeAll(async () => {
-      const config = buildServiceConfig(
-        { name: 'fcm-dispatcher', defaultPort: 0 },
-        FcmEnvSchema,
-        env(),
-      );
-      app = await createServiceApp(config, { module: (c) => FcmDispatcherAppModule.forRoot(c) });
-      await startServiceApp(app);
+      app = await startService({ ...SERVICES.fcmDispatcher, env: env() });
     });
 
     afterAll(async () => {
@@ -174,7 +176,7 @@ describe('FCM dispatcher over Kafka', () => {
       expect(fx.fake.sendsTo(j.neverUp.token).length).toBeGreaterThanOrEqual(2);
 
       const inv = (t: FcmRequest) =>
-        sink.values(
+        sink.values<TokenInvalidated>(
           TOPICS.tokenInvalidated.name,
           (v) => v.token === t.token && v.appId === t.appId,
         );
@@ -191,7 +193,7 @@ describe('FCM dispatcher over Kafka', () => {
       expect(inv(j.mismatch)).toHaveLength(0);
       expect(inv(j.payload)).toHaveLength(0);
 
-      const letters = sink.values(TOPICS.deadLetter.name, (v) =>
+      const letters = sink.values<DeadLetter>(TOPICS.deadLetter.name, (v) =>
         String(v.value).includes(j.payload.jobId),
       );
       expect(letters).toEqual([
@@ -202,7 +204,10 @@ describe('FCM dispatcher over Kafka', () => {
       ]);
 
       // Retry-After (3 s) beats both the quota floor (1 s here) and the backoff (200 ms base).
-      const retries = sink.values(TOPICS.fcmRetry.name, (v) => v.jobId === j.quota.jobId);
+      const retries = sink.values<FcmRequest>(
+        TOPICS.fcmRetry.name,
+        (v) => v.jobId === j.quota.jobId,
+      );
       expect(retries).toHaveLength(1);
       expect(retries[0]).toMatchObject({ attempt: 1 });
       const sends = fx.fake.sendsTo(quotaToken);
@@ -276,7 +281,7 @@ describe('FCM dispatcher over Kafka', () => {
       // Sends the fake was still holding (200 ms) are recorded when it answers them.
       await new Promise((r) => setTimeout(r, 500));
       const sentBeforeKill = received().length;
-      const acknowledged = new Set(outcomesOf(ids).map((o) => o.jobId as string));
+      const acknowledged = new Set(outcomesOf(ids).map((o) => o.jobId));
 
       const second = startChild();
       await waitFor(() => new Set(outcomesOf(ids).map((o) => o.jobId)).size === ids.size, {

@@ -1,9 +1,8 @@
-import { AppsRegistry, hashApiKey, loadAppsFile } from '@app/config';
-import { FakeFcm, uniqueId } from '@app/testing';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { AppsRegistry, loadAppsFile } from '@app/config';
+import { FakeFcm, fcmAtFake, uniqueId, writeAppsFile } from '@app/testing';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 
 /** A fake FCM and an apps file with tenants pointed at it (real service account keys, made now). */
 export interface FcmFixture {
@@ -26,25 +25,13 @@ export async function startFcmFixture(): Promise<FcmFixture> {
   const otherAppId = uniqueId('fcmother');
   const noFcmAppId = uniqueId('nofcm');
   const projectId = `${appId}-project`;
-  const tenant = (id: string, project: string) => ({
-    id,
-    apiKeys: [hashApiKey(`${id}-key`)],
-    fcm: {
-      projectId: project,
-      serviceAccountFile: fake.writeServiceAccount(project, dir),
-      endpoint: fake.endpoint(),
-    },
-  });
-  const appsFile = join(dir, 'apps.yaml');
-  writeFileSync(
-    appsFile,
-    stringify({
-      apps: [
-        tenant(appId, projectId),
-        tenant(otherAppId, `${otherAppId}-project`),
-        { id: noFcmAppId, apiKeys: [hashApiKey(`${noFcmAppId}-key`)] },
-      ],
-    }),
+  const appsFile = writeAppsFile(
+    [
+      { id: appId, fcm: fcmAtFake(fake, projectId, dir) },
+      { id: otherAppId, fcm: fcmAtFake(fake, `${otherAppId}-project`, dir) },
+      { id: noFcmAppId },
+    ],
+    { dir },
   );
   return {
     fake,

@@ -1,11 +1,8 @@
 import type { FcmRequest } from '@app/contracts';
 import { dispatchMetrics } from '@app/dispatch';
-import { AppsRegistry, hashApiKey, loadAppsFile } from '@app/config';
-import { uniqueId, waitFor } from '@app/testing';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { AppsRegistry, loadAppsFile } from '@app/config';
+import { fcmAtFake, uniqueId, waitFor, writeAppsFile } from '@app/testing';
 import { register } from 'prom-client';
-import { stringify } from 'yaml';
 import { FcmApps } from '@apps/fcm-dispatcher/firebase/fcm-apps';
 import { RetryAfterTracker } from '@apps/fcm-dispatcher/firebase/retry-after.tracker';
 import { FcmSender } from '@apps/fcm-dispatcher/sending/fcm.sender';
@@ -124,22 +121,9 @@ describe('FcmSender against the fake FCM', () => {
     const tap = await new TcpTap(endpoint.host, endpoint.port).start();
     const appId = uniqueId('fcmtap');
     const projectId = `${appId}-project`;
-    const file = join(fx.dir, `${appId}.yaml`);
-    writeFileSync(
-      file,
-      stringify({
-        apps: [
-          {
-            id: appId,
-            apiKeys: [hashApiKey(`${appId}-key`)],
-            fcm: {
-              projectId,
-              serviceAccountFile: fx.fake.writeServiceAccount(projectId, fx.dir),
-              endpoint: { ...endpoint, port: tap.port },
-            },
-          },
-        ],
-      }),
+    const file = writeAppsFile(
+      [{ id: appId, fcm: fcmAtFake(fx.fake, projectId, fx.dir, { ...endpoint, port: tap.port }) }],
+      { dir: fx.dir },
     );
     const tapApps = new FcmApps(new AppsRegistry(loadAppsFile(file)), { maxSockets: 8 });
     const timed = new FcmSender(tapApps, tracker, {

@@ -1,5 +1,5 @@
-import { AppsRegistry, hashApiKey } from '@app/config';
-import { uniqueId } from '@app/testing';
+import { AppsRegistry } from '@app/config';
+import { tenantConfig, uniqueId } from '@app/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcmApps } from '@apps/fcm-dispatcher/firebase/fcm-apps';
@@ -41,14 +41,7 @@ describe('firebase-admin through the endpoint override', () => {
     const id = uniqueId('badsa');
     const registry = (serviceAccountFile: string) =>
       new AppsRegistry({
-        apps: [
-          {
-            id,
-            apiKeys: [hashApiKey('k')],
-            policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
-            fcm: { projectId: 'p', serviceAccountFile },
-          },
-        ],
+        apps: [tenantConfig({ id, apiKey: 'k', fcm: { projectId: 'p', serviceAccountFile } })],
       });
     expect(() => new FcmApps(registry(join(fx.dir, 'missing.json')), { maxSockets: 1 })).toThrow(
       new RegExp(`app ${id}: cannot read the FCM service account file`),
@@ -66,12 +59,11 @@ describe('firebase-admin through the endpoint override', () => {
     const prod = new FcmApps(
       new AppsRegistry({
         apps: [
-          {
+          tenantConfig({
             id,
-            apiKeys: [hashApiKey('k')],
-            policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
+            apiKey: 'k',
             fcm: { projectId: 'prod-project', serviceAccountFile: sa },
-          },
+          }),
         ],
       }),
       { maxSockets: 1 },

@@ -1,16 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices } from '@app/contracts';
 import { EventProducer, recordLimits } from '@app/kafka';
-import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import { testKafka, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { OutboxRelay } from '@apps/token-registry/outbox/outbox.relay';
-import {
-  DEMO,
-  migratedDataSource,
-  startRegistry,
-  tailTopic,
-} from '../token-registry/registry.fixture';
+import { DEMO, migratedDataSource, startRegistry } from '../token-registry/registry.fixture';
 
 // kafkajs's own murmur2 (the Java client's), to put users on one partition on purpose.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -77,7 +72,7 @@ describe('registry outbox relay: a round larger than the broker limit', () => {
 
   it('publishes a backlog of 1.3 MB on one partition in one round, each snapshot once', async () => {
     const kafka = testKafka('relay-stall');
-    const tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+    const tail = await TopicRecorder.start(kafka, TOPICS.tokenUserDevices.name);
     const users = usersOnOnePartition(8);
     const other = uniqueId('small');
     for (const u of users) expect((await fillOptions(app, u)).status).toBe(200);
@@ -96,24 +91,21 @@ describe('registry outbox relay: a round larger than the broker limit', () => {
       for (const u of [...users, other]) {
         await waitFor(
           () =>
-            tail.messages.some(
-              (m) =>
-                m.key?.toString() === `demo:${u}` &&
-                Object.keys(json<TokenUserDevices>(m).settings.conversations).length > 0,
-            ),
+            tail
+              .forKey<TokenUserDevices>(`demo:${u}`)
+              .some((m) => Object.keys(m.value.settings.conversations).length > 0),
           { what: `${u} published`, timeoutMs: 30000 },
         );
       }
       await new Promise((r) => setTimeout(r, 500));
-      const bytes = tail.messages
-        .filter((m) => users.some((u) => m.key?.toString() === `demo:${u}`))
-        .reduce((n, m) => n + (m.value?.length ?? 0), 0);
+      const bytes = tail
+        .records()
+        .filter((m) => users.some((u) => m.key === `demo:${u}`))
+        .reduce((n, m) => n + (m.bytes?.length ?? 0), 0);
       expect(bytes).toBeGreaterThan(recordLimits.maxBytes(TOPICS.tokenUserDevices));
       // Each user's newest snapshot once (older unsent ones are superseded): no round was rolled
       // back and published again.
-      for (const u of [...users, other]) {
-        expect(tail.messages.filter((m) => m.key?.toString() === `demo:${u}`)).toHaveLength(1);
-      }
+      for (const u of [...users, other]) expect(tail.forKey(`demo:${u}`)).toHaveLength(1);
       const [{ n }] = await ds.query<Array<{ n: string }>>(
         `SELECT count(*) AS n FROM registry_outbox WHERE app_id = 'demo' AND user_id = ANY($1) AND sent_at IS NULL`,
         [[...users, other]],

@@ -6,16 +6,12 @@ import {
   type PushIntent,
   type PushOutcome,
 } from '@app/contracts';
-import { buildServiceConfig } from '@app/config';
-import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, outbound } from '@app/kafka';
-import { testKafka, uniqueId, waitFor } from '@app/testing';
+import { testKafka, TopicRecorder, uniqueId, waitFor, startService } from '@app/testing';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import request from 'supertest';
-import { RoutingAppModule } from '@apps/routing/app.module';
-import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
 import { FanoutConsumer } from '@apps/routing/fanout/fanout.consumer';
-import { Recorder } from '../routing/routing.helpers';
+import { SERVICES } from '../services';
 
 const message = (over: Partial<ImMessageSent> = {}): ImMessageSent => {
   const peer = uniqueId('bob');
@@ -58,7 +54,7 @@ describe('routing: no input stalls a partition', () => {
   let raw: Producer;
   let producer: EventProducer;
   let app: INestApplication;
-  let rec: Recorder;
+  let rec: TopicRecorder;
   let fanoutGroup: string;
 
   beforeAll(async () => {
@@ -70,26 +66,24 @@ describe('routing: no input stalls a partition', () => {
     producer = new EventProducer(kafka);
     await producer.connect();
     fanoutGroup = uniqueId('routing-fanout');
-    const config = buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, {
-      ...process.env,
-      LOG_LEVEL: 'error',
-      ROUTING_FANOUT_GROUP: fanoutGroup,
-      ROUTING_DECIDE_GROUP: uniqueId('routing-decide'),
-      // A group message for a group nobody described waits this long, failing on its offset.
-      ROUTING_UNKNOWN_GROUP_GRACE_MS: '14000',
-      KAFKA_STALL_AFTER_SECONDS: '5',
-    });
-    rec = await Recorder.start(kafka, admin, [
+    rec = await TopicRecorder.start(kafka, [
       TOPICS.pushIntent.name,
       TOPICS.deadLetter.name,
       TOPICS.pushOutcome.name,
     ]);
     // As apps/routing/src/main.ts: message bodies up to 4 MB reach the Kafka size checks.
-    app = await createServiceApp(config, {
-      module: (c) => RoutingAppModule.forRoot(c),
-      bodyLimit: '4mb',
+    app = await startService({
+      ...SERVICES.routing,
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'error',
+        ROUTING_FANOUT_GROUP: fanoutGroup,
+        ROUTING_DECIDE_GROUP: uniqueId('routing-decide'),
+        // A group message for a group nobody described waits this long, failing on its offset.
+        ROUTING_UNKNOWN_GROUP_GRACE_MS: '14000',
+        KAFKA_STALL_AFTER_SECONDS: '5',
+      },
     });
-    await startServiceApp(app);
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
       what: 'routing ready',
       timeoutMs: 60000,

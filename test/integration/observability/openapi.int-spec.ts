@@ -1,13 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { buildServiceConfig } from '@app/config';
-import { createServiceApp, startServiceApp } from '@app/http';
-import { uniqueId } from '@app/testing';
+import { startService, testTenant, uniqueId } from '@app/testing';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { RoutingAppModule } from '@apps/routing/app.module';
-import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
-import { startPresence, writeTestApps } from '../presence/presence.helpers';
+import { startPresence } from '../presence/presence.helpers';
+import { SERVICES } from '../services';
 import { migratedDataSource, startRegistry } from '../token-registry/registry.fixture';
 
 /**
@@ -138,7 +135,7 @@ describe('OpenAPI documents', () => {
   });
 
   it('presence: reports and reads', async () => {
-    const tenant = writeTestApps();
+    const tenant = testTenant('presence-it');
     const app = await startPresence({
       PUSH_APPS_FILE: tenant.file,
       PRESENCE_CONSUMER_GROUP: uniqueId('presence-openapi'),
@@ -159,17 +156,10 @@ describe('OpenAPI documents', () => {
   });
 
   it('routing: the messages API', async () => {
-    const config = buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      ROUTING_FANOUT: 'false',
-      ROUTING_DECIDE: 'false',
+    const app = await startService({
+      ...SERVICES.routing,
+      env: { ...process.env, LOG_LEVEL: 'warn', ROUTING_FANOUT: 'false', ROUTING_DECIDE: 'false' },
     });
-    const app = await createServiceApp(config, {
-      module: (c) => RoutingAppModule.forRoot(c),
-      bodyLimit: '4mb',
-    });
-    await startServiceApp(app);
     apps.push(app);
     const doc = await checkDocument(app, ['POST /v1/apps/{appId}/messages']);
     const send = doc.paths['/v1/apps/{appId}/messages'].post;

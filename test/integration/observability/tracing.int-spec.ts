@@ -1,10 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { buildServiceConfig } from '@app/config';
-import { createServiceApp, startServiceApp } from '@app/http';
 import { TOPICS, type FcmRequest } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
 import {
+  apnsDevice,
+  apnsToken,
+  publishPresence,
+  publishTokens,
   startDisposableBroker,
+  startService,
   uniqueId,
   waitFor,
   type DisposableBroker,
@@ -25,24 +28,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { RoutingAppModule } from '@apps/routing/app.module';
-import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
 import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
 import {
   platformInstrumentations,
   startTracing,
   stopTracing,
 } from '../../../libs/observability/src/tracing';
-import {
-  ApnsWorld,
-  dispatcherEnv,
-  hexToken,
-  startDispatcher,
-} from '../apns-dispatcher/apns-harness';
+import { ApnsWorld, dispatcherEnv, startDispatcher } from '../apns-dispatcher/apns-harness';
 import { startFcmFixture } from '../fcm-dispatcher/fcm-fixture';
-import { FcmDispatcherAppModule } from '@apps/fcm-dispatcher/app.module';
-import { FcmEnvSchema } from '@apps/fcm-dispatcher/fcm-env.schema';
-import { apnsDevice, publishPresence, publishTokens } from '../routing/routing.helpers';
+import { SERVICES } from '../services';
 
 /**
  * One trace from `POST /v1/apps/demo/messages` to the HTTP/2 request the APNs dispatcher makes:
@@ -135,20 +129,21 @@ describe('tracing', () => {
   }, 120000);
 
   it('follows a message from the HTTP request through fan-out, decide and the dispatcher to APNs', async () => {
-    const config = buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, {
-      KAFKA_BROKERS: broker.brokers.join(','),
-      PUSH_APPS_FILE: appsFile,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'test',
-      ROUTING_FANOUT_GROUP: uniqueId('routing-fanout'),
-      ROUTING_DECIDE_GROUP: uniqueId('routing-decide'),
-      ROUTING_NEW_GROUP_START: 'earliest',
+    routing = await startService({
+      ...SERVICES.routing,
+      env: {
+        KAFKA_BROKERS: broker.brokers.join(','),
+        PUSH_APPS_FILE: appsFile,
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'test',
+        ROUTING_FANOUT_GROUP: uniqueId('routing-fanout'),
+        ROUTING_DECIDE_GROUP: uniqueId('routing-decide'),
+        ROUTING_NEW_GROUP_START: 'earliest',
+      },
     });
-    routing = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
-    await startServiceApp(routing);
     dispatcher = await startDispatcher(dispatcherEnv(broker.brokers, appsFile));
 
-    const token = hexToken();
+    const token = apnsToken();
     const bob = uniqueId('bob');
     await publishTokens(producer, bob, [apnsDevice('bob-iphone', token)]);
     await publishPresence(producer, bob, [{ deviceId: 'bob-iphone', status: 'push_online' }]);
@@ -286,7 +281,7 @@ describe('tracing', () => {
   }, 180000);
 
   it('an APNs refusal is an error span with its reason', async () => {
-    const token = hexToken();
+    const token = apnsToken();
     fake.rule(token, { kind: 'error', status: 410, reason: 'Unregistered', timestamp: Date.now() });
     const dave = uniqueId('dave');
     await publishTokens(producer, dave, [apnsDevice('dave-iphone', token)]);
@@ -340,18 +335,17 @@ describe('tracing', () => {
 
   it('FCM: a span per message of a sendEach, child of its record span, with status and reason', async () => {
     const fx = await startFcmFixture();
-    const fcm = await createServiceApp(
-      buildServiceConfig({ name: 'fcm-dispatcher', defaultPort: 0 }, FcmEnvSchema, {
+    const fcm = await startService({
+      ...SERVICES.fcmDispatcher,
+      env: {
         KAFKA_BROKERS: broker.brokers.join(','),
         PUSH_APPS_FILE: fx.appsFile,
         LOG_LEVEL: 'warn',
         NODE_ENV: 'test',
         FCM_GROUP_ID: uniqueId('fcm-dispatcher'),
-      }),
-      { module: (c) => FcmDispatcherAppModule.forRoot(c) },
-    );
+      },
+    });
     try {
-      await startServiceApp(fcm);
       const request = (token: string): FcmRequest => ({
         jobId: uniqueId('job'),
         appId: fx.appId,

@@ -6,11 +6,11 @@ import {
   type PresenceUserState,
 } from '@app/contracts';
 import { EventProducer, outbound, recordLimits } from '@app/kafka';
-import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import { testKafka, testTenant, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import request from 'supertest';
 import { partitionOf } from '@apps/presence/presence/partition.util';
-import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
+import { startPresence } from './presence.helpers';
 
 /**
  * One user reporting thousands of devices used to freeze presence: the user's snapshot grew past
@@ -41,13 +41,13 @@ describe('presence limits', () => {
 
   /** One tenant, one instance and the topic watchers of a scenario. */
   function scenario(settings: Record<string, string>) {
-    const tenant = writeTestApps();
+    const tenant = testTenant('presence-it');
     const auth = { authorization: `Bearer ${tenant.apiKey}` };
     const s = {
       tenant,
       app: undefined as unknown as INestApplication,
-      snapshots: undefined as unknown as TopicWatcher,
-      deadLetters: undefined as unknown as TopicWatcher,
+      snapshots: undefined as unknown as TopicRecorder,
+      deadLetters: undefined as unknown as TopicRecorder,
       key: (userId: string) => `${tenant.appId}:${userId}`,
       http: () => request(s.app.getHttpServer()),
       /** A new user whose key lands on `partition` (or, with `not`, anywhere else). */
@@ -67,11 +67,11 @@ describe('presence limits', () => {
       }),
       latest: (userId: string) =>
         s.snapshots
-          .forKey(s.key(userId))
-          .map((m) => json<PresenceUserState>(m))
+          .forKey<PresenceUserState>(s.key(userId))
+          .map((r) => r.value)
           .at(-1),
       lettersOf: (userId: string) =>
-        s.deadLetters.forKey(s.key(userId)).map((m) => json<DeadLetter>(m)),
+        s.deadLetters.forKey<DeadLetter>(s.key(userId)).map((r) => r.value),
       /** Reported over HTTP, then readable over HTTP: the partition and the instance work. */
       reportAndRead: async (userId: string) => {
         await s
@@ -98,12 +98,12 @@ describe('presence limits', () => {
         s.http().get(`/v1/apps/${tenant.appId}/users/${userId}/presence`).set(auth),
     };
     beforeAll(async () => {
-      s.snapshots = await new TopicWatcher(
-        kafka,
-        TOPICS.presenceUserState.name,
-        `${tenant.appId}:`,
-      ).start();
-      s.deadLetters = await new TopicWatcher(kafka, TOPICS.deadLetter.name, tenant.appId).start();
+      s.snapshots = await TopicRecorder.start(kafka, TOPICS.presenceUserState.name, {
+        keyPrefix: `${tenant.appId}:`,
+      });
+      s.deadLetters = await TopicRecorder.start(kafka, TOPICS.deadLetter.name, {
+        keyPrefix: tenant.appId,
+      });
       s.app = await startPresence({
         PUSH_APPS_FILE: tenant.file,
         PRESENCE_CONSUMER_GROUP: uniqueId('presence-limits'),
@@ -150,9 +150,9 @@ describe('presence limits', () => {
       );
       expect(last.devices.map((d) => d.deviceId)).toEqual(ids.slice(-20));
       // Every snapshot of the user stayed at the cap (each a few kB, far below 1 MB).
-      for (const m of s.snapshots.forKey(s.key(big))) {
-        expect(json<PresenceUserState>(m).devices.length).toBeLessThanOrEqual(20);
-        expect(m.value!.length).toBeLessThan(20 * 400);
+      for (const m of s.snapshots.forKey<PresenceUserState>(s.key(big))) {
+        expect(m.value.devices.length).toBeLessThanOrEqual(20);
+        expect(m.bytes!.length).toBeLessThan(20 * 400);
       }
       expect(s.lettersOf(big)).toEqual([]);
       const view = await s.getOver(big).expect(200);
@@ -208,7 +208,7 @@ describe('presence limits', () => {
       const lettered = letters.map((l) => JSON.parse(l.value!) as PresenceDeviceEvent);
       const published = s.latest(big)?.devices.map((d) => d.deviceId) ?? [];
       expect([...published, ...lettered.map((e) => e.deviceId)].sort()).toEqual(ids);
-      for (const m of s.snapshots.forKey(s.key(big))) expect(m.value!.length).toBeLessThan(LIMIT);
+      for (const m of s.snapshots.forKey(s.key(big))) expect(m.bytes!.length).toBeLessThan(LIMIT);
 
       // The partition is not stalled: readiness stays up, and later records are applied.
       expect((await s.http().get('/health/ready')).status).toBe(200);

@@ -1,10 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type PresenceDeviceEvent } from '@app/contracts';
 import { EventProducer, ensureTopics, outbound } from '@app/kafka';
-import { startDisposableBroker, uniqueId, waitFor, type DisposableBroker } from '@app/testing';
+import {
+  startDisposableBroker,
+  testTenant,
+  uniqueId,
+  waitFor,
+  type DisposableBroker,
+} from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import request from 'supertest';
-import { startPresence, writeTestApps } from './presence.helpers';
+import { startPresence } from './presence.helpers';
 
 /**
  * Presence on a broker of its own (port 19292), which the test takes away: the service boots
@@ -12,7 +18,7 @@ import { startPresence, writeTestApps } from './presence.helpers';
  */
 describe('presence through a broker outage', () => {
   const PORT = 19292;
-  const tenant = writeTestApps();
+  const tenant = testTenant('presence-it');
   const env = {
     KAFKA_BROKERS: `127.0.0.1:${PORT}`,
     PUSH_APPS_FILE: tenant.file,

@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
-import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import { testKafka, testTenant, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import request from 'supertest';
 import { partitionOf } from '@apps/presence/presence/partition.util';
 import { PresenceService } from '@apps/presence/presence/presence.service';
-import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
+import { startPresence } from './presence.helpers';
 
 /**
  * Two instances in one group: each owns half the partitions and answers GET for any user, from
@@ -14,12 +14,12 @@ import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
  * takes its partitions over with their state.
  */
 describe('presence with two instances', () => {
-  const tenant = writeTestApps();
+  const tenant = testTenant('presence-it');
   const env = { PUSH_APPS_FILE: tenant.file, PRESENCE_CONSUMER_GROUP: uniqueId('presence-it') };
   const auth = { authorization: `Bearer ${tenant.apiKey}` };
   let kafka: Kafka;
   let producer: EventProducer;
-  let snapshots: TopicWatcher;
+  let snapshots: TopicRecorder;
   let a: INestApplication;
   let b: INestApplication;
 
@@ -37,11 +37,9 @@ describe('presence with two instances', () => {
     kafka = testKafka();
     producer = new EventProducer(kafka);
     await producer.connect();
-    snapshots = await new TopicWatcher(
-      kafka,
-      TOPICS.presenceUserState.name,
-      `${tenant.appId}:`,
-    ).start();
+    snapshots = await TopicRecorder.start(kafka, TOPICS.presenceUserState.name, {
+      keyPrefix: `${tenant.appId}:`,
+    });
     a = await startPresence(env);
     b = await startPresence(env);
     await waitFor(
@@ -80,7 +78,7 @@ describe('presence with two instances', () => {
     const published = await waitFor(
       () => {
         const byUser = new Map(
-          snapshots.records.map((m) => [m.key!.toString(), json<PresenceUserState>(m)]),
+          snapshots.records<PresenceUserState>().map((r) => [r.key!, r.value]),
         );
         const all = users.map((u) => byUser.get(`${tenant.appId}:${u}`));
         return all.every(Boolean) ? (all as PresenceUserState[]) : undefined;

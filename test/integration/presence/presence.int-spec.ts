@@ -6,10 +6,10 @@ import {
   type PresenceUserState,
 } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
-import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import { testKafka, testTenant, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import type { Kafka } from 'kafkajs';
 import request from 'supertest';
-import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
+import { startPresence } from './presence.helpers';
 
 /**
  * Presence against the real broker: device events over the topic and over HTTP feed one state
@@ -18,7 +18,7 @@ import { startPresence, TopicWatcher, writeTestApps } from './presence.helpers';
  */
 describe('presence service', () => {
   const HEARTBEAT_TIMEOUT_S = 3;
-  const tenant = writeTestApps();
+  const tenant = testTenant('presence-it');
   const groupId = uniqueId('presence-it');
   const env = {
     PUSH_APPS_FILE: tenant.file,
@@ -29,8 +29,8 @@ describe('presence service', () => {
   };
   let kafka: Kafka;
   let producer: EventProducer;
-  let snapshots: TopicWatcher;
-  let deadLetters: TopicWatcher;
+  let snapshots: TopicRecorder;
+  let deadLetters: TopicRecorder;
   let app: INestApplication;
 
   const key = (userId: string) => `${tenant.appId}:${userId}`;
@@ -50,7 +50,7 @@ describe('presence service', () => {
   const send = (...events: PresenceDeviceEvent[]) =>
     producer.send(events.map((e) => outbound(TOPICS.presenceDeviceEvent, e)));
   const versions = (userId: string) =>
-    snapshots.forKey(key(userId)).map((m) => json<PresenceUserState>(m));
+    snapshots.forKey<PresenceUserState>(key(userId)).map((r) => r.value);
   const latest = (userId: string) => versions(userId).at(-1);
   const waitForSnapshot = (
     userId: string,
@@ -75,12 +75,12 @@ describe('presence service', () => {
     kafka = testKafka();
     producer = new EventProducer(kafka);
     await producer.connect();
-    snapshots = await new TopicWatcher(
-      kafka,
-      TOPICS.presenceUserState.name,
-      `${tenant.appId}:`,
-    ).start();
-    deadLetters = await new TopicWatcher(kafka, TOPICS.deadLetter.name, tenant.appId).start();
+    snapshots = await TopicRecorder.start(kafka, TOPICS.presenceUserState.name, {
+      keyPrefix: `${tenant.appId}:`,
+    });
+    deadLetters = await TopicRecorder.start(kafka, TOPICS.deadLetter.name, {
+      keyPrefix: tenant.appId,
+    });
     app = await startPresence(env);
     // Not ready until the group has joined and the changelog of every partition is read.
     const first = await http().get('/health/ready');
@@ -229,9 +229,7 @@ describe('presence service', () => {
     await waitForSnapshot(user, (s) => s.devices[0]?.status === 'push_online', 'the good event');
     const letters = await waitFor(
       () => {
-        const mine = deadLetters.records
-          .map((m) => json<DeadLetter>(m))
-          .filter((d) => d.value?.includes(user));
+        const mine = deadLetters.values<DeadLetter>().filter((d) => d.value?.includes(user));
         return mine.length >= 3 ? mine : undefined;
       },
       { what: 'three dead letters' },

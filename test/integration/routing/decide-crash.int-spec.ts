@@ -1,17 +1,20 @@
 import { TOPICS, type ApnsRequest, type FcmRequest, type PushIntent } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
-import { REPO_ROOT, testKafka, uniqueId, waitFor } from '@app/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
-import type { Admin, Kafka } from 'kafkajs';
 import {
-  Recorder,
   apnsDevice,
   fcmDevice,
   publishPresence,
   publishTokens,
+  REPO_ROOT,
   startGroupAtEnd,
-} from './routing.helpers';
+  testKafka,
+  TopicRecorder,
+  uniqueId,
+  waitFor,
+} from '@app/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
 
 interface Child {
   proc: ChildProcess;
@@ -57,7 +60,7 @@ describe('decide stage across a crash', () => {
   let admin: Admin;
   let producer: EventProducer;
   const children: Child[] = [];
-  const recorders: Recorder[] = [];
+  const recorders: TopicRecorder[] = [];
 
   beforeAll(async () => {
     kafka = testKafka('routing-crash-it');
@@ -90,8 +93,8 @@ describe('decide stage across a crash', () => {
     ]);
     await startGroupAtEnd(admin, group, [TOPICS.pushIntent.name]);
     const topics = [TOPICS.apnsRequest.name, TOPICS.fcmRequest.name];
-    const committed = await Recorder.start(kafka, admin, topics);
-    const uncommitted = await Recorder.start(kafka, admin, topics, { readUncommitted: true });
+    const committed = await TopicRecorder.start(kafka, topics);
+    const uncommitted = await TopicRecorder.start(kafka, topics, { readUncommitted: true });
     recorders.push(committed, uncommitted);
 
     const first = startChild({ GROUP: group, KILL_AT_COMMIT: '3' });

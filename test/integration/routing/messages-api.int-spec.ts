@@ -1,15 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type ImMessageSent } from '@app/contracts';
-import { buildServiceConfig } from '@app/config';
-import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer } from '@app/kafka';
-import { testKafka, uniqueId } from '@app/testing';
+import { testKafka, TopicRecorder, uniqueId, startService } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import request from 'supertest';
-import { RoutingAppModule } from '@apps/routing/app.module';
 import { MessagesService } from '@apps/routing/messages/messages.service';
-import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
-import { Recorder } from './routing.helpers';
+import { SERVICES } from '../services';
 
 const DEMO = { authorization: 'Bearer demo-api-key' };
 const OTHER = { authorization: 'Bearer other-api-key' };
@@ -23,27 +19,25 @@ describe('routing messages API', () => {
   let kafka: Kafka;
   let admin: Admin;
   let app: INestApplication;
-  let rec: Recorder;
+  let rec: TopicRecorder;
 
   beforeAll(async () => {
     kafka = testKafka('routing-messages-it');
     admin = kafka.admin();
     await admin.connect();
-    rec = await Recorder.start(kafka, admin, [TOPICS.imMessageSent.name]);
-    const config = buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      ROUTING_FANOUT: 'false',
-      ROUTING_DECIDE: 'false',
-      ROUTING_MESSAGES_MAX_PENDING: '3',
-      ROUTING_MESSAGES_MAX_PENDING_PER_APP: '2',
-      ROUTING_MESSAGES_RETRY_AFTER_SECONDS: '2',
+    rec = await TopicRecorder.start(kafka, [TOPICS.imMessageSent.name]);
+    app = await startService({
+      ...SERVICES.routing,
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        ROUTING_FANOUT: 'false',
+        ROUTING_DECIDE: 'false',
+        ROUTING_MESSAGES_MAX_PENDING: '3',
+        ROUTING_MESSAGES_MAX_PENDING_PER_APP: '2',
+        ROUTING_MESSAGES_RETRY_AFTER_SECONDS: '2',
+      },
     });
-    app = await createServiceApp(config, {
-      module: (c) => RoutingAppModule.forRoot(c),
-      bodyLimit: '4mb',
-    });
-    await startServiceApp(app);
   });
 
   afterAll(async () => {

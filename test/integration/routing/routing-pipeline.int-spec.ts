@@ -7,18 +7,24 @@ import {
   type PushIntent,
   type PushOutcome,
 } from '@app/contracts';
-import { buildServiceConfig } from '@app/config';
-import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
-import { testKafka, uniqueId, waitFor } from '@app/testing';
+import {
+  apnsDevice,
+  fcmDevice,
+  publishPresence,
+  publishTokens,
+  testKafka,
+  TopicRecorder,
+  uniqueId,
+  waitFor,
+  startService,
+} from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import request from 'supertest';
-import { RoutingAppModule } from '@apps/routing/app.module';
 import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
 import { FanoutConsumer } from '@apps/routing/fanout/fanout.consumer';
 import { DECIDE_GROUP } from '@apps/routing/routing.groups';
-import { RoutingEnvSchema } from '@apps/routing/routing-env.schema';
-import { Recorder, apnsDevice, fcmDevice, publishPresence, publishTokens } from './routing.helpers';
+import { SERVICES } from '../services';
 
 const AUTH = { authorization: 'Bearer demo-api-key' };
 
@@ -30,7 +36,7 @@ describe('routing pipeline', () => {
   let app: INestApplication;
   let decide: DecideConsumer;
   let fanout: FanoutConsumer;
-  let rec: Recorder;
+  let rec: TopicRecorder;
   let readyAtBoot: request.Response;
   let groups: { fanout: string; decide: string };
 
@@ -44,15 +50,7 @@ describe('routing pipeline', () => {
     const decideGroup = uniqueId('routing-decide');
     // New groups: routing itself starts them at the end of the shared input topics.
     groups = { fanout: fanoutGroup, decide: decideGroup };
-    const config = buildServiceConfig({ name: 'routing', defaultPort: 0 }, RoutingEnvSchema, {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      ROUTING_FANOUT_GROUP: fanoutGroup,
-      ROUTING_DECIDE_GROUP: decideGroup,
-      ROUTING_UNKNOWN_GROUP_GRACE_MS: '2000',
-      // Boot does not wait for the restore: readiness must say so.
-    });
-    rec = await Recorder.start(kafka, admin, [
+    rec = await TopicRecorder.start(kafka, [
       TOPICS.apnsRequest.name,
       TOPICS.fcmRequest.name,
       TOPICS.pushOutcome.name,
@@ -60,8 +58,17 @@ describe('routing pipeline', () => {
       TOPICS.deadLetter.name,
       TOPICS.imMessageSent.name,
     ]);
-    app = await createServiceApp(config, { module: (c) => RoutingAppModule.forRoot(c) });
-    await startServiceApp(app);
+    app = await startService({
+      ...SERVICES.routing,
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        ROUTING_FANOUT_GROUP: fanoutGroup,
+        ROUTING_DECIDE_GROUP: decideGroup,
+        ROUTING_UNKNOWN_GROUP_GRACE_MS: '2000',
+        // Boot does not wait for the restore: readiness must say so.
+      },
+    });
     decide = app.get(DecideConsumer);
     fanout = app.get(FanoutConsumer);
     readyAtBoot = await request(app.getHttpServer()).get('/health/ready');

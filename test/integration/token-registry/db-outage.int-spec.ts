@@ -1,32 +1,25 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenInvalidated } from '@app/contracts';
 import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
-import { FaultProxy, testKafka, uniqueId, waitFor } from '@app/testing';
+import { apnsToken, FaultProxy, testKafka, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { INVALIDATION_GROUP } from '@apps/token-registry/invalidation/invalidation.consumer';
-import {
-  apnsToken,
-  databaseUrl,
-  DEMO,
-  migratedDataSource,
-  startRegistry,
-  tailTopic,
-} from './registry.fixture';
+import { databaseUrl, DEMO, migratedDataSource, startRegistry } from './registry.fixture';
 
 /** PostgreSQL goes away under a running registry (a proxy is cut), then comes back. */
 describe('token-registry through a database outage', () => {
   let ds: DataSource;
   let app: INestApplication;
   let producer: EventProducer;
-  let letters: Awaited<ReturnType<typeof tailTopic>>;
+  let letters: TopicRecorder;
   const kafka = testKafka('registry-db-outage');
   const target = new URL(databaseUrl());
   const proxy = new FaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
 
   beforeAll(async () => {
     ds = await migratedDataSource();
-    letters = await tailTopic(kafka, TOPICS.deadLetter.name);
+    letters = await TopicRecorder.start(kafka, TOPICS.deadLetter.name);
     producer = new EventProducer(kafka);
     await proxy.restore();
     app = await startRegistry({ DATABASE_URL: proxy.via(databaseUrl()) });
@@ -86,7 +79,7 @@ describe('token-registry through a database outage', () => {
       what: 'invalidation applied after the database returned',
       timeoutMs: 60000,
     });
-    expect(letters.messages.filter((m) => m.key?.toString() === `demo:${user}`)).toEqual([]);
+    expect(letters.forKey(`demo:${user}`)).toEqual([]);
     await waitFor(async () => (await put()).status === 200, { what: 'API back' });
   });
 });

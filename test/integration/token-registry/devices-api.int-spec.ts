@@ -1,23 +1,22 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices } from '@app/contracts';
-import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import {
+  apnsToken,
+  fcmToken,
+  testKafka,
+  TopicRecorder,
+  uniqueId,
+  waitFor,
+  writeAppsFile,
+} from '@app/testing';
 import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '@app/config';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { ValuesWithinContract1764658800000 } from '@apps/token-registry/database/migrations/1764658800000-values-within-contract';
-import {
-  apnsToken,
-  DEMO,
-  fcmToken,
-  migratedDataSource,
-  OTHER,
-  startRegistry,
-  tailTopic,
-} from './registry.fixture';
+import { DEMO, migratedDataSource, OTHER, startRegistry } from './registry.fixture';
 
 /** Printable ASCII without space, `"` or `\\`: what a device token may be made of. */
 const randomAscii = (n: number): string =>
@@ -27,12 +26,12 @@ const randomAscii = (n: number): string =>
 describe('token-registry HTTP API', () => {
   let app: INestApplication;
   let ds: DataSource;
-  let tail: Awaited<ReturnType<typeof tailTopic>>;
+  let tail: TopicRecorder;
   const kafka = testKafka('registry-api-test');
 
   beforeAll(async () => {
     ds = await migratedDataSource();
-    tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+    tail = await TopicRecorder.start(kafka, TOPICS.tokenUserDevices.name);
     app = await startRegistry({ REGISTRY_MAX_DEVICES_PER_USER: '3' });
   });
 
@@ -56,9 +55,7 @@ describe('token-registry HTTP API', () => {
 
   /** The snapshots of a user the relay published since the test began, in topic order. */
   const published = (appId: string, userId: string) =>
-    tail.messages
-      .filter((m) => m.key?.toString() === `${appId}:${userId}`)
-      .map((m) => json<TokenUserDevices>(m));
+    tail.forKey<TokenUserDevices>(`${appId}:${userId}`).map((r) => r.value);
   const snapshot = (appId: string, userId: string, version: number) =>
     waitFor(() => published(appId, userId).find((s) => s.version === version), {
       what: `snapshot v${version} of ${userId}`,
@@ -228,16 +225,20 @@ describe('token-registry HTTP API', () => {
 
   it("checks an APNs topic against the app's topics when the apps file lists them", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'registry-apps-'));
-    const file = join(dir, 'apps.yaml');
-    writeFileSync(
-      file,
+    const file = writeAppsFile(
       [
-        'apps:',
-        '  - id: demo',
-        `    apiKeys: ['${hashApiKey('demo-api-key')}']`,
-        '    apns: { teamId: TEAM123456, keyId: ABC123DEFG, keyFile: ./demo.p8, topics: [com.example.chat] }',
-        '',
-      ].join('\n'),
+        {
+          id: 'demo',
+          apiKey: 'demo-api-key',
+          apns: {
+            teamId: 'TEAM123456',
+            keyId: 'ABC123DEFG',
+            keyFile: './demo.p8',
+            topics: ['com.example.chat'],
+          },
+        },
+      ],
+      { dir },
     );
     const scoped = await startRegistry({
       PUSH_APPS_FILE: file,

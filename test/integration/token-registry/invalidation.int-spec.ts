@@ -6,17 +6,10 @@ import {
   type TokenUserDevices,
 } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
-import { json, testKafka, uniqueId, waitFor } from '@app/testing';
+import { apnsToken, fcmToken, testKafka, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import {
-  apnsToken,
-  DEMO,
-  fcmToken,
-  migratedDataSource,
-  startRegistry,
-  tailTopic,
-} from './registry.fixture';
+import { DEMO, migratedDataSource, startRegistry } from './registry.fixture';
 
 interface Listed {
   deviceId: string;
@@ -31,14 +24,14 @@ describe('token-registry invalidation consumer', () => {
   let app: INestApplication;
   let ds: DataSource;
   let producer: EventProducer;
-  let snapshots: Awaited<ReturnType<typeof tailTopic>>;
-  let letters: Awaited<ReturnType<typeof tailTopic>>;
+  let snapshots: TopicRecorder;
+  let letters: TopicRecorder;
   const kafka = testKafka('registry-invalidation-test');
 
   beforeAll(async () => {
     ds = await migratedDataSource();
-    snapshots = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
-    letters = await tailTopic(kafka, TOPICS.deadLetter.name);
+    snapshots = await TopicRecorder.start(kafka, TOPICS.tokenUserDevices.name);
+    letters = await TopicRecorder.start(kafka, TOPICS.deadLetter.name);
     producer = new EventProducer(kafka);
     await producer.connect();
     app = await startRegistry();
@@ -94,9 +87,7 @@ describe('token-registry invalidation consumer', () => {
     });
   };
   const published = (userId: string) =>
-    snapshots.messages
-      .filter((m) => m.key?.toString() === `demo:${userId}`)
-      .map((m) => json<TokenUserDevices>(m));
+    snapshots.forKey<TokenUserDevices>(`demo:${userId}`).map((r) => r.value);
 
   it('deletes a token registered before the provider timestamp and republishes the user', async () => {
     const user = uniqueId('inv');
@@ -211,8 +202,8 @@ describe('token-registry invalidation consumer', () => {
     await barrier(user);
     const mine = await waitFor(
       () => {
-        const ls = letters.messages.filter((m) => m.key?.toString() === key);
-        return ls.length >= 3 ? ls.map((m) => json<DeadLetter>(m)) : undefined;
+        const ls = letters.forKey<DeadLetter>(key);
+        return ls.length >= 3 ? ls.map((r) => r.value) : undefined;
       },
       { what: '3 dead letters' },
     );
@@ -304,8 +295,8 @@ describe('token-registry invalidation consumer', () => {
       expect((await devices(user)).map((d) => d.deviceId).sort()).toEqual(['d1', 'd2']);
       const [letter] = await waitFor(
         () => {
-          const ls = letters.messages.filter((m) => m.key?.toString() === key);
-          return ls.length ? ls.map((m) => json<DeadLetter>(m)) : undefined;
+          const ls = letters.forKey<DeadLetter>(key);
+          return ls.length ? ls.map((r) => r.value) : undefined;
         },
         { what: 'dead letter of the future timestamp' },
       );

@@ -2,9 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices, type TopicDefinition } from '@app/contracts';
 import { EventProducer, KafkaConsumerGroups, ensureTopics } from '@app/kafka';
 import {
-  json,
+  apnsToken,
+  readFor,
   startDisposableBroker,
   testKafka,
+  TopicRecorder,
   uniqueId,
   waitFor,
   type DisposableBroker,
@@ -14,14 +16,10 @@ import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { INVALIDATION_GROUP } from '@apps/token-registry/invalidation/invalidation.consumer';
 import { OutboxRelay } from '@apps/token-registry/outbox/outbox.relay';
-import { apnsToken, DEMO, migratedDataSource, startRegistry, tailTopic } from './registry.fixture';
+import { DEMO, migratedDataSource, startRegistry } from './registry.fixture';
 
-type Tail = Awaited<ReturnType<typeof tailTopic>>;
-
-const versionsOf = (tail: Tail, appId: string, userId: string): number[] =>
-  tail.messages
-    .filter((m) => m.key?.toString() === `${appId}:${userId}`)
-    .map((m) => json<TokenUserDevices>(m).version);
+const versionsOf = (tail: TopicRecorder, appId: string, userId: string): number[] =>
+  tail.forKey<TokenUserDevices>(`${appId}:${userId}`).map((r) => r.value.version);
 
 const register = (app: INestApplication, userId: string, deviceId: string) =>
   request(app.getHttpServer())
@@ -58,7 +56,7 @@ describe('token-registry outbox relay', () => {
 
   it('two relays publish every user in version order, ending on the stored version', async () => {
     const kafka = testKafka('registry-relay-test');
-    const tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+    const tail = await TopicRecorder.start(kafka, TOPICS.tokenUserDevices.name);
     const app = await startRegistry({
       REGISTRY_OUTBOX_RELAY: 'false',
       REGISTRY_INVALIDATION_CONSUMER: 'false',
@@ -131,7 +129,7 @@ describe('token-registry outbox relay', () => {
         REGISTRY_INVALIDATION_CONSUMER: 'false',
         REGISTRY_OUTBOX_POLL_MS: '50',
       };
-      const tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+      const tail = await TopicRecorder.start(kafka, TOPICS.tokenUserDevices.name);
       const users = [uniqueId('outage'), uniqueId('outage')];
       let app = await startRegistry(env);
       // An instance that only consumes invalidations lives through the outage: its readiness
@@ -201,7 +199,6 @@ describe('token-registry outbox relay', () => {
 
 /** Everything on the disposable broker's snapshot topic (it holds only this test's records). */
 async function tailFromStart(kafka: Kafka): Promise<Array<{ key: string; version: number }>> {
-  const { readFor } = await import('@app/testing');
-  const msgs = await readFor(kafka, TOPICS.tokenUserDevices.name, 4000);
-  return msgs.map((m) => ({ key: m.key!.toString(), version: json<TokenUserDevices>(m).version }));
+  const msgs = await readFor<TokenUserDevices>(kafka, TOPICS.tokenUserDevices.name, 4000);
+  return msgs.map((m) => ({ key: m.key!, version: m.value.version }));
 }

@@ -1,6 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type TokenUserDevices } from '@app/contracts';
-import { json, REPO_ROOT, testKafka, uniqueId, waitFor } from '@app/testing';
+import {
+  apnsToken,
+  fcmToken,
+  REPO_ROOT,
+  testKafka,
+  TopicRecorder,
+  uniqueId,
+  waitFor,
+} from '@app/testing';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
@@ -8,13 +16,7 @@ import { DevicesService } from '@apps/token-registry/devices/devices.service';
 import { OutboxWriter } from '@apps/token-registry/outbox/outbox.writer';
 import { republishAll } from '@apps/token-registry/outbox/republish.job';
 import { SettingsService } from '@apps/token-registry/users/settings.service';
-import {
-  apnsToken,
-  fcmToken,
-  migratedDataSource,
-  startRegistry,
-  tailTopic,
-} from './registry.fixture';
+import { migratedDataSource, startRegistry } from './registry.fixture';
 
 const run = promisify(execFile);
 const tsx = (script: string, args: string[] = []) =>
@@ -28,12 +30,12 @@ const tsx = (script: string, args: string[] = []) =>
 describe('token-registry republish and migrate commands', () => {
   let app: INestApplication;
   let ds: DataSource;
-  let tail: Awaited<ReturnType<typeof tailTopic>>;
+  let tail: TopicRecorder;
   const kafka = testKafka('registry-republish-test');
 
   beforeAll(async () => {
     ds = await migratedDataSource();
-    tail = await tailTopic(kafka, TOPICS.tokenUserDevices.name);
+    tail = await TopicRecorder.start(kafka, TOPICS.tokenUserDevices.name);
     app = await startRegistry({ REGISTRY_INVALIDATION_CONSUMER: 'false' });
   });
 
@@ -44,9 +46,7 @@ describe('token-registry republish and migrate commands', () => {
   });
 
   const snapshotsOf = (appId: string, userId: string) =>
-    tail.messages
-      .filter((m) => m.key?.toString() === `${appId}:${userId}`)
-      .map((m) => json<TokenUserDevices>(m));
+    tail.forKey<TokenUserDevices>(`${appId}:${userId}`).map((r) => r.value);
   const stored = async (appId: string, userId: string) => {
     const [u] = await ds.query<Array<{ version: string }>>(
       `SELECT version FROM registry_users WHERE app_id = $1 AND user_id = $2`,
