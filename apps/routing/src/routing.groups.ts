@@ -32,7 +32,10 @@ export const FANOUT_PRODUCER = Symbol('FANOUT_PRODUCER');
  * (`PartitionCountMismatchError`); other failures are retried with the start.
  */
 async function ensureRoutingTopics(env: RoutingEnv, kafka: Kafka): Promise<void> {
-  const layout = { partitions: env.KAFKA_PARTITIONS, replicationFactor: env.KAFKA_REPLICATION_FACTOR };
+  const layout = {
+    partitions: env.KAFKA_PARTITIONS,
+    replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+  };
   await withAdmin(kafka, (admin) => ensureTopics(admin, layout, ROUTING_TOPICS));
 }
 

@@ -30,7 +30,7 @@ export type {
 
 export interface ConsumerRunnerOptions {
   groupId: string;
-  subscriptions: Subscription<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  subscriptions: Subscription[];
   /**
    * Consume-transform-produce in one Kafka transaction per batch. The transactional id is derived
    * from the input partition, so the instance that takes a partition over fences the one that lost
@@ -120,7 +120,7 @@ const inputTopics = (opts: ConsumerRunnerOptions): string[] =>
 export class ConsumerRunner {
   private readonly logger: Logger;
   readonly consumer: Consumer;
-  private readonly byTopic: Map<string, Subscription<unknown>>;
+  private readonly byTopic: Map<string, Subscription>;
   private readonly restore: StateRestore;
   private crashed: Error | undefined;
   private running = false;
@@ -141,9 +141,7 @@ export class ConsumerRunner {
   ) {
     const { groupId } = opts;
     const logger = (this.logger = new Logger(`ConsumerRunner:${groupId}`));
-    this.byTopic = new Map(
-      opts.subscriptions.map((s) => [s.topic.name, s as Subscription<unknown>]),
-    );
+    this.byTopic = new Map(opts.subscriptions.map((s) => [s.topic.name, s]));
     this.consumer = kafka.consumer(consumerConfig(opts));
     const stalls = new StallTracker(
       groupId,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TOPICS, type DeadLetter } from '@app/contracts';
 import type { KafkaMessage } from 'kafkajs';
-import type { ConsumedRecord } from './consumer.runner';
+import type { AnyRecord } from './consumer/consumer.types';
 import { outbound, type OutboundRecord } from './event.producer';
 import { decodeUtf8, headersToStrings } from './record-codec';
 import { recordLimits } from './record-limits';
@@ -139,10 +139,7 @@ function embedValue(letter: DeadLetter, bytes: Buffer): void {
  * refused: the original bytes as read from Kafka (re-serialised only for a record built without
  * them, e.g. in a unit test).
  */
-export function deadLetterForRecord(
-  rec: ConsumedRecord<unknown>,
-  reason: DeadLetterReason,
-): OutboundRecord {
+export function deadLetterForRecord(rec: AnyRecord, reason: DeadLetterReason): OutboundRecord {
   const message =
     rec.raw ??
     ({

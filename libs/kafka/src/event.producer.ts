@@ -27,7 +27,7 @@ export const outbound = <T>(
   topic: TopicDefinition<T, unknown>,
   value: T | null,
   opts: Omit<OutboundRecord<T>, 'topic' | 'value'> = {},
-): OutboundRecord => ({ topic, value, ...opts }) as unknown as OutboundRecord;
+): OutboundRecord => ({ topic, value, ...opts });
 
 /** A record encoded for its topic, with an upper bound of its size inside a batch. */
 export interface EncodedRecord {

@@ -28,14 +28,14 @@ export function encodeRecord<T>(
       ]);
     }
     if (key === undefined)
-      throw new SchemaViolationException(topic.name, ['a tombstone needs a key']);
+      {throw new SchemaViolationException(topic.name, ['a tombstone needs a key']);}
   } else if (opts.prevalidated) {
     key ??= topic.key(value);
     serialized = JSON.stringify(value);
   } else {
     const parsed = topic.schema.safeParse(value);
     if (!parsed.success)
-      throw new SchemaViolationException(topic.name, formatZodIssues(parsed.error));
+      {throw new SchemaViolationException(topic.name, formatZodIssues(parsed.error));}
     key ??= topic.key(parsed.data);
     serialized = JSON.stringify(value);
   }

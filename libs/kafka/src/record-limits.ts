@@ -99,10 +99,10 @@ export class RecordLimits {
    */
   loadFromBroker(kafka: Kafka): Promise<void> {
     if (!this.loaded && Date.now() >= this.retryAt)
-      this.loaded = this.describe(kafka).catch(() => {
+      {this.loaded = this.describe(kafka).catch(() => {
         this.loaded = undefined;
         this.retryAt = Date.now() + 60_000;
-      });
+      });}
     return this.loaded ?? Promise.resolve();
   }
 

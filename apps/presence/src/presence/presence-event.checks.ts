@@ -18,7 +18,7 @@ export function checkEvent(
   now: number,
   maxSkewMs: number,
 ): EventRejection | undefined {
-  const e = rec.value!;
+  const e = rec.value;
   const key = userKey(e);
   if (rec.key !== key) {
     return {

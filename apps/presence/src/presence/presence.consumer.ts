@@ -36,7 +36,10 @@ export class PresenceConsumer {
   }
 
   @OnState(PRESENCE_GROUP, TOPICS.presenceUserState)
-  snapshots(records: ConsumedRecord<PresenceUserState>[], ctx: KafkaBatchContext): Promise<void> {
+  snapshots(
+    records: ConsumedRecord<PresenceUserState, 'compact'>[],
+    ctx: KafkaBatchContext,
+  ): Promise<void> {
     return this.presence.onSnapshots(records, ctx.partition);
   }
 

@@ -158,7 +158,7 @@ export class PresenceService {
         letters.push(deadLetterForRecord(rec, rejection));
         continue;
       }
-      const e = rec.value!;
+      const e = rec.value;
       let entry = byUser.get(rec.key!);
       if (!entry) {
         byUser.set(rec.key!, (entry = { appId: e.appId, userId: e.userId, events: [], recs: [] }));
@@ -171,7 +171,7 @@ export class PresenceService {
 
   /** Changelog records of one partition: the restore, and afterwards our own snapshots coming back. */
   async onSnapshots(
-    records: ConsumedRecord<PresenceUserState>[],
+    records: ConsumedRecord<PresenceUserState, 'compact'>[],
     partition: number,
   ): Promise<void> {
     const part = this.store.get(partition);

@@ -38,7 +38,9 @@ export const DECIDE_OPTIONS = Symbol('DECIDE_OPTIONS');
 /** Output per transaction (estimated), keeping transactions short and memory bounded. */
 const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024;
 
-const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }>) => r.key ?? userKey(r.value!);
+/** A state record's user: its key (a tombstone always has one), else the key of its value. */
+const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }, 'compact'>): string =>
+  r.key ?? (r.value === null ? '' : userKey(r.value));
 
 /**
  * The decide stage: partition N of push.intent.v1, presence.user-state.v1, token.user-devices.v1
@@ -64,17 +66,17 @@ export class DecideConsumer {
   }
 
   @OnState(DECIDE_GROUP, TOPICS.presenceUserState)
-  presence(rs: ConsumedRecord<PresenceUserState>[]): void {
+  presence(rs: ConsumedRecord<PresenceUserState, 'compact'>[]): void {
     for (const r of rs) this.state.applyPresence(keyOf(r), r.value);
   }
 
   @OnState(DECIDE_GROUP, TOPICS.tokenUserDevices)
-  tokens(rs: ConsumedRecord<TokenUserDevices>[]): void {
+  tokens(rs: ConsumedRecord<TokenUserDevices, 'compact'>[]): void {
     for (const r of rs) this.state.applyTokens(keyOf(r), r.value);
   }
 
   @OnState(DECIDE_GROUP, TOPICS.routingBadgeState)
-  badges(rs: ConsumedRecord<BadgeState>[]): void {
+  badges(rs: ConsumedRecord<BadgeState, 'compact'>[]): void {
     for (const r of rs) this.state.applyBadgeRecord(keyOf(r), r.value);
   }
 
@@ -82,10 +84,9 @@ export class DecideConsumer {
   decide(rs: ConsumedRecord<PushIntent>[]): HandlerResult {
     // Intents of an app that is not (or no longer) in the apps file have no credentials, policy
     // or rendering rules to be decided with: they are dead-lettered, not pushed with defaults.
-    const known = rs.filter((r) => this.apps.get(r.value!.appId));
+    const known = rs.filter((r) => this.apps.get(r.value.appId));
     const now = this.clock();
-    const caused = known.map((r) => ({ value: r.value!, context: r.context }));
-    const result = decideIntents(caused, this.state, {
+    const result = decideIntents(known, this.state, {
       now,
       dedupeWindow: this.opts.dedupeWindow,
       dedupeSeconds: this.opts.dedupeSeconds,
@@ -97,13 +98,13 @@ export class DecideConsumer {
     const letters = rs
       .filter(
         (r) =>
-          !this.apps.get(r.value!.appId) &&
+          !this.apps.get(r.value.appId) &&
           (deferAt === undefined || BigInt(r.offset) < BigInt(deferAt)),
       )
       .map((r) =>
         deadLetterForRecord(r, {
           code: 'UNKNOWN_APP',
-          message: `app ${r.value!.appId} is not configured in PUSH_APPS_FILE`,
+          message: `app ${r.value.appId} is not configured in PUSH_APPS_FILE`,
         }),
       );
     return {
@@ -152,9 +153,9 @@ function countDecided(
   }
   const delays = new Map<string, ReturnType<typeof routingMetrics.decideDelaySeconds.labels>>();
   for (const r of intents) {
-    const app = metricApp(apps, r.value!.appId);
+    const app = metricApp(apps, r.value.appId);
     let h = delays.get(app);
     if (!h) delays.set(app, (h = routingMetrics.decideDelaySeconds.labels({ app })));
-    h.observe(Math.max(0, now.getTime() - Date.parse(r.value!.message.sentAt)) / 1000);
+    h.observe(Math.max(0, now.getTime() - Date.parse(r.value.message.sentAt)) / 1000);
   }
 }

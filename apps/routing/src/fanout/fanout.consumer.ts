@@ -62,7 +62,7 @@ export class FanoutConsumer {
   }
 
   @OnState(FANOUT_GROUP, TOPICS.imGroupMembers)
-  memberships(rs: ConsumedRecord<ImGroupMembers>[]): void {
+  memberships(rs: ConsumedRecord<ImGroupMembers, 'compact'>[]): void {
     for (const r of rs) {
       if (r.value === null) {
         if (r.key !== null) this.groups.delete(r.key);
@@ -89,12 +89,12 @@ export class FanoutConsumer {
    * fan-out's state reader skips such records on every restore.
    */
   @OnBatch(MEMBERSHIP_CHECK_GROUP, TOPICS.imGroupMembers)
-  checkMemberships(rs: ConsumedRecord<ImGroupMembers>[]): { records: OutboundRecord[] } {
+  checkMemberships(rs: ConsumedRecord<ImGroupMembers, 'compact'>[]): { records: OutboundRecord[] } {
     return { records: this.keyMismatches(rs) };
   }
 
   /** Dead letters for membership records whose key is not the key of the group they describe. */
-  private keyMismatches(rs: ConsumedRecord<ImGroupMembers>[]): OutboundRecord[] {
+  private keyMismatches(rs: ConsumedRecord<ImGroupMembers, 'compact'>[]): OutboundRecord[] {
     const records: OutboundRecord[] = [];
     for (const r of rs) {
       if (r.value === null) continue;
@@ -125,7 +125,7 @@ export class FanoutConsumer {
     const plans: Array<{ r: ConsumedRecord<ImMessageSent>; userIds: Iterable<string> }> = [];
     const fanoutAt = this.clock().toISOString();
     for (const r of rs) {
-      const m = r.value!;
+      const m = r.value;
       if (!this.apps.get(m.appId)) {
         reject(r, 'UNKNOWN_APP', `app ${m.appId} is not configured in PUSH_APPS_FILE`);
         continue;
@@ -161,7 +161,7 @@ export class FanoutConsumer {
       new RetryableException(`producing intents failed: ${(e as Error).message}`, { cause: e });
     for (const { r, userIds } of plans) {
       try {
-        for (const userId of userIds) await writer.add(r.value!, userId, fanoutAt, r.context);
+        for (const userId of userIds) await writer.add(r.value, userId, fanoutAt, r.context);
       } catch (e) {
         throw retry(e);
       }

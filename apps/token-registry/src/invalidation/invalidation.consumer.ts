@@ -47,7 +47,6 @@ export class InvalidationConsumer {
   async handle(records: ConsumedRecord<TokenInvalidated>[]): Promise<HandlerResult> {
     const letters: OutboundRecord[] = [];
     for (const r of records) {
-      if (r.value === null) continue; // not a compacted topic: the runner dead-letters empty values
       try {
         const result = await this.invalidations.apply(r.value);
         registryMetrics.invalidations.inc({ reason: r.value.reason, result });

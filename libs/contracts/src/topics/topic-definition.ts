@@ -18,13 +18,20 @@ export interface TopicDefinition<TValue, TInput = TValue, C extends CleanupPolic
   /** Topics that share a key space must share the partition count (see `partitions` in the docs). */
   readonly keySpace: 'user' | 'conversation' | 'source' | 'webhook';
   readonly schema: ZodType<TValue, TInput>;
-  readonly key: (value: TValue) => string;
+  /**
+   * The record key for a value. Method syntax on purpose: a topic of a specific value type is then
+   * usable where any topic is (a list of topics, a subscription), without casts.
+   */
+  key(value: TValue): string;
   /** Extra topic configuration applied on creation. */
   readonly config?: Readonly<Record<string, string>>;
 }
 
 export function defineTopic<TValue, TInput, const C extends CleanupPolicy>(
-  def: TopicDefinition<TValue, TInput, C>,
+  // The value type comes from the schema, never from the key function's parameter.
+  def: Omit<TopicDefinition<TValue, TInput, C>, 'key'> & {
+    key: (value: NoInfer<TValue>) => string;
+  },
 ): TopicDefinition<TValue, TInput, C> {
   return Object.freeze(def);
 }

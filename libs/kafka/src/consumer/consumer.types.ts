@@ -1,15 +1,18 @@
-import type { TopicDefinition } from '@app/contracts';
+import type { CleanupPolicy, TopicDefinition } from '@app/contracts';
 import type { RecordContext } from '@app/observability';
 import type { KafkaMessage } from 'kafkajs';
 import type { OutboundRecord } from '../event.producer';
 
-/** A record that passed its topic's schema. `value` is null only for tombstones on compacted topics. */
-export interface ConsumedRecord<T> {
+/**
+ * A record that passed its topic's schema. `C` is the topic's cleanup policy: only a compacted
+ * topic's records can be tombstones (`value` null), so a handler of a `delete` topic gets values.
+ */
+export interface ConsumedRecord<T, C extends CleanupPolicy = 'delete'> {
   topic: string;
   partition: number;
   offset: string;
   key: string | null;
-  value: T | null;
+  value: C extends 'compact' ? T | null : T;
   headers: Record<string, string>;
   timestamp: string;
   context: RecordContext;
@@ -26,7 +29,7 @@ export interface DeferredRest {
 
 /** A record the handler refuses for what it is: the runner dead-letters it with this code. */
 export interface RejectedRecord {
-  record: ConsumedRecord<unknown>;
+  record: AnyRecord;
   code: string;
   message: string;
 }
@@ -50,14 +53,21 @@ export interface HandlerResult {
   rejected?: RejectedRecord[];
 }
 
-export type BatchHandler<T> = (
-  records: ConsumedRecord<T>[],
+/** A record of any topic (what the runner handles before it knows the type). */
+export type AnyRecord = ConsumedRecord<unknown, CleanupPolicy>;
+
+export type BatchHandler<T, C extends CleanupPolicy = 'delete'> = (
+  records: ConsumedRecord<T, C>[],
   meta: { topic: string; partition: number },
 ) => Promise<HandlerResult | void>;
 
-export interface Subscription<T = unknown> {
-  topic: TopicDefinition<T, unknown>;
-  handle: BatchHandler<T>;
+/** A topic and its handler (any value type: `handle` is a method, so it is bivariant). */
+export interface Subscription<T = unknown, C extends CleanupPolicy = CleanupPolicy> {
+  topic: TopicDefinition<T, unknown, C>;
+  handle(
+    records: ConsumedRecord<T, C>[],
+    meta: { topic: string; partition: number },
+  ): Promise<HandlerResult | void>;
   /**
    * `state`: a compacted changelog read into memory. Its offsets are never committed, so every
    * assignment re-reads it from the start; invalid values are skipped (logged and counted) rather

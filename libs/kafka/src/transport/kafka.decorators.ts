@@ -1,6 +1,6 @@
 import { applyDecorators, Controller, UseFilters, type Type } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { TopicDefinition } from '@app/contracts';
+import type { CleanupPolicy, TopicDefinition } from '@app/contracts';
 import type { ConsumedRecord, HandlerResult } from '../consumer.runner';
 import type { ConsumerGroup } from './consumer-group';
 import type { KafkaBatchContext } from './kafka-batch.context';
@@ -16,24 +16,27 @@ export interface KafkaHandlerMeta {
 const HANDLER = Symbol('kafka:handler');
 const ASSIGNED = Symbol('kafka:assigned');
 
-/** A handler of a batch of one partition of `T`'s topic. */
-export type BatchMethod<T> = (
-  records: ConsumedRecord<T>[],
+/**
+ * A handler of a batch of one partition of `T`'s topic. `C` is the topic's cleanup policy: values
+ * can be null (tombstones) only for a compacted topic.
+ */
+export type BatchMethod<T, C extends CleanupPolicy> = (
+  records: ConsumedRecord<T, C>[],
   ctx: KafkaBatchContext,
 ) => Promise<HandlerResult | void> | HandlerResult | void;
 
-type Method<T> = <M extends BatchMethod<T>>(
+type Method<T, C extends CleanupPolicy> = <M extends BatchMethod<T, C>>(
   target: object,
   key: string | symbol,
   descriptor: TypedPropertyDescriptor<M>,
 ) => void;
 
-function handler<T>(
+function handler<T, C extends CleanupPolicy>(
   group: ConsumerGroup,
-  topic: TopicDefinition<T, unknown>,
+  topic: TopicDefinition<T, unknown, C>,
   role: KafkaHandlerMeta['role'],
-): Method<T> {
-  const meta: KafkaHandlerMeta = { group, topic: topic as TopicDefinition<unknown, unknown>, role };
+): Method<T, C> {
+  const meta: KafkaHandlerMeta = { group, topic, role };
   const pattern = EventPattern(topic.name, group.transportId, { kafka: meta });
   return (target, key, descriptor) => {
     Reflect.defineMetadata(HANDLER, meta, descriptor.value!);
@@ -50,16 +53,20 @@ function handler<T>(
  * Throw `RetryableException` to wait and retry (never dead-lettered), `PoisonRecordException` to
  * dead-letter the record(s) at once.
  */
-export const OnBatch = <T>(group: ConsumerGroup, topic: TopicDefinition<T, unknown>): Method<T> =>
-  handler(group, topic, 'input');
+export const OnBatch = <T, C extends CleanupPolicy>(
+  group: ConsumerGroup,
+  topic: TopicDefinition<T, unknown, C>,
+): Method<T, C> => handler(group, topic, 'input');
 
 /**
  * Reads `topic` (compacted) into memory as the group's state: never committed, read again from
  * the start on every assignment; with `copartitioned`, input partition N waits until state
  * partition N is read up to where it stood at assignment.
  */
-export const OnState = <T>(group: ConsumerGroup, topic: TopicDefinition<T, unknown>): Method<T> =>
-  handler(group, topic, 'state');
+export const OnState = <T>(
+  group: ConsumerGroup,
+  topic: TopicDefinition<T, unknown, 'compact'>,
+): Method<T, 'compact'> => handler(group, topic, 'state');
 
 /**
  * Called synchronously with the partition numbers of each new assignment of `group`, before any

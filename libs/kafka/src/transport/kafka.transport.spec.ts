@@ -45,15 +45,15 @@ class SpecConsumer {
   @OnBatch(GROUP, input)
   inputs(records: ConsumedRecord<Value>[], ctx: KafkaBatchContext): HandlerResult {
     for (const r of records) {
-      const fail = THROWS[r.value!.n];
+      const fail = THROWS[r.value.n];
       if (fail) throw fail();
-      this.seen.push({ n: r.value!.n, topic: ctx.topic, partition: ctx.partition });
+      this.seen.push({ n: r.value.n, topic: ctx.topic, partition: ctx.partition });
     }
     return { records: [] };
   }
 
   @OnState(GROUP, state)
-  snapshots(records: ConsumedRecord<Value>[]): void {
+  snapshots(records: ConsumedRecord<Value, 'compact'>[]): void {
     for (const r of records) this.states.push(r.value!.n);
   }
 

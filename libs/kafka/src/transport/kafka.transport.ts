@@ -81,7 +81,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   }
 
   listen(callback: (err?: unknown) => void): void {
-    let subscriptions: Subscription<unknown>[];
+    let subscriptions: Subscription[];
     let onAssigned: (partitions: number[]) => void;
     try {
       subscriptions = this.subscriptions();
@@ -126,7 +126,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   }
 
   /** The handlers Nest registered for this group, as the runner's subscriptions. */
-  subscriptions(): Subscription<unknown>[] {
+  subscriptions(): Subscription[] {
     const { group, topics } = this.opts;
     this.checkEveryHandlerRegistered();
     if (this.messageHandlers.size === 0) {

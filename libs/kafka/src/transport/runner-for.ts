@@ -1,11 +1,15 @@
 import type { Kafka } from 'kafkajs';
-import { ConsumerRunner, type BatchHandler, type Subscription } from '../consumer.runner';
+import { ConsumerRunner, type HandlerResult, type Subscription } from '../consumer.runner';
 import type { EventProducer } from '../event.producer';
 import { KafkaBatchContext } from './kafka-batch.context';
 import { assignedHooksOf, kafkaHandlersOf } from './kafka.decorators';
 import type { KafkaGroupOptions } from './kafka.transport';
 
-type Handlers = Record<string, (...args: unknown[]) => unknown>;
+/** A consumer's methods by name (its handlers return a `HandlerResult`, or nothing). */
+type Handlers = Record<
+  string,
+  (...args: unknown[]) => Promise<HandlerResult | void> | HandlerResult | void
+>;
 
 /**
  * A `ConsumerRunner` for one group of already built `@KafkaConsumer` instances, without Nest:
@@ -18,18 +22,21 @@ export function runnerFor(
   opts: KafkaGroupOptions,
   consumers: object[],
 ): ConsumerRunner {
-  const subscriptions: Subscription<unknown>[] = [];
+  const subscriptions: Subscription[] = [];
   const hooks: Array<(partitions: number[]) => void> = [];
   for (const instance of consumers) {
     const cls = instance.constructor as new (...args: never[]) => unknown;
     const own = instance as Handlers;
     for (const h of kafkaHandlersOf(cls).filter((x) => x.group === opts.group)) {
-      const handle: BatchHandler<unknown> = async (records, m) =>
-        (await own[h.method](records, new KafkaBatchContext([m.topic, m.partition]))) as never;
-      subscriptions.push({ topic: opts.topics?.[h.topic.name] ?? h.topic, role: h.role, handle });
+      subscriptions.push({
+        topic: opts.topics?.[h.topic.name] ?? h.topic,
+        role: h.role,
+        handle: async (records, m) =>
+          own[h.method](records, new KafkaBatchContext([m.topic, m.partition])),
+      });
     }
     for (const method of assignedHooksOf(cls, opts.group)) {
-      hooks.push((partitions) => own[method](partitions));
+      hooks.push((partitions) => void own[method](partitions));
     }
   }
   return new ConsumerRunner(kafka, producer, {
