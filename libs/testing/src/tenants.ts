@@ -1,4 +1,5 @@
 import { AppConfigSchema, hashApiKey, type AppConfig, type ProviderEndpoint } from '@app/config';
+import type { z } from 'zod';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,26 +9,15 @@ import type { FakeFcm } from './fake-fcm';
 import { uniqueId } from './kafka.helpers';
 import type { TlsMaterial } from './tls-material';
 
-/** The `apns` section of a tenant: a provider token (teamId, keyId, keyFile) or a certificate. */
-export interface TenantApns {
-  teamId?: string;
-  keyId?: string;
-  keyFile: string;
-  certFile?: string;
-  topics: string[];
-  environments?: Array<'production' | 'sandbox'>;
-  endpoint?: ProviderEndpoint;
-}
+/**
+ * A tenant of the apps file, as a test describes it: any section of the file (`policy`, `apns`,
+ * `fcm`, `webhooks`; defaults as the file has them), and the API key in clear (the file holds its
+ * hash; `<id>-key` when not given).
+ */
+export type TenantSpec = Omit<z.input<typeof AppConfigSchema>, 'apiKeys'> & { apiKey?: string };
 
-/** A tenant of the apps file, as a test describes it. */
-export interface TenantSpec {
-  id: string;
-  /** The API key in clear (the file holds its hash); `<id>-key` when not given. */
-  apiKey?: string;
-  policy?: { suppressWhenOnlineElsewhere?: boolean; offlineAfterDays?: number };
-  apns?: TenantApns;
-  fcm?: { projectId: string; serviceAccountFile: string; endpoint?: ProviderEndpoint };
-}
+/** The `apns` section of a tenant: a provider token (teamId, keyId, keyFile) or a certificate. */
+export type TenantApns = NonNullable<TenantSpec['apns']>;
 
 /** The tenant as the services read it from the apps file (checked, defaults filled in). */
 export function tenantConfig(spec: TenantSpec): AppConfig {

@@ -1,17 +1,15 @@
-import type { INestApplication } from '@nestjs/common';
-import { buildServiceConfig } from '@app/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ServiceConfig } from '@app/config';
 import type { PushOutcome } from '@app/contracts';
-import { createServiceApp, startServiceApp } from '@app/http';
 import { KafkaConsumerGroups } from '@app/kafka';
-import { uniqueId, waitFor } from '@app/testing';
+import { startService, uniqueId, waitFor } from '@app/testing';
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { DeliveryReportsAppModule } from '@apps/delivery-reports/app.module';
 import { migrateReports } from '@apps/delivery-reports/database/migrate';
 import { reportsDataSourceOptions } from '@apps/delivery-reports/database/reports-data-source';
-import { DeliveryReportsEnvSchema } from '@apps/delivery-reports/reports-env.schema';
+import type { DeliveryReportsEnv } from '@apps/delivery-reports/reports-env.schema';
 import { STORE_GROUP } from '@apps/delivery-reports/store/outcomes.consumer';
+import { SERVICES } from '../services';
 
 export const DEMO = { appId: 'demo', auth: 'Bearer demo-api-key' };
 export const OTHER = { appId: 'other', auth: 'Bearer other-api-key' };
@@ -51,11 +49,10 @@ export async function dropSchema(ds: DataSource | undefined, schema: string): Pr
 export async function startReports(
   schema: string,
   env: Record<string, string> = {},
-): Promise<INestApplication> {
-  const config = buildServiceConfig(
-    { name: 'delivery-reports', defaultPort: 0 },
-    DeliveryReportsEnvSchema,
-    {
+): Promise<NestExpressApplication> {
+  const app = await startService({
+    ...SERVICES.deliveryReports,
+    env: {
       ...process.env,
       LOG_LEVEL: 'warn',
       INSTANCE_ID: uniqueId('reports'),
@@ -65,12 +62,8 @@ export async function startReports(
       DELIVERY_REPORTS_NEW_GROUP_START: 'latest',
       ...env,
     },
-  );
-  const app = await createServiceApp(config, {
-    module: (c) => DeliveryReportsAppModule.forRoot(c),
-    bodyLimit: '16kb',
   });
-  await startServiceApp(app);
+  const config = app.get<ServiceConfig<DeliveryReportsEnv>>(ServiceConfig);
   if (config.env.DELIVERY_REPORTS_STORE_CONSUMER) {
     const groups = app.get(KafkaConsumerGroups);
     await waitFor(() => groups.isRestored(STORE_GROUP), {
@@ -98,38 +91,4 @@ export function outcome(over: Partial<PushOutcome> = {}): PushOutcome {
     at: new Date().toISOString(),
     ...over,
   };
-}
-
-/**
- * Collects what is written to a topic from now on (the end offsets are read first and the
- * consumer seeks to them), decoded as JSON.
- */
-export async function tailTopic<T>(
-  kafka: Kafka,
-  topic: string,
-): Promise<{ values: T[]; stop: () => Promise<void> }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await waitFor(() => admin.fetchTopicOffsets(topic), { what: `${topic} offsets` });
-  await admin.disconnect();
-  const consumer = kafka.consumer({ groupId: uniqueId('tail'), maxWaitTimeInMs: 100 });
-  const values: T[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  let assigned!: () => void;
-  const ready = new Promise<void>((r) => (assigned = r));
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    if (joined) return;
-    joined = true;
-    for (const p of ends) consumer.seek({ topic, partition: p.partition, offset: p.offset });
-    assigned();
-  });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (message.value) values.push(JSON.parse(message.value.toString('utf8')) as T);
-    },
-  });
-  await ready;
-  return { values, stop: () => consumer.disconnect() };
 }

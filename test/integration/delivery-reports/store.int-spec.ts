@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type DeadLetter, type PushOutcome } from '@app/contracts';
 import { EventProducer, outbound } from '@app/kafka';
-import { testKafka, uniqueId, waitFor } from '@app/testing';
+import { testKafka, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import type { DataSource } from 'typeorm';
 import { PartitionMaintenance } from '@apps/delivery-reports/store/partition-maintenance.service';
 import { addDays, DAY_MS, utcDay } from '@apps/delivery-reports/store/partition-days';
@@ -10,7 +10,6 @@ import {
   migratedDataSource,
   outcome,
   startReports,
-  tailTopic,
   testSchema,
 } from './reports.fixture';
 
@@ -21,11 +20,11 @@ describe('delivery-reports store', () => {
   let app: INestApplication;
   let ds: DataSource;
   let producer: EventProducer;
-  let letters: Awaited<ReturnType<typeof tailTopic<DeadLetter>>>;
+  let letters: TopicRecorder;
 
   beforeAll(async () => {
     ds = await migratedDataSource(schema);
-    letters = await tailTopic<DeadLetter>(kafka, TOPICS.deadLetter.name);
+    letters = await TopicRecorder.start(kafka, TOPICS.deadLetter.name);
     producer = new EventProducer(kafka);
     await producer.connect();
     app = await startReports(schema);
@@ -99,9 +98,9 @@ describe('delivery-reports store', () => {
     await barrier(userId);
     expect(await stored([old.jobId, future.jobId])).toBe(0);
     const letter = await waitFor(() =>
-      letters.values.find(
-        (l) => l.error.code === 'OUTCOME_IN_FUTURE' && l.source.key === `demo:${userId}`,
-      ),
+      letters
+        .values<DeadLetter>()
+        .find((l) => l.error.code === 'OUTCOME_IN_FUTURE' && l.source.key === `demo:${userId}`),
     );
     expect(JSON.parse(letter.value!)).toMatchObject({ jobId: future.jobId });
   });
@@ -153,7 +152,9 @@ describe('delivery-reports store', () => {
       const values = [outcome({ userId }), outcome({ userId })];
       await publish(values);
       await new Promise((r) => setTimeout(r, 2500));
-      expect(letters.values.filter((l) => l.source.key === `demo:${userId}`)).toEqual([]);
+      expect(letters.values<DeadLetter>().filter((l) => l.source.key === `demo:${userId}`)).toEqual(
+        [],
+      );
       // The migration Job runs late: the retried batch lands.
       lateDs = await migratedDataSource(late);
       await waitFor(
@@ -166,7 +167,9 @@ describe('delivery-reports store', () => {
           )[0].n === 2,
         { what: 'stored after the migration', timeoutMs: 30000 },
       );
-      expect(letters.values.filter((l) => l.source.key === `demo:${userId}`)).toEqual([]);
+      expect(letters.values<DeadLetter>().filter((l) => l.source.key === `demo:${userId}`)).toEqual(
+        [],
+      );
     } finally {
       await waiting.close();
       await dropSchema(lateDs, late);

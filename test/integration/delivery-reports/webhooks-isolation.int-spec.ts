@@ -1,14 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-import { TOPICS, type PushOutcome, type WebhookDelivery } from '@app/contracts';
-import { uniqueId, waitFor } from '@app/testing';
+import { TOPICS, type DeadLetter, type PushOutcome, type WebhookDelivery } from '@app/contracts';
+import { uniqueId, waitFor, type TopicRecorder } from '@app/testing';
 import type { DataSource } from 'typeorm';
 import { dropSchema, migratedDataSource, testSchema } from './reports.fixture';
 import {
-  DeadLetterWatch,
   outcome,
   produceOutcomes,
   Receiver,
   startWebhooks,
+  watchWebhookDeadLetters,
   writeWebhookApps,
   type WebhooksService,
 } from './webhooks.helpers';
@@ -26,7 +26,7 @@ describe('outcome webhooks: isolation and dead letters', () => {
   let down: Receiver;
   let app: INestApplication;
   let service: WebhooksService;
-  let deadLetters: DeadLetterWatch;
+  let deadLetters: TopicRecorder;
   let ds: DataSource;
   const schema = testSchema();
   const MAX_AGE_SECONDS = 5;
@@ -40,7 +40,7 @@ describe('outcome webhooks: isolation and dead letters', () => {
       [apps.ok]: [{ receiver: ok, timeoutMs: 25_000 }],
       [apps.down]: [{ receiver: down }],
     });
-    deadLetters = await DeadLetterWatch.start();
+    deadLetters = await watchWebhookDeadLetters();
     ds = await migratedDataSource(schema);
     service = await startWebhooks(
       file,
@@ -118,11 +118,13 @@ describe('outcome webhooks: isolation and dead letters', () => {
     await produceOutcomes(app, [o]);
     const letter = await waitFor(
       () =>
-        deadLetters.letters.find((l) =>
-          (JSON.parse(l.value ?? '{}') as WebhookDelivery).outcomes?.some(
-            (x) => x.jobId === o.jobId,
+        deadLetters
+          .values<DeadLetter>()
+          .find((l) =>
+            (JSON.parse(l.value ?? '{}') as WebhookDelivery).outcomes?.some(
+              (x) => x.jobId === o.jobId,
+            ),
           ),
-        ),
       { what: 'the dead letter', timeoutMs: 20_000 },
     );
     const delivery = JSON.parse(letter.value!) as WebhookDelivery;

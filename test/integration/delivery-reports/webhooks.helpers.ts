@@ -5,20 +5,24 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { buildServiceConfig, hashApiKey, type WebhookEvent } from '@app/config';
+import type { WebhookEvent } from '@app/config';
 import { TOPICS, type DeadLetter, type OutcomeStatus, type PushOutcome } from '@app/contracts';
-import { createServiceApp, startServiceApp } from '@app/http';
 import { EventProducer, KafkaConsumerGroups, outbound } from '@app/kafka';
-import { FaultProxy, testKafka, uniqueId, waitFor } from '@app/testing';
-import type { Consumer } from 'kafkajs';
-import { stringify } from 'yaml';
-import { DeliveryReportsAppModule } from '@apps/delivery-reports/app.module';
-import { DeliveryReportsEnvSchema } from '@apps/delivery-reports/reports-env.schema';
+import {
+  FaultProxy,
+  startService,
+  testKafka,
+  TopicRecorder,
+  uniqueId,
+  waitFor,
+  writeAppsFile,
+} from '@app/testing';
 import { STORE_GROUP } from '@apps/delivery-reports/store/outcomes.consumer';
 import {
   WEBHOOK_RETRIES_GROUP,
   WEBHOOKS_GROUP,
 } from '@apps/delivery-reports/webhooks/webhooks.consumer';
+import { SERVICES } from '../services';
 
 /**
  * The receiver side of docs/delivery-reports.md's verification snippet, as a receiver would write
@@ -117,9 +121,8 @@ export interface HookSpec {
 /** An apps file with these apps and their webhooks, each secret in a file beside it. */
 export function writeWebhookApps(apps: Record<string, HookSpec[]>): string {
   const dir = mkdtempSync(join(tmpdir(), 'webhook-apps-'));
-  const entries = Object.entries(apps).map(([id, hooks]) => ({
+  const tenants = Object.entries(apps).map(([id, hooks]) => ({
     id,
-    apiKeys: [hashApiKey(`${id}-key`)],
     webhooks: hooks.map((h, i) => {
       writeFileSync(join(dir, `${id}-${i}.secret`), `${h.receiver.secret}\n`);
       return {
@@ -131,9 +134,7 @@ export function writeWebhookApps(apps: Record<string, HookSpec[]>): string {
       };
     }),
   }));
-  const file = join(dir, 'apps.yaml');
-  writeFileSync(file, stringify({ apps: entries }));
-  return file;
+  return writeAppsFile(tenants, { file: join(dir, 'apps.yaml') });
 }
 
 export interface WebhooksService {
@@ -164,10 +165,9 @@ export async function startWebhooks(
         DELIVERY_REPORTS_NEW_GROUP_START: 'latest',
       }
     : { DELIVERY_REPORTS_STORE_CONSUMER: 'false' };
-  const config = buildServiceConfig(
-    { name: 'delivery-reports', defaultPort: 0 },
-    DeliveryReportsEnvSchema,
-    {
+  const app = await startService({
+    ...SERVICES.deliveryReports,
+    env: {
       KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
       DATABASE_URL: database.via(dbUrl.toString()),
       PUSH_APPS_FILE: appsFile,
@@ -177,12 +177,7 @@ export async function startWebhooks(
       ...store,
       ...env,
     },
-  );
-  const app = await createServiceApp(config, {
-    module: (c) => DeliveryReportsAppModule.forRoot(c),
-    bodyLimit: '16kb',
   });
-  await startServiceApp(app);
   const groups = app.get(KafkaConsumerGroups);
   const joined = [WEBHOOKS_GROUP, WEBHOOK_RETRIES_GROUP, ...(opts.store ? [STORE_GROUP] : [])];
   await waitFor(
@@ -223,33 +218,8 @@ export async function produceOutcomes(
 }
 
 /** Dead letters written from now on whose source is the webhook retry topic. */
-export class DeadLetterWatch {
-  readonly letters: DeadLetter[] = [];
-  private constructor(private readonly consumer: Consumer) {}
-
-  static async start(): Promise<DeadLetterWatch> {
-    const kafka = testKafka('webhook-dead-letters');
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(TOPICS.deadLetter.name);
-    await admin.disconnect();
-    const consumer = kafka.consumer({ groupId: uniqueId('dead-letters') });
-    const watch = new DeadLetterWatch(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topic: TOPICS.deadLetter.name });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const letter = JSON.parse(message.value!.toString('utf8')) as DeadLetter;
-        if (letter.source.topic === TOPICS.webhookRetry.name) watch.letters.push(letter);
-      },
-    });
-    for (const e of ends) {
-      consumer.seek({ topic: TOPICS.deadLetter.name, partition: e.partition, offset: e.offset });
-    }
-    return watch;
-  }
-
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
-  }
+export function watchWebhookDeadLetters(): Promise<TopicRecorder> {
+  return TopicRecorder.start(testKafka('webhook-dead-letters'), TOPICS.deadLetter.name, {
+    filter: ({ value }) => (value as DeadLetter).source.topic === TOPICS.webhookRetry.name,
+  });
 }
