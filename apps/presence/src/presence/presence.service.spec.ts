@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AppsFileSchema, AppsRegistry, loadEnv, ServiceConfig } from '@app/config';
 import { TOPICS, userKey, type DeadLetter, type PresenceDeviceEvent } from '@app/contracts';
 import {
+  deadLetterForRecord,
   encodeOutbound,
   outbound,
   PoisonRecordException,
@@ -11,6 +12,7 @@ import {
   type ConsumedRecord,
   type EncodedRecord,
   type EventProducer,
+  type RejectedRecord,
 } from '@app/kafka';
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
 import { PresenceStore } from '../state/presence.store';
@@ -82,8 +84,14 @@ const rec = (
   };
 };
 
-const letters = (records: ReturnType<typeof encodeOutbound>[] | undefined) =>
-  (records ?? []).map((r) => JSON.parse(String(r.message.value)) as DeadLetter);
+/** The dead letters the runner writes for what the handler rejected. */
+const letters = (rejected: RejectedRecord[] | undefined) =>
+  (rejected ?? []).map(
+    (x) =>
+      JSON.parse(
+        String(encodeOutbound(deadLetterForRecord(x.record, x)).message.value),
+      ) as DeadLetter,
+  );
 
 describe('presence service: publishing snapshots', () => {
   beforeAll(() => Logger.overrideLogger(false));
@@ -96,7 +104,7 @@ describe('presence service: publishing snapshots', () => {
       rec('big', `device-${String(i).padStart(3, '0')}-${'x'.repeat(100)}`, base + i),
     );
     const r = await svc.onDeviceEvents(batch, 0);
-    expect(r.records).toEqual([]);
+    expect(r.rejected).toEqual([]);
     const snap = JSON.parse(String(producer.sent[0].message.value));
     expect(snap.devices).toHaveLength(20);
     expect(snap.devices[0].deviceId).toMatch(/^device-180-/);
@@ -112,7 +120,7 @@ describe('presence service: publishing snapshots', () => {
     );
     const batch = [rec('small', 'phone'), ...big, rec('other', 'tablet')];
     const r = await svc.onDeviceEvents(batch, 0);
-    const dead = letters(r.records!.map(encodeOutbound));
+    const dead = letters(r.rejected);
     expect(dead).toHaveLength(60);
     expect(new Set(dead.map((d) => d.error.code))).toEqual(new Set(['OUTPUT_TOO_LARGE']));
     expect(dead.map((d) => d.source.offset)).toEqual(big.map((b) => b.offset));
@@ -124,7 +132,7 @@ describe('presence service: publishing snapshots', () => {
 
     // The user's next batch that fits is applied normally.
     const next = await svc.onDeviceEvents([rec('big', 'one-device')], 0);
-    expect(next.records).toEqual([]);
+    expect(next.rejected).toEqual([]);
     expect(users.get('demo:big')!.version).toBe(1);
   });
 

@@ -3,7 +3,6 @@ import { AppsRegistry, ServiceConfig } from '@app/config';
 import { userKey, type PresenceDeviceEvent, type PresenceUserState } from '@app/contracts';
 import {
   EventProducer,
-  deadLetterForRecord,
   encodeOutbound,
   PoisonRecordException,
   RetryableException,
@@ -13,7 +12,7 @@ import {
   type DeadLetterReason,
   type EncodedRecord,
   type HandlerResult,
-  type OutboundRecord,
+  type RejectedRecord,
 } from '@app/kafka';
 import { toEventInput, type DeviceEventInput } from '../state/device-presence.machine';
 import { PresenceStore, type PartitionState } from '../state/presence.store';
@@ -111,7 +110,7 @@ export class PresenceService {
     const part = this.partition(partition);
     return part.exclusive(async () => {
       const now = Date.now();
-      const { byUser, letters } = this.triage(records, now);
+      const { byUser, rejected } = this.triage(records, now);
       this.assertOwned(part);
       const changes = [...byUser].map(([key, { appId, userId, events }]) => {
         const held = part.users.get(key) ?? emptyUser(appId, userId);
@@ -130,17 +129,17 @@ export class PresenceService {
           ...reason,
         });
         presenceMetrics.rejected.inc({ code: reason.code }, recs.length);
-        for (const rec of recs) letters.push(deadLetterForRecord(rec, reason));
+        for (const record of recs) rejected.push({ record, ...reason });
       }
       this.install(part, refused.size ? changes.filter(([k]) => !refused.has(k)) : changes);
-      presenceMetrics.events.inc(records.length - letters.length);
-      return { records: letters };
+      presenceMetrics.events.inc(records.length - rejected.length);
+      return { rejected };
     });
   }
 
-  /** Groups the batch's events by user, in order, and turns the ones presence rejects into letters. */
+  /** Groups the batch's events by user, in order, and sets apart the ones presence rejects. */
   private triage(records: ConsumedRecord<PresenceDeviceEvent>[], now: number) {
-    const letters: OutboundRecord[] = [];
+    const rejected: RejectedRecord[] = [];
     const byUser = new Map<
       string,
       {
@@ -153,9 +152,8 @@ export class PresenceService {
     for (const rec of records) {
       const rejection = checkEvent(rec, this.apps, now, this.maxSkewMs);
       if (rejection) {
-        this.logger.warn({ msg: 'dead-lettering device event', offset: rec.offset, ...rejection });
         presenceMetrics.rejected.inc({ code: rejection.code });
-        letters.push(deadLetterForRecord(rec, rejection));
+        rejected.push({ record: rec, ...rejection });
         continue;
       }
       const e = rec.value;
@@ -166,7 +164,7 @@ export class PresenceService {
       entry.events.push(toEventInput(e));
       entry.recs.push(rec);
     }
-    return { byUser, letters };
+    return { byUser, rejected };
   }
 
   /** Changelog records of one partition: the restore, and afterwards our own snapshots coming back. */

@@ -10,7 +10,6 @@ import {
 import { Inject } from '@nestjs/common';
 import { AppsRegistry } from '@app/config';
 import {
-  deadLetterForRecord,
   KafkaConsumer,
   OnAssigned,
   OnBatch,
@@ -95,20 +94,20 @@ export class DecideConsumer {
     });
     // A large batch is cut: the rest is read again at once and decided in the next transaction.
     const deferAt = result.handled < known.length ? known[result.handled].offset : undefined;
-    const letters = rs
+    const rejected = rs
       .filter(
         (r) =>
           !this.apps.get(r.value.appId) &&
           (deferAt === undefined || BigInt(r.offset) < BigInt(deferAt)),
       )
-      .map((r) =>
-        deadLetterForRecord(r, {
-          code: 'UNKNOWN_APP',
-          message: `app ${r.value.appId} is not configured in PUSH_APPS_FILE`,
-        }),
-      );
+      .map((record) => ({
+        record,
+        code: 'UNKNOWN_APP',
+        message: `app ${record.value.appId} is not configured in PUSH_APPS_FILE`,
+      }));
     return {
-      records: letters.length ? [...letters, ...result.records] : result.records,
+      records: result.records,
+      rejected,
       deferFrom: deferAt === undefined ? undefined : { offset: deferAt, until: Date.now() },
       // Only a committed transaction changes memory; an aborted one is decided again.
       onCommit: () => {

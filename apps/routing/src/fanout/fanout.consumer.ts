@@ -1,8 +1,7 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { TOPICS, type ImGroupMembers, type ImMessageSent } from '@app/contracts';
 import { AppsRegistry } from '@app/config';
 import {
-  deadLetterForRecord,
   EventProducer,
   KafkaBatchContext,
   KafkaConsumer,
@@ -12,7 +11,8 @@ import {
   PoisonRecordException,
   RetryableException,
   type ConsumedRecord,
-  type OutboundRecord,
+  type HandlerResult,
+  type RejectedRecord,
 } from '@app/kafka';
 import { FANOUT_GROUP, FANOUT_PRODUCER, MEMBERSHIP_CHECK_GROUP } from '../routing.groups';
 import { routingMetrics } from '../routing.metrics';
@@ -41,7 +41,6 @@ export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');
  */
 @KafkaConsumer()
 export class FanoutConsumer {
-  private readonly logger = new Logger(FanoutConsumer.name);
   readonly groups = new Map<string, readonly string[]>();
   /** `partition:offset` of messages waiting for their group's membership, since when. */
   private readonly waitingSince = new Map<string, number>();
@@ -76,10 +75,7 @@ export class FanoutConsumer {
   }
 
   @OnBatch(FANOUT_GROUP, TOPICS.imMessageSent)
-  messages(
-    rs: ConsumedRecord<ImMessageSent>[],
-    ctx: KafkaBatchContext,
-  ): Promise<{ records: OutboundRecord[] }> {
+  messages(rs: ConsumedRecord<ImMessageSent>[], ctx: KafkaBatchContext): Promise<HandlerResult> {
     return this.fanOut(rs, ctx.partition);
   }
 
@@ -89,37 +85,30 @@ export class FanoutConsumer {
    * fan-out's state reader skips such records on every restore.
    */
   @OnBatch(MEMBERSHIP_CHECK_GROUP, TOPICS.imGroupMembers)
-  checkMemberships(rs: ConsumedRecord<ImGroupMembers, 'compact'>[]): { records: OutboundRecord[] } {
-    return { records: this.keyMismatches(rs) };
+  checkMemberships(rs: ConsumedRecord<ImGroupMembers, 'compact'>[]): HandlerResult {
+    return { rejected: this.keyMismatches(rs) };
   }
 
-  /** Dead letters for membership records whose key is not the key of the group they describe. */
-  private keyMismatches(rs: ConsumedRecord<ImGroupMembers, 'compact'>[]): OutboundRecord[] {
-    const records: OutboundRecord[] = [];
+  /** Membership records whose key is not the key of the group they describe. */
+  private keyMismatches(rs: ConsumedRecord<ImGroupMembers, 'compact'>[]): RejectedRecord[] {
+    const rejected: RejectedRecord[] = [];
     for (const r of rs) {
       if (r.value === null) continue;
       const key = groupKey(r.value.appId, r.value.groupId);
       if (r.key === key) continue;
       const message = `the record is keyed ${JSON.stringify(r.key?.slice(0, 300) ?? null)}, not ${key}: it would be read on another partition than the group's messages`;
-      this.logger.warn({
-        msg: 'dead-lettering membership',
-        code: 'KEY_MISMATCH',
-        offset: r.offset,
-      });
-      records.push(deadLetterForRecord(r, { code: 'KEY_MISMATCH', message }));
+      rejected.push({ record: r, code: 'KEY_MISMATCH', message });
     }
-    return records;
+    return rejected;
   }
 
   private async fanOut(
     rs: ConsumedRecord<ImMessageSent>[],
     partition: number,
-  ): Promise<{ records: OutboundRecord[] }> {
-    const letters: OutboundRecord[] = [];
-    const reject = (r: ConsumedRecord<ImMessageSent>, code: string, message: string) => {
-      this.logger.warn({ msg: 'dead-lettering message', code, reason: message, offset: r.offset });
-      letters.push(deadLetterForRecord(r, { code, message }));
-    };
+  ): Promise<HandlerResult> {
+    const rejected: RejectedRecord[] = [];
+    const reject = (record: ConsumedRecord<ImMessageSent>, code: string, message: string) =>
+      rejected.push({ record, code, message });
     // Resolve every message before writing anything, so that waiting for a group's membership
     // (below) never repeats the intents of the messages before it.
     const plans: Array<{ r: ConsumedRecord<ImMessageSent>; userIds: Iterable<string> }> = [];
@@ -172,6 +161,6 @@ export class FanoutConsumer {
       throw retry(e);
     }
     routingMetrics.intentsWritten.inc(writer.written);
-    return { records: letters };
+    return { rejected };
   }
 }

@@ -1,8 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { TOPICS, type TokenInvalidated } from '@app/contracts';
 import {
   consumerGroup,
-  deadLetterForRecord,
   KafkaConsumer,
   OnBatch,
   PoisonRecordException,
@@ -10,7 +8,7 @@ import {
   type ConsumedRecord,
   type HandlerResult,
   type KafkaGroupOptions,
-  type OutboundRecord,
+  type RejectedRecord,
 } from '@app/kafka';
 import { isTransientDbError } from '../database/db-errors.util';
 import { registryMetrics } from '../registry.metrics';
@@ -39,22 +37,19 @@ export const invalidationGroup = (): KafkaGroupOptions => ({
  */
 @KafkaConsumer()
 export class InvalidationConsumer {
-  private readonly logger = new Logger(InvalidationConsumer.name);
-
   constructor(private readonly invalidations: InvalidationService) {}
 
   @OnBatch(INVALIDATION_GROUP, TOPICS.tokenInvalidated)
   async handle(records: ConsumedRecord<TokenInvalidated>[]): Promise<HandlerResult> {
-    const letters: OutboundRecord[] = [];
+    const rejected: RejectedRecord[] = [];
     for (const r of records) {
       try {
         const result = await this.invalidations.apply(r.value);
         registryMetrics.invalidations.inc({ reason: r.value.reason, result });
       } catch (e) {
         if (e instanceof PoisonRecordException) {
-          this.logger.warn({ msg: 'dead-lettering invalidation', offset: r.offset, code: e.code });
           registryMetrics.invalidations.inc({ reason: r.value.reason, result: 'refused' });
-          letters.push(deadLetterForRecord(r, { code: e.code, message: e.message }));
+          rejected.push({ record: r, code: e.code, message: e.message });
           continue;
         }
         if (isTransientDbError(e)) {
@@ -65,6 +60,6 @@ export class InvalidationConsumer {
         throw e;
       }
     }
-    return { records: letters };
+    return { rejected };
   }
 }
