@@ -218,7 +218,7 @@ async function presence(
       topics: {
         [TOPICS.presenceDeviceEvent.name]: topics.deviceEvent,
         [TOPICS.presenceUserState.name]: topics.userState,
-      } as KafkaGroupOptions['topics'],
+      },
     },
     [new PresenceConsumer(service)],
   );

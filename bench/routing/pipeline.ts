@@ -154,7 +154,7 @@ function baselineRunner(
         outbound(TOPICS.fcmRequest, fcmValue, { key, context: r.context }),
         outbound(
           TOPICS.routingBadgeState,
-          { ...probe.badges, userId: r.value!.userId },
+          { ...probe.badges, userId: r.value.userId },
           { context: r.context },
         ),
       ];

@@ -56,7 +56,7 @@ describe('co-partitioned runner with state restore', () => {
           topic: stateTopic,
           role: 'state',
           handle: async (rs: ConsumedRecord<State>[]) => {
-            for (const r of rs) levels.set(r.key!, r.value!.level);
+            for (const r of rs) levels.set(r.key!, r.value.level);
           },
         },
         {
@@ -64,9 +64,9 @@ describe('co-partitioned runner with state restore', () => {
           handle: async (rs: ConsumedRecord<Input>[], { partition }) => {
             for (const r of rs) {
               decisions.push({
-                userId: r.value!.userId,
-                seq: r.value!.seq,
-                level: levels.get(r.value!.userId),
+                userId: r.value.userId,
+                seq: r.value.seq,
+                level: levels.get(r.value.userId),
                 partition,
               });
             }

@@ -62,7 +62,7 @@ describe('Kafka library against the real broker', () => {
     await runner.start();
     await producer.send([1, 2, 3, 4].map((n) => outbound(topic, { userId: `u${n % 2}`, n })));
     await waitFor(() => seen.length >= 4, { what: '4 records' });
-    expect(seen.map((r) => r.value!.n).sort()).toEqual([1, 2, 3, 4]);
+    expect(seen.map((r) => r.value.n).sort()).toEqual([1, 2, 3, 4]);
     expect(seen[0].headers['event-type']).toBe(topic.eventType);
     expect(seen[0].headers['content-type']).toBe('application/json');
     expect(seen[0].headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
@@ -89,7 +89,7 @@ describe('Kafka library against the real broker', () => {
           {
             topic,
             handle: async (rs: ConsumedRecord<Ping>[]) =>
-              void seen.push(...rs.map((r) => r.value!.n)),
+              void seen.push(...rs.map((r) => r.value.n)),
           },
         ],
       });
@@ -122,8 +122,8 @@ describe('Kafka library against the real broker', () => {
           topic,
           handle: async (rs: ConsumedRecord<Ping>[]) => {
             for (const r of rs) {
-              if (r.value!.n === 13) throw new Error('thirteen is unlucky');
-              seen.push(r.value!.n);
+              if (r.value.n === 13) throw new Error('thirteen is unlucky');
+              seen.push(r.value.n);
             }
           },
         },
@@ -210,7 +210,7 @@ describe('Kafka library against the real broker', () => {
           topic: input,
           handle: async (rs: ConsumedRecord<Ping>[], { partition }) => {
             calls++;
-            if (!fenced && rs.some((r) => r.value!.n === 2)) {
+            if (!fenced && rs.some((r) => r.value.n === 2)) {
               // A second producer with the same transactional id: the runner's own is now a zombie
               // and its transaction must fail, be aborted and the batch read again.
               fenced = true;
@@ -227,9 +227,9 @@ describe('Kafka library against the real broker', () => {
             }
             return {
               records: rs.map((r) =>
-                outbound(output, { userId: r.value!.userId, n: r.value!.n * 10 }),
+                outbound(output, { userId: r.value.userId, n: r.value.n * 10 }),
               ),
-              onCommit: () => committed.push(...rs.map((r) => r.value!.n)),
+              onCommit: () => committed.push(...rs.map((r) => r.value.n)),
             };
           },
         },

@@ -73,7 +73,7 @@ describe('Kafka TLS and SASL settings against a secured local broker', () => {
           {
             topic,
             handle: async (rs: ConsumedRecord<Ping>[]) =>
-              void seen.push(...rs.map((r) => r.value!.n)),
+              void seen.push(...rs.map((r) => r.value.n)),
           },
         ],
       });

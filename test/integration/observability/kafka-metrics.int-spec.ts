@@ -60,7 +60,7 @@ describe('Kafka metrics against the real broker', () => {
           topic,
           handle: async (rs: ConsumedRecord<Ping>[]) => {
             await gate;
-            seen.push(...rs.map((r) => r.value!.n));
+            seen.push(...rs.map((r) => r.value.n));
           },
         },
       ],
