@@ -17,7 +17,7 @@ import {
   type PresenceDeviceEvent,
   type PresenceUserState,
 } from '@app/contracts';
-import { ConsumerRunner, EventProducer, runnerFor, type KafkaGroupOptions } from '@app/kafka';
+import { ConsumerRunner, EventProducer, runnerFor } from '@app/kafka';
 import { testKafka, uniqueId } from '@app/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { resolve } from 'node:path';

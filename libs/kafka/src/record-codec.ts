@@ -27,15 +27,17 @@ export function encodeRecord<T>(
         'a tombstone (null value) needs a compacted topic',
       ]);
     }
-    if (key === undefined)
-      {throw new SchemaViolationException(topic.name, ['a tombstone needs a key']);}
+    if (key === undefined) {
+      throw new SchemaViolationException(topic.name, ['a tombstone needs a key']);
+    }
   } else if (opts.prevalidated) {
     key ??= topic.key(value);
     serialized = JSON.stringify(value);
   } else {
     const parsed = topic.schema.safeParse(value);
-    if (!parsed.success)
-      {throw new SchemaViolationException(topic.name, formatZodIssues(parsed.error));}
+    if (!parsed.success) {
+      throw new SchemaViolationException(topic.name, formatZodIssues(parsed.error));
+    }
     key ??= topic.key(parsed.data);
     serialized = JSON.stringify(value);
   }

@@ -98,11 +98,12 @@ export class RecordLimits {
    * until it succeeds the setting and the contracts are used.
    */
   loadFromBroker(kafka: Kafka): Promise<void> {
-    if (!this.loaded && Date.now() >= this.retryAt)
-      {this.loaded = this.describe(kafka).catch(() => {
+    if (!this.loaded && Date.now() >= this.retryAt) {
+      this.loaded = this.describe(kafka).catch(() => {
         this.loaded = undefined;
         this.retryAt = Date.now() + 60_000;
-      });}
+      });
+    }
     return this.loaded ?? Promise.resolve();
   }
 
