@@ -10,7 +10,7 @@ const NO_APPS = {
 
 const PURE_RULE_FILES = [
   'apps/*/src/state/**/*.ts',
-  'apps/routing/src/decision/**/*.ts',
+  'libs/routing-rules/**/*.ts',
   'apps/routing/src/rendering/**/*.ts',
   'apps/routing/src/badge/**/*.ts',
   'apps/**/*classif*.ts',
@@ -75,8 +75,9 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', PURE_RULES] },
   },
   {
-    // A classifier in a library is both (a later entry replaces the rule's options, not merges).
-    files: ['libs/**/*classif*.ts'],
+    // A classifier in a library, and the routing rules, are both (a later entry replaces the
+    // rule's options, not merges).
+    files: ['libs/**/*classif*.ts', 'libs/routing-rules/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -10,6 +10,7 @@ const libs = [
   'testing',
   'dispatch',
   'database',
+  'routing-rules',
 ];
 const services = [
   'token-registry',

@@ -1,4 +1,4 @@
-import { presence } from '../../test-fixtures/routing.fixtures';
+import { presence } from '../../../../libs/routing-rules/test-fixtures/routing.fixtures';
 import { nextBadge, type DeviceBadge } from './badge.counter';
 
 const NOW = new Date('2026-11-26T05:00:00.000Z');

@@ -9,7 +9,7 @@ import {
   pixel,
   presence,
   tokens,
-} from '../../test-fixtures/routing.fixtures';
+} from '../../../../libs/routing-rules/test-fixtures/routing.fixtures';
 import { DecideState, badgeRecord } from './decide.state';
 import {
   decideIntents,

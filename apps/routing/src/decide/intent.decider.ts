@@ -12,7 +12,7 @@ import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
 import { nextBadge } from '../badge/badge.counter';
-import { decideDevices, type AppPolicy, type SuppressionRule } from '../decision/decision.rules';
+import { decideDevices, type AppPolicy, type SuppressionRule } from '@app/routing-rules';
 import { buildDeviceRequest, platformOf } from './device-request.builder';
 import {
   badgeRecord,

@@ -1,5 +1,9 @@
 import type { ImMessageSent, PushSettings } from '@app/contracts';
+import { conversationKey } from '@app/routing-rules';
 import { messageText } from './message-text.util';
+
+/** The conversation as the recipient sees it (it lives with the decision rules). */
+export { conversationKey };
 
 export type PushPlatform = 'apns' | 'fcm';
 
@@ -31,10 +35,6 @@ const firstCustom = (m: ImMessageSent, field: 'ext' | 'sound'): string | null =>
   }
   return null;
 };
-
-/** The conversation as the recipient sees it: a C2C thread is named after the peer (the sender). */
-export const conversationKey = (m: ImMessageSent): string =>
-  m.conversation.type === 'c2c' ? `c2c:${m.sender.userId}` : `group:${m.conversation.id}`;
 
 /**
  * Title, body, sound and ext for one recipient device, following Tencent IM's offline push

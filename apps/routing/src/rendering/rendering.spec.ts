@@ -1,5 +1,8 @@
 import type { MessageElement } from '@app/contracts';
-import { groupMessage, message } from '../../test-fixtures/routing.fixtures';
+import {
+  groupMessage,
+  message,
+} from '../../../../libs/routing-rules/test-fixtures/routing.fixtures';
 import { renderApnsPayload } from './apns.renderer';
 import { renderFcmMessage } from './fcm.renderer';
 import { messageText } from './message-text.util';

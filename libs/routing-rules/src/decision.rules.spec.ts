@@ -5,7 +5,7 @@ import {
   pixel,
   presence,
   tokens,
-} from '../../test-fixtures/routing.fixtures';
+} from '../test-fixtures/routing.fixtures';
 import { decideDevices, type AppPolicy, type DecisionInput } from './decision.rules';
 import { inDailyWindow, secondOfDay } from './dnd-window.util';
 

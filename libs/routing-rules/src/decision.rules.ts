@@ -5,7 +5,7 @@ import type {
   RegisteredDevice,
   TokenUserDevices,
 } from '@app/contracts';
-import { conversationKey } from '../rendering/notification-content';
+import { conversationKey } from './conversation-key';
 import { inDailyWindow } from './dnd-window.util';
 
 /** Why a device stays quiet; it is the `code` of the device's `suppressed` outcome. */

@@ -1,0 +1,3 @@
+export * from './decision.rules';
+export * from './dnd-window.util';
+export * from './conversation-key';
