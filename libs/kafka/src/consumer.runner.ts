@@ -18,6 +18,7 @@ import { OffsetCommitter } from './consumer/offset-committer';
 import { PartitionParking } from './consumer/partition-parking';
 import { RecordDecoder, type InvalidRecord } from './consumer/record-decoder';
 import { StateBatches } from './consumer/state-batches';
+import { withAdmin } from './topic.admin';
 
 export type {
   BatchHandler,
@@ -237,17 +238,13 @@ export class ConsumerRunner {
   }
 
   private async startNewGroupAtEnd(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
+    await withAdmin(this.kafka, async (admin) => {
       for (const topic of inputTopics(this.opts)) {
         if (await startNewGroupAtEnd(admin, this.opts.groupId, topic)) {
           this.logger.log({ msg: 'new consumer group starts at the end', topic });
         }
       }
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { ALL_TOPICS } from '@app/contracts';
 import type { Kafka, Message } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
+import { withAdmin } from './topic.admin';
 
 /**
  * Bytes a record batch adds around its records (the v2 batch header), and what one record adds
@@ -108,9 +109,7 @@ export class RecordLimits {
   }
 
   private async describe(kafka: Kafka): Promise<void> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
+    await withAdmin(kafka, async (admin) => {
       const existing = new Set(await admin.listTopics());
       const names = ALL_TOPICS.map((t) => t.name).filter((n) => existing.has(n));
       if (names.length === 0) return;
@@ -126,9 +125,7 @@ export class RecordLimits {
         const v = r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
         if (v && Number(v) > 0) this.fromBroker.set(r.resourceName, Number(v));
       }
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { RestoreTracker } from './restore.tracker';
+import { withAdmin } from './topic.admin';
 
 export interface StateRestoreOptions {
   stateTopics: string[];
@@ -67,9 +68,7 @@ export class StateRestore {
 
   private async measureTargets(generation: number, partitions: number[]): Promise<void> {
     await this.opts.beforeRestore(partitions);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
+    await withAdmin(this.kafka, async (admin) => {
       for (const topic of this.opts.stateTopics) {
         const offsets = await admin.fetchTopicOffsets(topic);
         for (const o of offsets) {
@@ -78,9 +77,7 @@ export class StateRestore {
           }
         }
       }
-    } finally {
-      await admin.disconnect();
-    }
+    });
     this.resumeRestored();
   }
 

@@ -12,7 +12,10 @@ export class PartitionCountMismatchError extends Error {
 }
 
 /** Connects an admin client, runs `fn`, and always disconnects it. */
-export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  kafka: Pick<Kafka, 'admin'>,
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { splitByBytes, type EncodedRecord, type EventProducer } from '../event.producer';
+import { withAdmin } from '../topic.admin';
 
 /**
  * One transactional producer per input partition, its transactional id derived from the
@@ -156,16 +157,14 @@ export class OffsetCommitter {
 
   /** Whether the group's committed offset for the partition already reached `offset`. */
   private async isCommitted(topic: string, partition: number, offset: string): Promise<boolean> {
-    const admin = this.kafka.admin();
     try {
-      await admin.connect();
-      const [t] = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
-      const committed = t?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-      return BigInt(committed) >= BigInt(offset);
+      return await withAdmin(this.kafka, async (admin) => {
+        const [t] = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
+        const committed = t?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+        return BigInt(committed) >= BigInt(offset);
+      });
     } catch {
       return false; // unknown: handle again (the transaction retry path)
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
   }
 }
