@@ -16,4 +16,5 @@ export * from './record-limits';
 export * from './stall.tracker';
 export * from './kafka.settings';
 export * from './transport';
+export * from './key-lookup';
 export { Backoff, type BackoffPolicy } from './consumer/backoff';
