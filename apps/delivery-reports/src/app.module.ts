@@ -4,6 +4,7 @@ import { DatabaseHealthIndicator } from '@app/database';
 import { platformImports } from '@app/http';
 import { ReportsApiModule } from './api/reports-api.module';
 import { ReportsDatabaseModule } from './database/database.module';
+import { DiagnosisModule } from './diagnosis/diagnosis.module';
 import type { DeliveryReportsEnv } from './reports-env.schema';
 import { OutcomesConsumer, storeGroup } from './store/outcomes.consumer';
 import { StoreModule } from './store/store.module';
@@ -31,6 +32,7 @@ export class DeliveryReportsAppModule {
         StoreModule,
         ReportsApiModule,
         WebhooksModule.forRoot(config),
+        DiagnosisModule,
       ],
       controllers: store ? [OutcomesConsumer] : [],
     };

@@ -1,6 +1,7 @@
 import { BaseEnvSchema, envBoolean, envInt } from '@app/config';
 import { DatabaseEnvSchema } from '@app/database';
 import { z } from 'zod';
+import { DiagnosisEnvSchema } from './diagnosis/diagnosis-env.schema';
 import { WebhooksEnvSchema } from './webhooks/webhooks-env.schema';
 
 /** A PostgreSQL schema name the service creates and owns (interpolated into SQL: checked here). */
@@ -25,6 +26,8 @@ export const DeliveryReportsEnvSchema = BaseEnvSchema.extend({
   ...ReportsDatabaseEnvSchema.shape,
   /** Outcome webhooks (WEBHOOK_*): see src/webhooks/webhooks-env.schema.ts. */
   ...WebhooksEnvSchema.shape,
+  /** The support diagnosis (DELIVERY_REPORTS_DIAGNOSIS_*): src/diagnosis/diagnosis-env.schema.ts. */
+  ...DiagnosisEnvSchema.shape,
   /**
    * Apply pending migrations when the service boots (under the same advisory lock as the
    * migration command). Off by default: in Kubernetes the chart's hook Job runs
