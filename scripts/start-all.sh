@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the whole platform on this machine without Docker: Kafka + PostgreSQL (infra script),
-# the fake APNs and FCM servers, the registry's and the delivery reports' migrations, the six
+# the fake APNs and FCM servers, a webhook receiver, the registry's and the delivery reports' migrations, the six
 # services, and then runs the demo (a message from alice reaches bob's phone). Stop everything with: bash scripts/stop-all.sh
 #
 #   bash scripts/start-all.sh            start and run the demo
@@ -41,6 +41,8 @@ start_bg fakes node --import tsx scripts/demo/fakes.ts "$RUN"
 for _ in $(seq 1 60); do [ -f "$RUN/apps.yaml" ] && break; sleep 0.5; done
 [ -f "$RUN/apps.yaml" ] || { echo "[start] the fakes did not start; see .local/run/logs/fakes.log"; exit 1; }
 export PUSH_APPS_FILE="$RUN/apps.yaml"
+# The demo app's outcome webhook points at this receiver (the fakes wrote its secret).
+start_bg webhook-receiver node --import tsx scripts/demo/webhook-receiver.ts "$RUN"
 npm run --silent migrate:registry
 npm run --silent migrate:reports
 for svc in token-registry presence routing apns-dispatcher fcm-dispatcher delivery-reports; do

@@ -3,7 +3,9 @@
  * phone, carol an iPhone; bob's iPhone is in the background with 3 unread, carol has the app open.
  * alice writes to bob, then to the hiking group mentioning carol. The fakes show what Apple and
  * Google would have received: bob's phones ring (badge 4 on the iPhone), carol's stays quiet
- * because the IM connection delivers to her.
+ * because the IM connection delivers to her. Then delivery-reports explains it: the outcomes of the
+ * group message, carol's diagnosis (she was online), and one signed webhook delivery the demo's
+ * receiver got.
  *
  *   npx tsx scripts/demo/demo.ts
  */
@@ -14,6 +16,8 @@ const REGISTRY = 'http://127.0.0.1:3001';
 const PRESENCE = 'http://127.0.0.1:3002';
 const ROUTING = 'http://127.0.0.1:3003';
 const FAKES = 'http://127.0.0.1:8440/received';
+const REPORTS = 'http://127.0.0.1:3006';
+const RECEIVER = 'http://127.0.0.1:8450/received';
 
 const run = randomUUID().slice(0, 6);
 const bob = `bob-${run}`;
@@ -133,12 +137,87 @@ async function main(): Promise<void> {
   console.log(
     `\ncarol's iPhone ${carolRang ? 'rang (unexpected: her app is open)' : 'stayed quiet: her app is open, the IM connection delivers'}`,
   );
+  const reported = await reports(`m-${run}-2`);
   const ok =
-    r.apns.filter((a) => a.token === bobIphone).length === 2 && r.fcm.length === 2 && !carolRang;
+    r.apns.filter((a) => a.token === bobIphone).length === 2 &&
+    r.fcm.length === 2 &&
+    !carolRang &&
+    reported;
   console.log(
     ok ? '\n✔ demo complete' : '\n✘ the demo did not see every expected push; see .local/run/logs',
   );
   process.exit(ok ? 0 : 1);
+}
+
+interface OutcomeItem {
+  userId: string;
+  deviceId: string | null;
+  provider: string | null;
+  status: string;
+  code: string | null;
+}
+interface Delivery {
+  deliveryId: string;
+  attempt: string;
+  signature: string;
+  verified: boolean;
+  body: { outcomes: Array<{ messageId: string; userId: string; event: string }> };
+}
+
+/** Polls until `get` answers something `done` accepts (or ~30 s passed); the last answer. */
+async function poll<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  let v = await get();
+  for (let i = 0; i < 60 && !done(v); i++) {
+    await sleep(500);
+    v = await get();
+  }
+  return v;
+}
+
+/** delivery-reports: the message's outcomes, carol's diagnosis, one signed webhook delivery. */
+async function reports(messageId: string): Promise<boolean> {
+  step(`delivery-reports: GET /v1/apps/demo/messages/${messageId}/outcomes`);
+  const page = await poll(
+    async () =>
+      (await call('GET', `${REPORTS}/v1/apps/demo/messages/${messageId}/outcomes`)) as {
+        items: OutcomeItem[];
+      },
+    (p) => p.items.length >= 3,
+  );
+  for (const o of page.items) {
+    console.log(
+      `${o.userId} ${o.deviceId} (${o.provider}): ${o.status}${o.code ? ` (${o.code})` : ''}`,
+    );
+  }
+  step(`delivery-reports: GET /v1/apps/demo/users/${carol}/diagnosis`);
+  const d = (await call('GET', `${REPORTS}/v1/apps/demo/users/${carol}/diagnosis`)) as {
+    summary: string;
+    devices: Array<{ tokenPreview: string; nextMessage: { rule: string | null } }>;
+  };
+  const { devices, settings, lastOutcomes } = d as typeof d & Record<string, unknown>;
+  console.log(JSON.stringify({ devices, settings, lastOutcomes }, null, 2));
+  console.log(`\n${d.summary}`);
+  const online = d.devices.length === 1 && d.devices[0].nextMessage.rule === 'online';
+  step('the webhook receiver (http://127.0.0.1:8450/hooks/push): one signed delivery');
+  const mine = (ds: Delivery[]) =>
+    ds.find((x) => x.body.outcomes.some((o) => o.messageId.startsWith(`m-${run}-`)));
+  const delivery = mine(
+    await poll(
+      async () => (await (await fetch(RECEIVER)).json()) as Delivery[],
+      (ds) => !!mine(ds),
+    ),
+  );
+  if (delivery) {
+    console.log(
+      `delivery ${delivery.deliveryId} (attempt ${delivery.attempt}), x-push-signature ${delivery.signature}: ${delivery.verified ? '✔ signature verified' : '✘ signature NOT verified'}`,
+    );
+    for (const o of delivery.body.outcomes.filter((x) => x.messageId.startsWith(`m-${run}-`))) {
+      console.log(`  ${o.event}: ${o.messageId} → ${o.userId}`);
+    }
+  } else {
+    console.log('no webhook delivery of this run arrived');
+  }
+  return page.items.length >= 3 && online && !!delivery?.verified;
 }
 
 void main().catch((e: Error) => {

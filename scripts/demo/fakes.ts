@@ -7,6 +7,7 @@
  *   npx tsx scripts/demo/fakes.ts <run dir>
  */
 import { FakeApns, FakeFcm, ensureTlsMaterial, generateApnsKey } from '@app/testing';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,8 @@ import { join, resolve } from 'node:path';
 const APNS_PORT = 8443;
 const FCM_PORT = 8444;
 const CONTROL_PORT = 8440;
+/** The demo's webhook receiver (scripts/demo/webhook-receiver.ts), started beside the fakes. */
+const WEBHOOK_PORT = 8450;
 const DEMO_KEY_DIGEST = 'sha256:ca6f2e39b2ff141859b18bb5283aadd5093c8ede2869f3656231a054e54bfc22'; // "demo-api-key"
 
 async function main(): Promise<void> {
@@ -40,6 +43,8 @@ async function main(): Promise<void> {
   });
   const serviceAccountFile = fcm.writeServiceAccount('demo-project', fcmDir);
 
+  // The outcome webhook's signing secret, beside the apps file (the receiver reads it too).
+  writeFileSync(join(run, 'demo-webhook.secret'), randomBytes(32).toString('hex'), { mode: 0o600 });
   const appsFile = join(run, 'apps.yaml');
   writeFileSync(
     appsFile,
@@ -59,6 +64,12 @@ async function main(): Promise<void> {
       '      projectId: demo-project',
       `      serviceAccountFile: ${serviceAccountFile}`,
       `      endpoint: { host: 127.0.0.1, port: ${FCM_PORT}, caFile: ${tls.caFile} }`,
+      '    webhooks:',
+      `      - url: http://127.0.0.1:${WEBHOOK_PORT}/hooks/push`,
+      '        secretFile: demo-webhook.secret',
+      '        events: [sent, suppressed]',
+      '        batchMax: 50',
+      '        timeoutMs: 5000',
       '',
     ].join('\n'),
   );
