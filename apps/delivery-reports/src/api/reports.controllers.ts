@@ -38,8 +38,7 @@ export class MessageOutcomesController {
 /**
  * A user's reports: `GET .../users/{userId}/outcomes`. The support diagnosis
  * (`GET .../users/{userId}/diagnosis`: devices, presence, muting settings and the last outcomes,
- * with the next message's verdict per device) belongs beside it, in its own module
- * (src/diagnosis/), not built yet.
+ * with the next message's verdict per device) is beside it, in its own module (src/diagnosis/).
  */
 @Controller('v1/apps/:appId/users/:userId')
 @UseGuards(ApiKeyGuard)
