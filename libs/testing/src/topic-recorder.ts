@@ -31,12 +31,15 @@ export interface TopicRecorderOptions {
   filter?: (record: RecordedMessage) => boolean;
   /** Called with each record kept, as it arrives (for an index of the test's own). */
   onRecord?: (record: RecordedMessage) => void;
+  /** `start` returns once the group is joined (the default), or as soon as the consumer runs. */
+  waitForJoin?: boolean;
 }
 
 /**
  * Records what some topics carry, in a consumer group of its own, for a test to inspect: every
  * record once (by position, even if the consumer restarts), decoded, by topic in arrival order.
- * `start` returns once the group is joined; a consumer that crashes for good is replaced.
+ * `start` returns once the group is joined (unless told not to wait); a consumer that crashes for
+ * good is replaced.
  */
 export class TopicRecorder {
   private readonly byTopic = new Map<string, RecordedMessage[]>();
@@ -159,7 +162,9 @@ export class TopicRecorder {
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => this.keep(topic, partition, message),
     });
-    await waitFor(() => joined, { what: 'recorder joined its group', timeoutMs: 60000 });
+    if (this.opts.waitForJoin ?? true) {
+      await waitFor(() => joined, { what: 'recorder joined its group', timeoutMs: 60000 });
+    }
   }
 
   private keep(topic: string, partition: number, message: KafkaMessage): void {
@@ -186,7 +191,8 @@ export class TopicRecorder {
 
 /**
  * Everything `topic` holds (from the beginning, in a group of its own) until `count` records were
- * read or `timeoutMs` passed.
+ * read or `timeoutMs` passed since the consumer started (joining the group included: a broker
+ * just restarted may take longer, and the caller reads again).
  */
 export async function readTopic<T = unknown>(
   kafka: Kafka,
@@ -196,6 +202,7 @@ export async function readTopic<T = unknown>(
   const recorder = await TopicRecorder.start(kafka, topic, {
     from: 'beginning',
     readUncommitted: opts.readUncommitted,
+    waitForJoin: false,
   });
   try {
     const count = opts.count ?? Number.MAX_SAFE_INTEGER;
