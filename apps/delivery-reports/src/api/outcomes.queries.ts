@@ -3,27 +3,17 @@ import { ServiceConfig } from '@app/config';
 import { DataSource } from 'typeorm';
 import { qualified, reportsSchemaOf } from '../database/reports-schema';
 import type { DeliveryReportsEnv } from '../reports-env.schema';
+import type { OutcomeRow } from '../store/outcome-rows';
 import { DAY_MS, utcDay } from '../store/partition-days';
 import { encodeCursor } from './cursor';
 import type { MessageOutcomesQuery, MessagePath, UserOutcomesQuery, UserPath } from './reports.dto';
 
-/** One device's final outcome, as the API shows it. */
-export interface OutcomeView {
-  jobId: string;
-  messageId: string;
-  userId: string;
-  deviceId: string | null;
-  provider: string | null;
-  status: string;
-  /** The rule (suppressed) or the provider's reason code. */
-  code: string | null;
-  reason: string | null;
-  attempts: number;
-  /** From routing's decision to the provider's answer (retries included); null when not sent. */
-  latencyMs: number | null;
-  decidedAt: string;
-  at: string;
-}
+/**
+ * One device's final outcome, as the API shows it: the stored row without its partition keys and
+ * app (`code`: the rule when suppressed, else the provider's reason code; `latencyMs`: from
+ * routing's decision to the provider's answer, null when not sent).
+ */
+export type OutcomeView = Omit<OutcomeRow, 'day' | 'atDay' | 'appId'>;
 
 export interface OutcomePage {
   items: OutcomeView[];
