@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureTopics } from '@app/kafka';
 import { Kafka, logLevel } from 'kafkajs';
@@ -68,22 +68,40 @@ async function launchDisposableBroker(port: number): Promise<DisposableBroker> {
       destroy: async () => void (await container.stop()),
     };
   }
+  const dir = resolve(REPO_ROOT, `.local/disposable-${port}`);
   const env = {
     ...process.env,
     KAFKA_PORT: String(port),
     KAFKA_CONTROLLER_PORT: String(port + 1),
     KAFKA_HEAP: '384m',
-    PUSH_LOCAL_DIR: resolve(REPO_ROOT, `.local/disposable-${port}`),
+    PUSH_LOCAL_DIR: dir,
   };
   const run = (cmd: string) => execFileSync('bash', [INFRA_SCRIPT, cmd], { stdio: 'inherit', env });
+  // Every launch starts clean: a broker left running by a run that was killed is stopped and its
+  // topics and offsets are removed (the cached jars stay).
+  run('kafka-stop');
+  rmSync(resolve(dir, 'kafka/data'), { recursive: true, force: true });
   run('kafka-start');
+  let destroyed = false;
+  const destroy = () => {
+    if (destroyed) return;
+    destroyed = true;
+    run('kafka-stop');
+    rmSync(resolve(dir, 'kafka/data'), { recursive: true, force: true });
+  };
+  // A benchmark or test that exits without destroying it (an error, process.exit) still stops it.
+  process.once('exit', destroy);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      destroy();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
   return {
     brokers: [`127.0.0.1:${port}`],
     stop: () => run('kafka-stop'),
     start: () => run('kafka-start'),
-    destroy: async () => {
-      run('kafka-stop');
-    },
+    destroy: async () => destroy(),
     pid: () => {
       const file = resolve(env.PUSH_LOCAL_DIR, 'kafka/kafka.pid');
       return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : undefined;
