@@ -82,21 +82,22 @@ async function launchDisposableBroker(port: number): Promise<DisposableBroker> {
   run('kafka-stop');
   rmSync(resolve(dir, 'kafka/data'), { recursive: true, force: true });
   run('kafka-start');
-  let destroyed = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    destroy();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
   const destroy = () => {
-    if (destroyed) return;
-    destroyed = true;
+    process.off('exit', destroy);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     run('kafka-stop');
     rmSync(resolve(dir, 'kafka/data'), { recursive: true, force: true });
   };
-  // A benchmark or test that exits without destroying it (an error, process.exit) still stops it.
+  // A benchmark or test that exits without destroying it (an error, process.exit, Ctrl-C) still
+  // stops it.
   process.once('exit', destroy);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      destroy();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-    });
-  }
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   return {
     brokers: [`127.0.0.1:${port}`],
     stop: () => run('kafka-stop'),
