@@ -22,6 +22,11 @@ export const reportsMetrics = {
     help: 'Daily partitions of each table, as the maintenance last counted them',
     labelNames: ['table'] as const,
   }),
+  partitionsEnd: new Gauge({
+    name: 'push_reports_partitions_end_timestamp_seconds',
+    help: "End of each table's newest daily partition (epoch seconds: the UTC midnight after its day), as this instance last saw the partitions; rows of a later day have no partition yet",
+    labelNames: ['table'] as const,
+  }),
   partitionsCreated: new Counter({
     name: 'push_reports_partitions_created_total',
     help: 'Daily partitions created (ahead by the maintenance, or by the store for a batch)',

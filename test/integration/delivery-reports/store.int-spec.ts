@@ -5,6 +5,7 @@ import { testKafka, TopicRecorder, uniqueId, waitFor } from '@app/testing';
 import type { DataSource } from 'typeorm';
 import { PartitionMaintenance } from '@apps/delivery-reports/store/partition-maintenance.service';
 import { addDays, DAY_MS, utcDay } from '@apps/delivery-reports/store/partition-days';
+import { reportsMetrics } from '@apps/delivery-reports/reports.metrics';
 import {
   dropSchema,
   migratedDataSource,
@@ -130,6 +131,13 @@ describe('delivery-reports store', () => {
     expect(report.dropped.outcomes).toContain(today);
     expect(report.dropped.outcome_rollups).toEqual([]);
     expect(report.created.outcomes).toContain(addDays(utcDay(later), 3));
+    // The end of the newest partition, which the partitions-running-out alert watches.
+    const end = (Date.parse(`${addDays(utcDay(later), 4)}T00:00:00Z`) / 1000).toString();
+    const ends = (await reportsMetrics.partitionsEnd.get()).values;
+    expect(ends.map((v) => [v.labels.table, String(v.value)]).sort()).toEqual([
+      ['outcome_rollups', end],
+      ['outcomes', end],
+    ]);
     expect(await partitions('outcomes')).not.toContain(todays);
     expect(await partitions('outcome_rollups')).toContain(
       `outcome_rollups_p${today.replaceAll('-', '')}`,

@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { qualified, reportsSchemaOf } from '../database/reports-schema';
 import { reportsMetrics } from '../reports.metrics';
-import { addDays, partitionDay, partitionName, type PartitionedTable } from './partition-days';
+import {
+  addDays,
+  DAY_MS,
+  dayStartMs,
+  partitionDay,
+  partitionName,
+  type PartitionedTable,
+} from './partition-days';
 
 /** The bounds of a day's partition, as SQL literals of the table's partition key type. */
 const BOUNDS: Record<PartitionedTable, (day: string) => string> = {
@@ -16,11 +23,17 @@ const BOUNDS: Record<PartitionedTable, (day: string) => string> = {
  * never race each other over the same partition; a drop waits at most 2 s for its locks (then the
  * round fails and the next one tries again) rather than queueing every query behind it.
  * The days known to exist are cached, so that a batch for today costs no DDL.
+ *
+ * The end of each table's newest partition is reported (`push_reports_partitions_end_timestamp_seconds`):
+ * as the database lists them when they are read, raised by those created since. A maintenance
+ * that keeps failing thus shows as that end coming closer.
  */
 @Injectable()
 export class Partitions {
   private readonly schema: string;
   private readonly known = new Map<PartitionedTable, Set<string>>();
+  /** The newest day with a partition, per table, as last read or created. */
+  private readonly newest = new Map<PartitionedTable, string>();
 
   constructor(private readonly ds: DataSource) {
     this.schema = reportsSchemaOf(ds);
@@ -39,6 +52,7 @@ export class Partitions {
     );
     const days = rows.flatMap((r) => partitionDay(table, r.name) ?? []).sort();
     this.known.set(table, new Set(days));
+    this.reportNewest(table, days.at(-1), true);
     return days;
   }
 
@@ -67,6 +81,7 @@ export class Partitions {
     for (const d of missing) known.add(d);
     this.known.set(table, known);
     reportsMetrics.partitionsCreated.inc({ table }, created.length);
+    this.reportNewest(table, missing.at(-1), false);
     return created;
   }
 
@@ -88,6 +103,15 @@ export class Partitions {
   /** After an insert found no partition for a row (dropped meanwhile): ask the database again. */
   forget(): void {
     this.known.clear();
+  }
+
+  /** The newest day with a partition: as the database listed them, or a day now known to have one. */
+  private reportNewest(table: PartitionedTable, day: string | undefined, listed: boolean): void {
+    if (day === undefined) return;
+    const current = this.newest.get(table);
+    if (!listed && current !== undefined && current >= day) return;
+    this.newest.set(table, day);
+    reportsMetrics.partitionsEnd.set({ table }, (dayStartMs(day) + DAY_MS) / 1000);
   }
 
   private async lock(tx: EntityManager): Promise<void> {
