@@ -7,6 +7,7 @@ import type {
 } from '@app/contracts';
 import { conversationKey } from './conversation-key';
 import { inDailyWindow } from './dnd-window.util';
+import { kindRule, messageKind, SILENT_RULES, type KindRule } from './push-kind';
 
 /** Why a device stays quiet; it is the `code` of the device's `suppressed` outcome. */
 export type SuppressionRule =
@@ -19,7 +20,9 @@ export type SuppressionRule =
   | 'receive_not_notify'
   | 'receive_except_at'
   | 'dnd'
-  | 'snooze';
+  | 'snooze'
+  | KindRule
+  | 'no_live_activity';
 
 export interface AppPolicy {
   suppressWhenOnlineElsewhere: boolean;
@@ -76,7 +79,9 @@ function muteRule(input: DecisionInput, settings: TokenUserDevices['settings']) 
 /**
  * The offline decision (DESIGN.md "Decision rules"), per device, first matching rule wins:
  * push_flag → no device / push disabled / offline → online (or, by app policy, online on any
- * device) → receive option, DND, snooze (unless bypassMute) → push.
+ * device) → receive option, DND, snooze (unless bypassMute) → push. Before them, the device kind
+ * (`kindRule`: calls to VoIP devices, activity updates to activity tokens). A Live Activity update
+ * is state, not an alert: presence and the mute rules do not apply to it.
  */
 export function decideDevices(input: DecisionInput): DeviceVerdict[] {
   const { message, tokens, presence, policy, now } = input;
@@ -85,6 +90,7 @@ export function decideDevices(input: DecisionInput): DeviceVerdict[] {
   if (devices.length === 0) {
     return [{ push: false, device: null, rule: pushFlag ? 'push_flag' : 'no_device' }];
   }
+  const kind = messageKind(message);
   const presenceOf = new Map((presence?.devices ?? []).map((d) => [d.deviceId, d]));
   // Any device counts here, also one without a push token (a desktop or web session).
   const onlineSomewhere = (presence?.devices ?? []).some(
@@ -92,16 +98,29 @@ export function decideDevices(input: DecisionInput): DeviceVerdict[] {
   );
   const muted =
     message.offlinePush?.bypassMute === true ? undefined : muteRule(input, tokens!.settings);
-  return devices.map((device): DeviceVerdict => {
+  const verdicts = devices.map((device): DeviceVerdict => {
     const p = presenceOf.get(device.deviceId);
-    const status = effectiveStatus(p, policy, now);
     const quiet = (rule: SuppressionRule): DeviceVerdict => ({ push: false, device, rule });
+    const notTarget = kindRule(message, kind, device);
+    if (notTarget) return quiet(notTarget);
     if (pushFlag) return quiet('push_flag');
     if (!tokens!.settings.pushEnabled) return quiet('push_disabled');
+    if (kind === 'live_activity') return { push: true, device, presence: p };
+    const status = effectiveStatus(p, policy, now);
     if (status === 'offline') return quiet('offline');
     if (status === 'online') return quiet('online');
     if (policy.suppressWhenOnlineElsewhere && onlineSomewhere) return quiet('online_elsewhere');
     if (muted) return quiet(muted);
     return { push: true, device, presence: p };
   });
+  // Only devices this kind of message never goes to (silently): one outcome says why nothing rang.
+  if (verdicts.every((v) => !v.push && SILENT_RULES.has(v.rule))) {
+    const rule = pushFlag
+      ? 'push_flag'
+      : kind === 'live_activity'
+        ? 'no_live_activity'
+        : 'no_device';
+    verdicts.push({ push: false, device: null, rule });
+  }
+  return verdicts;
 }

@@ -69,6 +69,16 @@ function why(rule: SuppressionRule, f: SentenceFacts): string {
       return `the do-not-disturb window ${describeDnd(f.settings.dnd!)} is on`;
     case 'snooze':
       return `notifications are snoozed until ${f.settings.snoozeUntil}`;
+    case 'not_a_call':
+      return 'the device is registered for VoIP pushes, which carry calls only (offlinePush.apns.pushType voip)';
+    case 'call_needs_voip':
+      return 'the message is a call, which goes to VoIP-registered APNs devices only';
+    case 'live_activity_token':
+      return 'the device is a Live Activity push token, which gets its activity updates only';
+    case 'not_live_activity_token':
+      return 'the message updates a Live Activity, which goes to live-activity tokens only';
+    case 'no_live_activity':
+      return 'the message updates a Live Activity and the user has no live-activity token for it';
   }
 }
 

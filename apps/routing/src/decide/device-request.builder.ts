@@ -30,7 +30,7 @@ export type BuiltRequest =
   | { kind: 'rejected'; code: string; reason: string };
 
 /** A request's fields around its payload, in JSON (ids, dates, topic): a generous estimate. */
-const REQUEST_OVERHEAD_BYTES = 700;
+export const REQUEST_OVERHEAD_BYTES = 700;
 
 export const platformOf = (d: RegisteredDevice): PushPlatform =>
   d.provider === 'apns' ? 'apns' : 'fcm';
@@ -69,7 +69,7 @@ export function buildDeviceRequest(
 }
 
 /** The fields every provider request has, around its payload. */
-function requestCommon(m: ImMessageSent, device: RegisteredDevice, base: RequestBase) {
+export function requestCommon(m: ImMessageSent, device: RegisteredDevice, base: RequestBase) {
   return {
     jobId: base.jobId,
     appId: base.appId,
@@ -111,7 +111,8 @@ function buildApnsRequest(
       topic,
       environment: device.environment ?? 'production',
       pushType,
-      priority: pushType === 'background' ? 5 : 10,
+      // Apple requires 5 for background (content-available only) pushes.
+      priority: pushType === 'background' ? 5 : (m.offlinePush?.apns?.priority ?? 10),
       collapseId: m.offlinePush?.apns?.collapseId ?? null,
       payload: fit.value,
     },

@@ -12,8 +12,17 @@ import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
 import { nextBadge } from '../badge/badge.counter';
-import { decideDevices, type AppPolicy, type SuppressionRule } from '@app/routing-rules';
+import {
+  decideDevices,
+  messageKind,
+  SILENT_RULES,
+  type AppPolicy,
+  type MessageKind,
+  type SuppressionRule,
+} from '@app/routing-rules';
+import { callExpiresAt } from '../rendering/call.renderer';
 import { buildDeviceRequest, platformOf } from './device-request.builder';
+import { buildKindRequest } from './kind-request.builder';
 import {
   badgeRecord,
   cloneBadges,
@@ -121,6 +130,16 @@ const RULE_REASONS: Record<SuppressionRule, string> = {
   receive_except_at: 'the conversation notifies only on mentions and the user is not mentioned',
   dnd: "the user's daily do-not-disturb window is on",
   snooze: 'the user snoozed notifications',
+  not_a_call:
+    'the device is registered for VoIP pushes (pushType voip), which carry calls only; the message is not a call',
+  call_needs_voip:
+    'the message is a call (offlinePush.apns.pushType voip): among APNs devices it goes to VoIP-registered ones only',
+  live_activity_token:
+    'the device is a Live Activity push token: it gets its activity updates only',
+  not_live_activity_token:
+    'the message updates a Live Activity: it goes to live-activity tokens only (those in activityIds)',
+  no_live_activity:
+    'the message updates a Live Activity and the user has no live-activity token (of those in activityIds)',
 };
 
 /** What one intent needs while its devices are decided. */
@@ -131,6 +150,7 @@ interface IntentScope {
   app: AppConfig | undefined;
   tokens: TokenUserDevices | undefined;
   badges: UserBadges;
+  kind: MessageKind;
   expiresAt: Date;
 }
 
@@ -167,6 +187,7 @@ class BatchDecision {
     }
     const app = this.opts.app(appId);
     const tokens = this.state.tokens.get(key);
+    const kind = messageKind(m);
     const scope: IntentScope = {
       intent,
       key,
@@ -174,7 +195,10 @@ class BatchDecision {
       app,
       tokens,
       badges,
-      expiresAt: new Date(Date.parse(m.sentAt) + m.ttlSeconds * 1000),
+      kind,
+      // A call rings briefly: a late VoIP push would start a call that is long over.
+      expiresAt:
+        kind === 'call' ? callExpiresAt(m) : new Date(Date.parse(m.sentAt) + m.ttlSeconds * 1000),
     };
     const verdicts = decideDevices({
       message: m,
@@ -187,7 +211,9 @@ class BatchDecision {
     let pushed = false;
     for (const v of verdicts) {
       if (v.push) pushed = this.push(scope, v.device, v.presence) || pushed;
-      else this.outcome(scope, v.device, 'suppressed', v.rule, RULE_REASONS[v.rule]);
+      else if (!SILENT_RULES.has(v.rule)) {
+        this.outcome(scope, v.device, 'suppressed', v.rule, RULE_REASONS[v.rule]);
+      }
     }
     if (pushed) this.remember(scope, digest);
   }
@@ -200,15 +226,28 @@ class BatchDecision {
       this.outcome(s, device, 'expired', 'ttl_elapsed', 'ttlSeconds passed before the decision');
       return false;
     }
-    const badgeBefore = s.badges.devices.get(device.deviceId);
-    const step = nextBadge(badgeBefore, presence, m.offlinePush, platformOf(device), now);
-    const built = buildDeviceRequest(m, device, s.tokens?.settings, s.app, step.shown, {
+    const base = {
       jobId: jobIdFor(appId, m.messageId, userId, device.deviceId),
       appId,
       userId,
       now,
       expiresAt: s.expiresAt,
-    });
+    };
+    // Calls and Live Activity updates never change a badge (they are still remembered for dedupe).
+    const step =
+      s.kind === 'chat'
+        ? nextBadge(
+            s.badges.devices.get(device.deviceId),
+            presence,
+            m.offlinePush,
+            platformOf(device),
+            now,
+          )
+        : undefined;
+    const built =
+      s.kind === 'chat'
+        ? buildDeviceRequest(m, device, s.tokens?.settings, s.app, step!.shown, base)
+        : buildKindRequest(s.kind, m, device, s.tokens?.settings, s.app, base);
     switch (built.kind) {
       case 'apns':
         this.records.push(outbound(TOPICS.apnsRequest, built.request, { context: s.context }));
@@ -223,7 +262,7 @@ class BatchDecision {
     }
     this.tally[built.kind]++;
     this.bytes += built.bytes;
-    s.badges.devices.set(device.deviceId, step.next);
+    if (step) s.badges.devices.set(device.deviceId, step.next);
     return true;
   }
 

@@ -6,6 +6,7 @@ import { PushUserEntity } from '../users/push-user.entity';
 import { RegistrySchema1764136800000 } from './migrations/1764136800000-registry-schema';
 import { OutboxUnsentById1764140400000 } from './migrations/1764140400000-outbox-unsent-by-id';
 import { ValuesWithinContract1764658800000 } from './migrations/1764658800000-values-within-contract';
+import { LiveActivityPushType1764900000000 } from './migrations/1764900000000-live-activity-push-type';
 
 /** Listed, not globbed: the service is bundled by webpack, where a file glob finds nothing. */
 export const REGISTRY_ENTITIES = [PushUserEntity, DeviceEntity, OutboxEntryEntity];
@@ -13,6 +14,7 @@ export const REGISTRY_MIGRATIONS = [
   RegistrySchema1764136800000,
   OutboxUnsentById1764140400000,
   ValuesWithinContract1764658800000,
+  LiveActivityPushType1764900000000,
 ];
 
 /**

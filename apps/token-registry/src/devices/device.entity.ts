@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { ApnsEnvironment, Platform, Provider } from '@app/contracts';
 
-export type ApnsPushType = 'alert' | 'background' | 'voip';
+export type ApnsPushType = 'alert' | 'background' | 'voip' | 'liveactivity';
 
 /**
  * A registered device. A token has one owner per app and provider (the unique index), so a token

@@ -32,6 +32,48 @@ export const MessageElementSchema = z.discriminatedUnion('type', [
 ]);
 export type MessageElement = z.infer<typeof MessageElementSchema>;
 
+/** The largest `liveActivity.contentState`, as JSON (UTF-8 bytes): well inside APNs' 4 KB payload. */
+export const MAX_CONTENT_STATE_BYTES = 2048;
+/** The most live-activity tokens (device ids) one message may name. */
+export const MAX_ACTIVITY_IDS = 20;
+/** Unix seconds up to 2100-01-01: a date in seconds, not in milliseconds by mistake. */
+const UnixSecondsSchema = z.number().int().min(0).max(4102444800);
+
+/**
+ * A Live Activity update or end (APNs push type `liveactivity`): `aps.event`, `content-state`,
+ * `stale-date`, `dismissal-date` (end only), `relevance-score`, an optional alert. It goes only to
+ * the user's live-activity tokens (`pushType: liveactivity`), all of them or those in
+ * `activityIds` (device ids).
+ */
+export const LiveActivitySchema = z
+  .object({
+    event: z.enum(['update', 'end']),
+    contentState: z.record(z.string(), z.unknown()),
+    staleDate: UnixSecondsSchema.nullish(),
+    dismissalDate: UnixSecondsSchema.nullish(),
+    relevanceScore: z.number().min(0).max(100).nullish(),
+    activityIds: z.array(IdSchema).min(1).max(MAX_ACTIVITY_IDS).nullish(),
+    alert: z.object({ title: z.string().max(512), body: z.string().max(2048) }).nullish(),
+  })
+  .superRefine((v, ctx) => {
+    const bytes = Buffer.byteLength(JSON.stringify(v.contentState), 'utf8');
+    if (bytes > MAX_CONTENT_STATE_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contentState'],
+        message: `at most ${MAX_CONTENT_STATE_BYTES} bytes of JSON (is ${bytes})`,
+      });
+    }
+    if (v.dismissalDate != null && v.event !== 'end') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dismissalDate'],
+        message: 'only with event "end"',
+      });
+    }
+  });
+export type LiveActivity = z.infer<typeof LiveActivitySchema>;
+
 export const ApnsOfflinePushSchema = z.object({
   title: z.string().max(512).nullish(),
   subTitle: z.string().max(512).nullish(),
@@ -42,6 +84,11 @@ export const ApnsOfflinePushSchema = z.object({
   interruptionLevel: z.enum(['passive', 'active', 'time-sensitive', 'critical']).nullish(),
   contentAvailable: z.union([z.literal(0), z.literal(1)]).nullish(),
   collapseId: z.string().max(64).nullish(),
+  /** Tencent's `iOSPushType`: `voip` makes the message a call (VoIP devices only); absent: alert. */
+  pushType: z.enum(['alert', 'voip']).nullish(),
+  /** `apns-priority`; absent: 10 (5 for background devices, which Apple requires). */
+  priority: z.union([z.literal(5), z.literal(10)]).nullish(),
+  liveActivity: LiveActivitySchema.nullish(),
 });
 
 export const AndroidOfflinePushSchema = z.object({
@@ -96,6 +143,21 @@ export const ImMessageSentSchema = z
     ttlSeconds: z.number().int().min(0).max(2419200).optional().default(604800),
   })
   .superRefine((v, ctx) => {
+    const apns = v.offlinePush?.apns;
+    if (apns?.pushType === 'voip' && apns.liveActivity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['offlinePush', 'apns', 'liveActivity'],
+        message: 'a call (pushType "voip") cannot also update a Live Activity',
+      });
+    }
+    if (apns?.pushType === 'voip' && apns.priority === 5) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['offlinePush', 'apns', 'priority'],
+        message: 'a call (pushType "voip") is sent with priority 10',
+      });
+    }
     if (v.conversation.type === 'c2c' && (!v.recipients || v.recipients.length !== 1)) {
       ctx.addIssue({
         code: 'custom',

@@ -36,7 +36,7 @@ const RequestBaseSchema = z.object({
 export const ApnsRequestSchema = RequestBaseSchema.extend({
   topic: z.string().min(1).max(256),
   environment: ApnsEnvironmentSchema,
-  pushType: z.enum(['alert', 'background', 'voip']),
+  pushType: z.enum(['alert', 'background', 'voip', 'liveactivity']),
   priority: z.union([z.literal(5), z.literal(10), z.literal(1)]),
   collapseId: z.string().max(64).nullish(),
   payload: z.record(z.string(), z.unknown()),

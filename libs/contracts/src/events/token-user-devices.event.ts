@@ -14,7 +14,11 @@ import {
 export const ReceiveOptionSchema = z.enum(['receive', 'receive_not_notify', 'receive_except_at']);
 export type ReceiveOption = z.infer<typeof ReceiveOptionSchema>;
 
-export const ApnsPushTypeSchema = z.enum(['alert', 'background', 'voip']);
+/**
+ * What an APNs device token is for: `alert` (chat messages), `background`, `voip` (PushKit: calls
+ * only), `liveactivity` (a Live Activity's push token: its updates only).
+ */
+export const ApnsPushTypeSchema = z.enum(['alert', 'background', 'voip', 'liveactivity']);
 
 export const RegisteredDeviceSchema = z.object({
   deviceId: IdSchema,

@@ -29,6 +29,11 @@ const PUSH_TYPES = new Set([
   'pushtotalk',
   'widgets',
 ]);
+/** Push types whose topic is the bundle id with a suffix. */
+const TOPIC_SUFFIX_OF: Record<string, string> = {
+  voip: '.voip',
+  liveactivity: '.push-type.liveactivity',
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKEN = /^[0-9a-f]{64,200}$/i;
 
@@ -224,6 +229,9 @@ export class FakeApns {
     if (!this.opts.topics.includes(topic)) return reply(400, 'TopicDisallowed');
     const pushType = h['apns-push-type'] as string | undefined;
     if (!pushType || !PUSH_TYPES.has(pushType)) return reply(400, 'InvalidPushType');
+    // Apple: VoIP pushes go to `<bundle>.voip`, Live Activity pushes to `<bundle>.push-type.liveactivity`.
+    const suffix = TOPIC_SUFFIX_OF[pushType];
+    if (suffix && !topic.endsWith(suffix)) return reply(400, 'TopicDisallowed');
     if (size > 4096) return reply(413, 'PayloadTooLarge');
     if (size === 0) return reply(400, 'PayloadEmpty');
     let payload: Record<string, unknown>;
