@@ -21,6 +21,7 @@ const apps = new AppsRegistry({
         keyId: 'KEY1234567',
         keyFile: '/dev/null',
         topics: ['com.example.app'],
+        environments: ['production'],
       },
     },
   ],
