@@ -114,6 +114,26 @@ describe('token-registry HTTP API', () => {
     expect(snap.devices.map((d) => d.token)).toEqual([second]);
   });
 
+  it('registers a Live Activity push token (pushType liveactivity) and publishes it as one', async () => {
+    const user = uniqueId('u');
+    const token = apnsToken();
+    const res = await put(user, 'order-42', { ...ios(token), pushType: 'liveactivity' });
+    expect(res.status).toBe(200);
+    expect(res.body.device).toMatchObject({ provider: 'apns', pushType: 'liveactivity' });
+    const snap = await snapshot('demo', user, 1);
+    expect(snap.devices).toEqual([
+      expect.objectContaining({ deviceId: 'order-42', token, pushType: 'liveactivity' }),
+    ]);
+    // Still APNs only.
+    const android = await put(user, 'pixel', {
+      platform: 'android',
+      token: fcmToken(),
+      pushType: 'liveactivity',
+    });
+    expect(android.status).toBe(400);
+    expect(android.body.errors.map((e: { field: string }) => e.field)).toEqual(['pushType']);
+  });
+
   it('moves a token from another user, republishing both users', async () => {
     const alice = uniqueId('alice');
     const bob = uniqueId('bob');
