@@ -16,6 +16,7 @@ const apps = new AppsRegistry({
     {
       id: 'demo',
       apiKeys: [`sha256:${'0'.repeat(64)}`],
+      policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
       apns: {
         teamId: 'TEAM123456',
         keyId: 'KEY1234567',
