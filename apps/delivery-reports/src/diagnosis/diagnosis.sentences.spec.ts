@@ -50,6 +50,21 @@ describe('diagnosis sentences', () => {
     );
   });
 
+  it.each<[SuppressionRule, string]>([
+    [
+      'not_a_call',
+      'the device is registered for VoIP pushes, which carry calls only (offlinePush.apns.pushType voip)',
+    ],
+    [
+      'live_activity_token',
+      'the device is a Live Activity push token, which gets its activity updates only',
+    ],
+  ])('says why a %s device is not reached by a chat message', (rule, why) => {
+    expect(deviceSentence(facts({ verdict: quiet(rule) }))).toBe(
+      `iphone (apns, sandbox): the next message would not be pushed (${rule}): ${why}.`,
+    );
+  });
+
   it('says an online device is reached by the IM connection', () => {
     const p = seen({ app: 'foreground' });
     expect(deviceSentence(facts({ verdict: quiet('online'), presence: p, status: 'online' }))).toBe(
