@@ -15,7 +15,6 @@ import {
   generateApnsKey,
   publishTokens,
   startDisposableBroker,
-  startGroupAtEnd,
   startService,
   TopicRecorder,
   uniqueId,
@@ -35,8 +34,8 @@ import { SERVICES } from '../services';
  * Calls, Live Activities and APNs priority through the real pipeline: HTTP message → routing
  * (fan-out, decide) → the APNs dispatcher (real node-apn) and the FCM dispatcher (real
  * firebase-admin) → the fakes, whose recorded headers and bodies are checked. A broker of its own
- * (port 19972): the dispatchers consume whole request topics, so they must not see (and answer)
- * other tests' requests on the shared broker.
+ * (port 19972, started empty): the dispatchers consume whole request topics, so they must not see
+ * (and answer) other tests' requests on the shared broker.
  */
 const BROKER_PORT = 19972;
 const API_KEY = 'push-kinds-key';
@@ -83,12 +82,6 @@ describe('push kinds end to end (calls, Live Activities, priority)', () => {
     );
     const apnsGroup = uniqueId('apns-dispatcher');
     const fcmGroup = uniqueId('fcm-dispatcher');
-    const admin = kafka.admin();
-    await admin.connect();
-    // The broker keeps earlier runs' records: the dispatchers start at the end of their topics.
-    await startGroupAtEnd(admin, apnsGroup, [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]);
-    await startGroupAtEnd(admin, fcmGroup, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
-    await admin.disconnect();
     outcomes = await TopicRecorder.start(kafka, [TOPICS.pushOutcome.name]);
     const common = {
       KAFKA_BROKERS: broker.brokers.join(','),
