@@ -223,7 +223,11 @@ class BatchDecision {
     const { now } = this.opts;
     const { appId, userId, message: m } = s.intent;
     if (m.ttlSeconds > 0 && s.expiresAt.getTime() <= now.getTime()) {
-      this.outcome(s, device, 'expired', 'ttl_elapsed', 'ttlSeconds passed before the decision');
+      const reason =
+        s.kind === 'call'
+          ? "the call's min(ttlSeconds, 30 s) passed before the decision"
+          : 'ttlSeconds passed before the decision';
+      this.outcome(s, device, 'expired', 'ttl_elapsed', reason);
       return false;
     }
     const base = {
