@@ -18,6 +18,14 @@ type Json = Record<string, unknown>;
 /** Who writes and who reads each topic (`service` or `service/stage`; external parties named so). */
 const FLOWS: Record<TopicKey, { send: string[]; receive: string[] }> = {
   imMessageSent: { send: ['upstream', 'routing/messages-api'], receive: ['routing/fanout'] },
+  imMessageRecalled: {
+    send: ['upstream', 'routing/messages-api'],
+    receive: ['routing/fanout'],
+  },
+  imConversationRead: {
+    send: ['upstream', 'routing/messages-api'],
+    receive: ['routing/decide'],
+  },
   imGroupMembers: { send: ['upstream'], receive: ['routing/fanout'] },
   presenceDeviceEvent: { send: ['im-gateways', 'presence'], receive: ['presence'] },
   presenceUserState: { send: ['presence'], receive: ['presence', 'routing/decide'] },

@@ -23,6 +23,20 @@ export const RoutingSettingsSchema = z.object({
    */
   ROUTING_DEDUPE_SECONDS: envInt(0, 86400).default(600),
   /**
+   * Recently pushed chat messages remembered per user (with their badge increments per device),
+   * for recall and read sync; 0 remembers none (a recall then only stops late intents).
+   */
+  ROUTING_PUSH_MEMORY: envInt(0, 256).default(32),
+  /** …and only those pushed within this many seconds (7 days: the default message TTL). */
+  ROUTING_PUSH_MEMORY_SECONDS: envInt(60, 28 * 86400).default(7 * 86400),
+  /**
+   * At most one read-sync push per user per this many seconds; reads inside the interval are
+   * coalesced into the push at its end (see docs/routing.md).
+   */
+  ROUTING_READ_SYNC_SECONDS: envInt(0, 3600).default(10),
+  /** Recalled message ids the fan-out remembers per partition (a message read after its recall is not fanned out). */
+  ROUTING_FANOUT_RECALLED: envInt(0, 1000000).default(10000),
+  /**
    * Where a consumer group that never committed starts on its input topic: `latest` (default,
    * like Kafka's auto.offset.reset) or `earliest` (decide everything the topic retains).
    */

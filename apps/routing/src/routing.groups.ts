@@ -6,6 +6,8 @@ import type { RoutingEnv } from './routing-env.schema';
 /** The topics routing reads or writes: created when missing, partition counts checked at boot. */
 export const ROUTING_TOPICS = [
   TOPICS.imMessageSent,
+  TOPICS.imMessageRecalled,
+  TOPICS.imConversationRead,
   TOPICS.imGroupMembers,
   TOPICS.pushIntent,
   TOPICS.presenceUserState,

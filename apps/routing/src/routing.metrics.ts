@@ -6,6 +6,10 @@ export const routingMetrics = {
     name: 'push_routing_intents_written_total',
     help: 'push.intent.v1 records written by the fan-out',
   }),
+  fanoutSkippedRecalled: new Counter({
+    name: 'push_routing_fanout_skipped_recalled_total',
+    help: 'Messages the fan-out did not fan out because their recall was read first',
+  }),
   fanoutRecipients: new Histogram({
     name: 'push_routing_fanout_recipients',
     help: 'Recipients per fanned-out message',
@@ -20,6 +24,16 @@ export const routingMetrics = {
     name: 'push_routing_outcomes_total',
     help: 'Outcomes the decide stage writes itself (no provider involved), by app, status (suppressed, rejected, expired) and code (for suppressed: the rule, e.g. online, dnd, push_disabled)',
     labelNames: ['app', 'status', 'code'] as const,
+  }),
+  recalls: new Counter({
+    name: 'push_routing_recalls_total',
+    help: 'Recall intents decided, by result: pushed (a replacement or silent push to at least one device) or nothing (the user was not pushed the message, or it was forgotten)',
+    labelNames: ['result'] as const,
+  }),
+  readSyncs: new Counter({
+    name: 'push_routing_read_syncs_total',
+    help: 'Conversation reads decided, by result: pushed (read-sync pushes sent), deferred (inside the rate limit, coalesced into a later push), quiet (nothing remembered of the conversation, or no other device)',
+    labelNames: ['result'] as const,
   }),
   decideDelaySeconds: new Histogram({
     name: 'push_routing_decide_delay_seconds',

@@ -4,7 +4,8 @@ import { EventProducer } from '@app/kafka';
 import { Kafka } from 'kafkajs';
 import { DECIDE_OPTIONS, DecideConsumer, type DecideOptions } from './decide/decide.consumer';
 import { FANOUT_OPTIONS, FanoutConsumer, type FanoutOptions } from './fanout/fanout.consumer';
-import { MessagesController } from './messages/messages.controller';
+import { ConversationsController, MessagesController } from './messages/messages.controller';
+import { LifecycleService } from './messages/lifecycle.service';
 import { MessagesService } from './messages/messages.service';
 import type { RoutingEnv } from './routing-env.schema';
 import { FANOUT_PRODUCER } from './routing.groups';
@@ -23,21 +24,27 @@ export class RoutingModule {
     const fanout: FanoutOptions = {
       chunk: env.ROUTING_FANOUT_CHUNK,
       unknownGroupGraceMs: env.ROUTING_UNKNOWN_GROUP_GRACE_MS,
+      recalledPerPartition: env.ROUTING_FANOUT_RECALLED,
     };
     const decide: DecideOptions = {
       dedupeWindow: env.ROUTING_DEDUPE_WINDOW,
       dedupeSeconds: env.ROUTING_DEDUPE_SECONDS,
+      pushMemory: env.ROUTING_PUSH_MEMORY,
+      pushMemorySeconds: env.ROUTING_PUSH_MEMORY_SECONDS,
+      readSyncSeconds: env.ROUTING_READ_SYNC_SECONDS,
     };
     return {
       module: RoutingModule,
       imports: [TerminusModule],
       controllers: [
         MessagesController,
+        ConversationsController,
         ...(env.ROUTING_FANOUT ? [FanoutConsumer] : []),
         ...(env.ROUTING_DECIDE ? [DecideConsumer] : []),
       ],
       providers: [
         MessagesService,
+        LifecycleService,
         {
           provide: FANOUT_PRODUCER,
           useFactory: (kafka: Kafka) => new FanoutProducer(kafka),

@@ -131,6 +131,26 @@ const WebhooksSchema = z
     });
   });
 
+/** A text per locale (BCP 47 tag, or `default`), chosen per device by the locale fallback. */
+const LocalizedTextSchema = z
+  .record(z.string().min(1).max(35), z.string().min(1).max(256))
+  .refine((t) => Object.keys(t).length <= 100, 'at most 100 locales');
+
+/** Texts routing shows in notifications it writes itself. */
+const TextsSchema = z.object({
+  /** The body that replaces a recalled message's notification (default "This message was recalled"). */
+  recalled: LocalizedTextSchema.optional(),
+});
+
+/** How a recall reaches the devices that showed the message. */
+const RecallSchema = z.object({
+  /**
+   * `replace`: a notification with the same apns-collapse-id / FCM tag and the recalled text;
+   * `silent`: a background push the app uses to remove the notification itself.
+   */
+  mode: z.enum(['replace', 'silent']).default('replace'),
+});
+
 export const AppConfigSchema = z.object({
   id: z.string().regex(/^[^:\s]{1,128}$/),
   apiKeys: z.array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex>')).min(1),
@@ -139,6 +159,10 @@ export const AppConfigSchema = z.object({
   fcm: FcmAppSchema.optional(),
   /** Outcome webhooks (delivery-reports): batched, signed POSTs of the app's outcomes. */
   webhooks: WebhooksSchema.optional(),
+  /** Texts routing writes itself (the recall replacement), per locale. */
+  texts: TextsSchema.optional(),
+  /** Recall: replace the notification (default) or send a silent push. */
+  recall: RecallSchema.optional(),
 });
 export type AppConfig = z.infer<typeof AppConfigSchema>;
 

@@ -1,6 +1,7 @@
 export * from './events/common.schema';
 export * from './events/im-message-sent.event';
 export * from './events/im-group-members.event';
+export * from './events/im-lifecycle.event';
 export * from './events/presence.event';
 export * from './events/token-user-devices.event';
 export * from './events/push.event';

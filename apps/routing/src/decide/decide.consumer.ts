@@ -1,9 +1,11 @@
 import {
   TOPICS,
   type BadgeState,
+  type ImConversationRead,
   type PresenceUserState,
-  type PushIntent,
+  type PushIntentEvent,
   type PushOutcome,
+  isRecallIntent,
   type TokenUserDevices,
   userKey,
 } from '@app/contracts';
@@ -22,6 +24,7 @@ import { DECIDE_GROUP } from '../routing.groups';
 import { metricApp, routingMetrics } from '../routing.metrics';
 import { DecideState } from './decide.state';
 import { decideIntents, type DecideTally } from './intent.decider';
+import { decideReads, type ReadSyncTally } from './read-sync.decider';
 
 export interface DecideOptions {
   dedupeWindow: number;
@@ -30,12 +33,27 @@ export interface DecideOptions {
   clock?: () => Date;
   /** Output per transaction, estimated (see DecideOptions.maxOutputBytes). */
   maxOutputBytes?: number;
+  /** Per-user memory of pushed chat messages (recall, read sync): entries and seconds. */
+  pushMemory?: number;
+  pushMemorySeconds?: number;
+  /** At most one read-sync push per user per this many seconds. */
+  readSyncSeconds?: number;
 }
 
 export const DECIDE_OPTIONS = Symbol('DECIDE_OPTIONS');
 
 /** Output per transaction (estimated), keeping transactions short and memory bounded. */
 const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024;
+/** The push memory's defaults (the settings' defaults, for consumers built outside the module). */
+const DEFAULT_PUSH_MEMORY = 32;
+const DEFAULT_PUSH_MEMORY_SECONDS = 7 * 86400;
+const DEFAULT_READ_SYNC_SECONDS = 10;
+
+const unknownApp = <T extends { appId: string }>(record: ConsumedRecord<T>) => ({
+  record,
+  code: 'UNKNOWN_APP',
+  message: `app ${record.value.appId} is not configured in PUSH_APPS_FILE`,
+});
 
 /** A state record's user: its key (a tombstone always has one), else the key of its value. */
 const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }, 'compact'>): string =>
@@ -56,6 +74,14 @@ export class DecideConsumer {
     @Inject(DECIDE_OPTIONS) private readonly opts: DecideOptions,
   ) {
     this.clock = opts.clock ?? (() => new Date());
+  }
+
+  /** The push memory's limits (ROUTING_PUSH_MEMORY, ROUTING_PUSH_MEMORY_SECONDS). */
+  private get memory() {
+    return {
+      count: this.opts.pushMemory ?? DEFAULT_PUSH_MEMORY,
+      seconds: this.opts.pushMemorySeconds ?? DEFAULT_PUSH_MEMORY_SECONDS,
+    };
   }
 
   /** Every assignment re-reads the state topics from the start: begin from nothing. */
@@ -80,7 +106,7 @@ export class DecideConsumer {
   }
 
   @OnBatch(DECIDE_GROUP, TOPICS.pushIntent)
-  decide(rs: ConsumedRecord<PushIntent>[]): HandlerResult {
+  decide(rs: ConsumedRecord<PushIntentEvent>[]): HandlerResult {
     // Intents of an app that is not (or no longer) in the apps file have no credentials, policy
     // or rendering rules to be decided with: they are dead-lettered, not pushed with defaults.
     const known = rs.filter((r) => this.apps.get(r.value.appId));
@@ -91,6 +117,7 @@ export class DecideConsumer {
       dedupeSeconds: this.opts.dedupeSeconds,
       app: (id) => this.apps.get(id),
       maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+      memory: this.memory,
     });
     // A large batch is cut: the rest is read again at once and decided in the next transaction.
     const deferAt = result.handled < known.length ? known[result.handled].offset : undefined;
@@ -100,11 +127,7 @@ export class DecideConsumer {
           !this.apps.get(r.value.appId) &&
           (deferAt === undefined || BigInt(r.offset) < BigInt(deferAt)),
       )
-      .map((record) => ({
-        record,
-        code: 'UNKNOWN_APP',
-        message: `app ${record.value.appId} is not configured in PUSH_APPS_FILE`,
-      }));
+      .map(unknownApp);
     return {
       records: result.records,
       rejected,
@@ -117,6 +140,49 @@ export class DecideConsumer {
       },
     };
   }
+
+  /**
+   * Conversation reads (co-partitioned with the intents): badges drop by the conversation's
+   * remembered pushes, the user's other devices get a read-sync push, at most one per user per
+   * ROUTING_READ_SYNC_SECONDS (a read inside the interval waits for its end, see read-sync.decider).
+   */
+  @OnBatch(DECIDE_GROUP, TOPICS.imConversationRead)
+  reads(rs: ConsumedRecord<ImConversationRead>[]): HandlerResult {
+    const known = rs.filter((r) => this.apps.get(r.value.appId));
+    const result = decideReads(known, this.state, {
+      now: this.clock(),
+      app: (id) => this.apps.get(id),
+      intervalSeconds: this.opts.readSyncSeconds ?? DEFAULT_READ_SYNC_SECONDS,
+      maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    });
+    const deferAt = result.handled < known.length ? known[result.handled].offset : undefined;
+    const rejected = rs
+      .filter((r) => !this.apps.get(r.value.appId) && before(r.offset, deferAt))
+      .map(unknownApp);
+    return {
+      records: result.records,
+      rejected,
+      deferFrom:
+        deferAt === undefined
+          ? undefined
+          : { offset: deferAt, until: Math.max(Date.now(), result.deferUntil ?? 0) },
+      onCommit: () => {
+        this.state.commitBadges(result.badges);
+        countReads(result.tally);
+      },
+    };
+  }
+}
+
+/** Records before `deferAt` (all when undefined). */
+const before = (offset: string, deferAt: string | undefined) =>
+  deferAt === undefined || BigInt(offset) < BigInt(deferAt);
+
+function countReads(t: ReadSyncTally): void {
+  const m = routingMetrics.readSyncs;
+  if (t.pushed) m.inc({ result: 'pushed' }, t.pushed);
+  if (t.deferred) m.inc({ result: 'deferred' }, t.deferred);
+  if (t.quiet) m.inc({ result: 'quiet' }, t.quiet);
 }
 
 function countTally(t: DecideTally): void {
@@ -127,6 +193,8 @@ function countTally(t: DecideTally): void {
   if (t.rejected) m.inc({ result: 'rejected' }, t.rejected);
   if (t.expired) m.inc({ result: 'expired' }, t.expired);
   if (t.duplicates) m.inc({ result: 'duplicate' }, t.duplicates);
+  if (t.recalls) routingMetrics.recalls.inc({ result: 'pushed' }, t.recalls);
+  if (t.recallsEmpty) routingMetrics.recalls.inc({ result: 'nothing' }, t.recallsEmpty);
 }
 
 /**
@@ -136,7 +204,7 @@ function countTally(t: DecideTally): void {
 function countDecided(
   apps: AppsRegistry,
   records: OutboundRecord[],
-  intents: ConsumedRecord<PushIntent>[],
+  intents: ConsumedRecord<PushIntentEvent>[],
   now: Date,
 ): void {
   const outcomes = new Map<string, number>();
@@ -152,6 +220,7 @@ function countDecided(
   }
   const delays = new Map<string, ReturnType<typeof routingMetrics.decideDelaySeconds.labels>>();
   for (const r of intents) {
+    if (isRecallIntent(r.value)) continue;
     const app = metricApp(apps, r.value.appId);
     let h = delays.get(app);
     if (!h) delays.set(app, (h = routingMetrics.decideDelaySeconds.labels({ app })));

@@ -1,5 +1,6 @@
 import type { BadgeState, PresenceUserState, TokenUserDevices } from '@app/contracts';
 import type { DeviceBadge } from '../badge/badge.counter';
+import type { PushEntry } from '../badge/push-memory';
 
 /** Routing's memory of one user's badges (mirrors their record in `routing.badge-state.v1`). */
 export interface UserBadges {
@@ -7,14 +8,27 @@ export interface UserBadges {
   devices: Map<string, DeviceBadge>;
   /** Digests of the most recent pushed messages, newest last. */
   recent: string[];
+  /** Recently pushed chat messages with their badge increments (recall, read sync), oldest first. */
+  pushes: PushEntry[];
+  /** When the user last got a read-sync push (unix seconds; 0: never). */
+  readSyncAt: number;
 }
 
-export const emptyBadges = (): UserBadges => ({ seq: 0, devices: new Map(), recent: [] });
+export const emptyBadges = (): UserBadges => ({
+  seq: 0,
+  devices: new Map(),
+  recent: [],
+  pushes: [],
+  readSyncAt: 0,
+});
 
 export const cloneBadges = (b: UserBadges): UserBadges => ({
   seq: b.seq,
   devices: new Map(b.devices),
   recent: [...b.recent],
+  // Entries are never changed in place: the list is replaced when it changes.
+  pushes: b.pushes,
+  readSyncAt: b.readSyncAt,
 });
 
 /**
@@ -59,7 +73,13 @@ export class DecideState {
     for (const [deviceId, count] of Object.entries(value.devices)) {
       devices.set(deviceId, { count, at: value.pushedAt?.[deviceId] ?? value.updatedAt });
     }
-    this.badges.set(key, { seq, devices, recent: value.recent ?? [] });
+    this.badges.set(key, {
+      seq,
+      devices,
+      recent: value.recent ?? [],
+      pushes: value.pushes ?? [],
+      readSyncAt: value.readSyncAt ?? 0,
+    });
   }
 
   /** Changes decided in a committed transaction. */
@@ -87,5 +107,7 @@ export function badgeRecord(appId: string, userId: string, b: UserBadges, now: D
     seq: b.seq,
     pushedAt,
     recent: b.recent,
+    ...(b.pushes.length > 0 ? { pushes: b.pushes } : {}),
+    ...(b.readSyncAt > 0 ? { readSyncAt: b.readSyncAt } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type {
 import type { AppConfig } from '@app/config';
 import { renderApnsPayload } from '../rendering/apns.renderer';
 import { renderFcmMessage } from '../rendering/fcm.renderer';
+import { collapseIdFor } from '../rendering/lifecycle.renderer';
 import {
   notificationContent,
   type NotificationContent,
@@ -113,7 +114,11 @@ function buildApnsRequest(
       pushType,
       // Apple requires 5 for background (content-available only) pushes.
       priority: pushType === 'background' ? 5 : (m.offlinePush?.apns?.priority ?? 10),
-      collapseId: m.offlinePush?.apns?.collapseId ?? null,
+      // Every alert has a collapse id (the message's, by default): a recall's replacement sends
+      // the same one and takes the notification's place.
+      collapseId:
+        m.offlinePush?.apns?.collapseId ??
+        (pushType === 'alert' ? collapseIdFor(m.messageId) : null),
       payload: fit.value,
     },
   };

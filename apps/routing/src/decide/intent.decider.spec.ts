@@ -60,7 +60,7 @@ describe('decideIntents', () => {
       environment: 'production',
       pushType: 'alert',
       priority: 10,
-      collapseId: null,
+      collapseId: 'm-1', // every alert has one: the message id by default (a recall replaces it)
       attempt: 0,
       createdAt: '2026-11-26T05:00:01.000Z',
       expiresAt: '2026-12-03T05:00:00.000Z',

@@ -1,7 +1,10 @@
 import {
   TOPICS,
+  isRecallIntent,
   type DevicePresence,
   type PushIntent,
+  type PushIntentEvent,
+  type RecallIntent,
   type PushOutcome,
   type RegisteredDevice,
   type TokenUserDevices,
@@ -11,8 +14,11 @@ import {
 import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
-import { nextBadge } from '../badge/badge.counter';
+import { badgeBaseline, nextBadge } from '../badge/badge.counter';
+import { rememberPush, type MemoryLimits } from '../badge/push-memory';
+import { decideRecall } from './lifecycle.decider';
 import {
+  conversationKey,
   decideDevices,
   messageKind,
   SILENT_RULES,
@@ -49,6 +55,11 @@ export interface DecideOptions {
    * topics' size limits is the commit's job (it splits its produce calls by bytes).
    */
   maxOutputBytes?: number;
+  /**
+   * The per-user memory of pushed chat messages for recall and read sync (ROUTING_PUSH_MEMORY,
+   * ROUTING_PUSH_MEMORY_SECONDS); none when left out.
+   */
+  memory?: MemoryLimits;
 }
 
 /**
@@ -68,6 +79,10 @@ export interface DecideTally {
   rejected: number;
   expired: number;
   duplicates: number;
+  /** Recall intents that replaced or removed a notification on at least one device. */
+  recalls: number;
+  /** Recall intents that found nothing remembered (the user was not pushed the message). */
+  recallsEmpty: number;
 }
 
 export interface DecideResult {
@@ -152,6 +167,8 @@ interface IntentScope {
   badges: UserBadges;
   kind: MessageKind;
   expiresAt: Date;
+  /** Per pushed device: the badge increment the push applied (for recall and read sync). */
+  increments: Record<string, number>;
 }
 
 /** The output of one batch, built intent by intent. */
@@ -165,6 +182,8 @@ class BatchDecision {
     rejected: 0,
     expired: 0,
     duplicates: 0,
+    recalls: 0,
+    recallsEmpty: 0,
   };
   /** Estimated JSON bytes of `records` so far. */
   bytes = 0;
@@ -199,6 +218,7 @@ class BatchDecision {
       // A call rings briefly: a late VoIP push would start a call that is long over.
       expiresAt:
         kind === 'call' ? callExpiresAt(m) : new Date(Date.parse(m.sentAt) + m.ttlSeconds * 1000),
+      increments: {},
     };
     const verdicts = decideDevices({
       message: m,
@@ -266,7 +286,12 @@ class BatchDecision {
     }
     this.tally[built.kind]++;
     this.bytes += built.bytes;
-    if (step) s.badges.devices.set(device.deviceId, step.next);
+    if (step) {
+      const before = s.badges.devices.get(device.deviceId);
+      const increment = step.next.count - badgeBaseline(before, presence);
+      s.increments[device.deviceId] = Math.min(999, Math.max(0, increment));
+      s.badges.devices.set(device.deviceId, step.next);
+    }
     return true;
   }
 
@@ -306,6 +331,21 @@ class BatchDecision {
       badges.recent.push(`${digest}@${nowSeconds.toString(36)}`);
       trimRecent(badges.recent, this.opts.dedupeWindow, this.opts.dedupeSeconds ?? 0, nowSeconds);
     }
+    // Only chat pushes: calls and Live Activity updates show nothing a recall or read replaces.
+    if (this.opts.memory && this.opts.memory.count > 0 && s.kind === 'chat') {
+      const collapseId = s.intent.message.offlinePush?.apns?.collapseId;
+      badges.pushes = rememberPush(
+        badges.pushes,
+        {
+          d: digest,
+          t: Math.floor(this.opts.now.getTime() / 1000),
+          c: conversationKey(s.intent.message),
+          v: s.increments,
+          ...(collapseId ? { k: collapseId } : {}),
+        },
+        this.opts.memory,
+      );
+    }
     // Devices the user no longer has keep no count.
     const registered = new Set(s.tokens?.devices.map((d) => d.deviceId));
     for (const deviceId of badges.devices.keys()) {
@@ -315,6 +355,46 @@ class BatchDecision {
     if (!this.changed.has(s.key)) this.bytes += BADGE_RECORD_BYTES;
     this.changed.set(s.key, badges);
     this.contextOf.set(s.key, s.context);
+  }
+
+  /**
+   * A recall intent: the devices that were pushed the message get a replacement or a silent push
+   * (lifecycle.decider). The recalled digest is remembered like a pushed message, so a message
+   * intent that comes after its recall (a late or repeated fan-out) is dropped.
+   */
+  recall(intent: RecallIntent, context: RecordContext | undefined): void {
+    const { appId, userId } = intent;
+    const key = userKey({ appId, userId });
+    const badges =
+      this.changed.get(key) ?? cloneBadges(this.state.badges.get(key) ?? emptyBadges());
+    const out = decideRecall(intent, {
+      appId,
+      userId,
+      badges,
+      tokens: this.state.tokens.get(key),
+      presence: this.state.presence.get(key),
+      app: this.opts.app(appId),
+      now: this.opts.now,
+      context,
+    });
+    const digest = messageDigest(intent.recall.messageId);
+    let changed = out.changed;
+    if (!remembers(badges.recent, digest)) {
+      const nowSeconds = Math.floor(this.opts.now.getTime() / 1000);
+      badges.recent.push(`${digest}@${nowSeconds.toString(36)}`);
+      const window = Math.max(1, this.opts.dedupeWindow);
+      trimRecent(badges.recent, window, this.opts.dedupeSeconds ?? 0, nowSeconds);
+      changed = true;
+    }
+    this.records.push(...out.records);
+    this.bytes += out.bytes;
+    if (out.records.length > 0) this.tally.recalls++;
+    else this.tally.recallsEmpty++;
+    if (!changed) return;
+    badges.seq++;
+    if (!this.changed.has(key)) this.bytes += BADGE_RECORD_BYTES;
+    this.changed.set(key, badges);
+    this.contextOf.set(key, context);
   }
 
   /** One changelog record per user whose badges changed, with their final state. */
@@ -335,7 +415,7 @@ class BatchDecision {
  * inputs (the state is read, never written here). Stops early once the output budget is used.
  */
 export function decideIntents(
-  intents: ReadonlyArray<Caused<PushIntent>>,
+  intents: ReadonlyArray<Caused<PushIntentEvent>>,
   state: DecideState,
   opts: DecideOptions,
 ): DecideResult {
@@ -344,7 +424,8 @@ export function decideIntents(
   let handled = 0;
   for (const { value, context } of intents) {
     if (handled > 0 && batch.bytes >= budget) break;
-    batch.decide(value, context);
+    if (isRecallIntent(value)) batch.recall(value, context);
+    else batch.decide(value, context);
     handled++;
   }
   batch.finish();

@@ -1,5 +1,10 @@
 import { Inject } from '@nestjs/common';
-import { TOPICS, type ImGroupMembers, type ImMessageSent } from '@app/contracts';
+import {
+  TOPICS,
+  type ImGroupMembers,
+  type ImMessageRecalled,
+  type ImMessageSent,
+} from '@app/contracts';
 import { AppsRegistry } from '@app/config';
 import {
   EventProducer,
@@ -25,8 +30,13 @@ export interface FanoutOptions {
   chunk: number;
   /** How long a group message waits for its group's membership before it is dead-lettered. */
   unknownGroupGraceMs: number;
+  /** Recalled message ids remembered per partition: such a message read later is not fanned out. */
+  recalledPerPartition?: number;
   clock?: () => Date;
 }
+
+const DEFAULT_RECALLED_PER_PARTITION = 10000;
+const recalledKey = (appId: string, messageId: string) => `${appId}\n${messageId}`;
 
 export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');
 
@@ -44,6 +54,8 @@ export class FanoutConsumer {
   readonly groups = new Map<string, readonly string[]>();
   /** `partition:offset` of messages waiting for their group's membership, since when. */
   private readonly waitingSince = new Map<string, number>();
+  /** Per input partition: recently recalled messages (`appId\nmessageId`), oldest first. */
+  private readonly recalled = new Map<number, Set<string>>();
   private readonly clock: () => Date;
 
   constructor(
@@ -58,6 +70,7 @@ export class FanoutConsumer {
   assigned(): void {
     this.groups.clear();
     this.waitingSince.clear();
+    this.recalled.clear();
   }
 
   @OnState(FANOUT_GROUP, TOPICS.imGroupMembers)
@@ -77,6 +90,16 @@ export class FanoutConsumer {
   @OnBatch(FANOUT_GROUP, TOPICS.imMessageSent)
   messages(rs: ConsumedRecord<ImMessageSent>[], ctx: KafkaBatchContext): Promise<HandlerResult> {
     return this.fanOut(rs, ctx.partition);
+  }
+
+  /**
+   * Recalls: one recall intent per recipient (like the message's), on push.intent.v1 where decide
+   * sees it after the user's intent of the message. The recalled id is remembered for the
+   * partition, so the message is not fanned out if it is read after its recall.
+   */
+  @OnBatch(FANOUT_GROUP, TOPICS.imMessageRecalled)
+  recalls(rs: ConsumedRecord<ImMessageRecalled>[], ctx: KafkaBatchContext): Promise<HandlerResult> {
+    return this.fanOutRecalls(rs, ctx.partition);
   }
 
   /**
@@ -119,6 +142,10 @@ export class FanoutConsumer {
         reject(r, 'UNKNOWN_APP', `app ${m.appId} is not configured in PUSH_APPS_FILE`);
         continue;
       }
+      if (this.recalled.get(partition)?.has(recalledKey(m.appId, m.messageId))) {
+        routingMetrics.fanoutSkippedRecalled.inc();
+        continue;
+      }
       try {
         checkIntentFits(m, fanoutAt);
       } catch (e) {
@@ -159,6 +186,54 @@ export class FanoutConsumer {
       await writer.flush();
     } catch (e) {
       throw retry(e);
+    }
+    routingMetrics.intentsWritten.inc(writer.written);
+    return { rejected };
+  }
+
+  private rememberRecalled(partition: number, appId: string, messageId: string): void {
+    const max = this.opts.recalledPerPartition ?? DEFAULT_RECALLED_PER_PARTITION;
+    if (max <= 0) return;
+    let set = this.recalled.get(partition);
+    if (!set) this.recalled.set(partition, (set = new Set()));
+    const key = recalledKey(appId, messageId);
+    set.delete(key);
+    set.add(key);
+    // A Set iterates in insertion order: the first is the oldest.
+    while (set.size > max) set.delete(set.values().next().value!);
+  }
+
+  private async fanOutRecalls(
+    rs: ConsumedRecord<ImMessageRecalled>[],
+    partition: number,
+  ): Promise<HandlerResult> {
+    const rejected: RejectedRecord[] = [];
+    const fanoutAt = this.clock().toISOString();
+    const writer = new IntentWriter(this.producer, this.opts.chunk);
+    try {
+      for (const r of rs) {
+        const v = r.value;
+        if (!this.apps.get(v.appId)) {
+          const message = `app ${v.appId} is not configured in PUSH_APPS_FILE`;
+          rejected.push({ record: r, code: 'UNKNOWN_APP', message });
+          continue;
+        }
+        this.rememberRecalled(partition, v.appId, v.messageId);
+        const addressed = { ...v, sender: { userId: v.senderId ?? null } };
+        const recipients = resolveRecipients(addressed, (key) => this.groups.get(key));
+        if (!recipients.ok) {
+          rejected.push({ record: r, code: recipients.code, message: recipients.message });
+          continue;
+        }
+        for (const userId of recipients.userIds) {
+          await writer.addRecall(v, userId, fanoutAt, r.context);
+        }
+      }
+      await writer.flush();
+    } catch (e) {
+      throw new RetryableException(`producing recall intents failed: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     routingMetrics.intentsWritten.inc(writer.written);
     return { rejected };

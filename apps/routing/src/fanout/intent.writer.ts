@@ -1,9 +1,17 @@
-import { TOPICS, type ImMessageSent, type PushIntent } from '@app/contracts';
+import {
+  TOPICS,
+  type ImMessageRecalled,
+  type ImMessageSent,
+  type PushIntent,
+  type RecallIntent,
+} from '@app/contracts';
 import { outbound, type EventProducer, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
 
 /** An intent's fields around its message, in JSON. */
 const INTENT_OVERHEAD_BYTES = 200;
+/** A recall intent in JSON, at most (ids of 128 and 256 characters, two dates). */
+const RECALL_INTENT_BYTES = 900;
 
 /**
  * Buffers intents and produces them in chunks, so that a large group streams out in bounded
@@ -51,8 +59,29 @@ export class IntentWriter {
     const message: ImMessageSent =
       m.conversation.type === 'c2c' ? { ...m, recipients: [userId] } : this.stripped!;
     const intent: PushIntent = { appId: m.appId, userId, message, fanoutAt };
-    this.buffer.push(outbound(TOPICS.pushIntent, intent, { context }));
-    this.bufferBytes += this.intentBytes;
+    await this.enqueue(outbound(TOPICS.pushIntent, intent, { context }), this.intentBytes);
+  }
+
+  /** The recall intent of one recipient (small: the recall's ids, no message). */
+  async addRecall(
+    r: ImMessageRecalled,
+    userId: string,
+    fanoutAt: string,
+    context: RecordContext,
+  ): Promise<void> {
+    const intent: RecallIntent = {
+      kind: 'recall',
+      appId: r.appId,
+      userId,
+      recall: { messageId: r.messageId, conversation: r.conversation, recalledAt: r.recalledAt },
+      fanoutAt,
+    };
+    await this.enqueue(outbound(TOPICS.pushIntent, intent, { context }), RECALL_INTENT_BYTES);
+  }
+
+  private async enqueue(record: OutboundRecord, bytes: number): Promise<void> {
+    this.buffer.push(record);
+    this.bufferBytes += bytes;
     if (this.buffer.length >= this.chunk || this.bufferBytes >= this.maxChunkBytes) {
       await this.flushChunk();
     }

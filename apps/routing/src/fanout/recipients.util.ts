@@ -3,6 +3,12 @@ import type { ImMessageSent } from '@app/contracts';
 /** The key of a group's membership record, the same as the key of its messages (co-partitioned). */
 export const groupKey = (appId: string, groupId: string): string => `${appId}:group:${groupId}`;
 
+/** What recipients are resolved from: a message, or a recall (whose sender may be unnamed). */
+export type Addressed = Pick<ImMessageSent, 'appId' | 'recipients'> & {
+  conversation: Pick<ImMessageSent['conversation'], 'type' | 'id'>;
+  sender: { userId: string | null };
+};
+
 export type Recipients =
   | { ok: true; userIds: Iterable<string>; count: number }
   | { ok: false; code: 'UNKNOWN_GROUP'; message: string };
@@ -12,7 +18,7 @@ export type Recipients =
  * twice. Returns an iterable so that a 100,000-member group is walked, not copied.
  */
 export function resolveRecipients(
-  m: ImMessageSent,
+  m: Addressed,
   members: (key: string) => readonly string[] | undefined,
 ): Recipients {
   let list: readonly string[] | undefined = m.recipients ?? undefined;

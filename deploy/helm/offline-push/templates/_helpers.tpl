@@ -146,8 +146,8 @@ triggers:
 {{- $f := $v.routing.consumerGroups.fanout }}
 {{- $d := $v.routing.consumerGroups.decide }}
 {{- $start := index $v.routing.env "ROUTING_NEW_GROUP_START" | default (index $v.env "ROUTING_NEW_GROUP_START") | default "latest" }}
-read: [im.message.sent.v1, im.group-members.v1, push.intent.v1, presence.user-state.v1, token.user-devices.v1, routing.badge-state.v1]
-write: [im.message.sent.v1, push.intent.v1, push.apns.request.v1, push.fcm.request.v1, push.outcome.v1, routing.badge-state.v1, push.dead-letter.v1]
+read: [im.message.sent.v1, im.message.recalled.v1, im.conversation.read.v1, im.group-members.v1, push.intent.v1, presence.user-state.v1, token.user-devices.v1, routing.badge-state.v1]
+write: [im.message.sent.v1, im.message.recalled.v1, im.conversation.read.v1, push.intent.v1, push.apns.request.v1, push.fcm.request.v1, push.outcome.v1, routing.badge-state.v1, push.dead-letter.v1]
 groups:
   - { name: {{ $f | quote }}, patternType: literal }
   - { name: {{ printf "%s-memberships" $f | quote }}, patternType: literal }

@@ -7,6 +7,7 @@ import {
   ProviderSchema,
 } from './common.schema';
 import { ImMessageSentSchema } from './im-message-sent.event';
+import { ConversationRefSchema } from './im-lifecycle.event';
 
 /** One recipient of one message, written by the routing fan-out. */
 export const PushIntentSchema = z.object({
@@ -16,6 +17,30 @@ export const PushIntentSchema = z.object({
   fanoutAt: IsoDateSchema,
 });
 export type PushIntent = z.infer<typeof PushIntentSchema>;
+
+/**
+ * One recipient of one recall, written by the routing fan-out on the same topic as the message
+ * intents (so decide sees it in order with the user's messages). Additive: `kind: "recall"`.
+ */
+export const RecallIntentSchema = z.object({
+  kind: z.literal('recall'),
+  appId: IdSchema,
+  userId: IdSchema,
+  recall: z.object({
+    messageId: z.string().min(1).max(256),
+    conversation: ConversationRefSchema,
+    recalledAt: IsoDateSchema,
+  }),
+  fanoutAt: IsoDateSchema,
+});
+export type RecallIntent = z.infer<typeof RecallIntentSchema>;
+
+/** What push.intent.v1 carries: a message intent (as before) or a recall intent. */
+export const PushIntentEventSchema = z.union([RecallIntentSchema, PushIntentSchema]);
+export type PushIntentEvent = z.infer<typeof PushIntentEventSchema>;
+
+export const isRecallIntent = (v: PushIntentEvent): v is RecallIntent =>
+  (v as RecallIntent).kind === 'recall';
 
 const RequestBaseSchema = z.object({
   jobId: z.string().min(1).max(512),

@@ -1,11 +1,12 @@
 import { DeadLetterSchema } from '../events/dead-letter.event';
 import { ImGroupMembersSchema } from '../events/im-group-members.event';
 import { ImMessageSentSchema } from '../events/im-message-sent.event';
+import { ImConversationReadSchema, ImMessageRecalledSchema } from '../events/im-lifecycle.event';
 import { PresenceDeviceEventSchema, PresenceUserStateSchema } from '../events/presence.event';
 import {
   ApnsRequestSchema,
   FcmRequestSchema,
-  PushIntentSchema,
+  PushIntentEventSchema,
   PushOutcomeSchema,
   TokenInvalidatedSchema,
 } from '../events/push.event';
@@ -24,6 +25,23 @@ export const TOPICS = {
     keySpace: 'conversation',
     schema: ImMessageSentSchema,
     key: (v) => `${v.appId}:${v.conversation.type}:${v.conversation.id}`,
+  }),
+  imMessageRecalled: defineTopic({
+    name: 'im.message.recalled.v1',
+    eventType: 'im.message.recalled',
+    cleanup: 'delete',
+    keySpace: 'conversation',
+    schema: ImMessageRecalledSchema,
+    // The message's key: the recall is read by the fan-out instance that holds the message's group.
+    key: (v) => `${v.appId}:${v.conversation.type}:${v.conversation.id}`,
+  }),
+  imConversationRead: defineTopic({
+    name: 'im.conversation.read.v1',
+    eventType: 'im.conversation.read',
+    cleanup: 'delete',
+    keySpace: 'user',
+    schema: ImConversationReadSchema,
+    key: userKey,
   }),
   imGroupMembers: defineTopic({
     name: 'im.group-members.v1',
@@ -66,7 +84,7 @@ export const TOPICS = {
     eventType: 'push.intent',
     cleanup: 'delete',
     keySpace: 'user',
-    schema: PushIntentSchema,
+    schema: PushIntentEventSchema,
     key: userKey,
   }),
   routingBadgeState: defineTopic({
