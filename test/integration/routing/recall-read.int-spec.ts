@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- provider bodies are inspected as plain JSON */
 import type { INestApplication } from '@nestjs/common';
 import { TOPICS, type ApnsRequest } from '@app/contracts';
 import { EventProducer } from '@app/kafka';

@@ -1,5 +1,6 @@
 import { parseMessageBody, unknownFields } from './message-body.util';
 import { PendingMessages } from './messages.service';
+import { parseReadBody, parseRecallBody } from './lifecycle-body.util';
 
 const message = {
   messageId: 'm-1',
@@ -105,5 +106,45 @@ describe('PendingMessages (backpressure of the messages API)', () => {
     expect(p.bytes).toBe(0);
     expect(p.countOf('a')).toBe(0);
     expect(p.admit('b', 1)).toBeUndefined();
+  });
+});
+
+describe('recall and read bodies', () => {
+  const now = new Date('2030-01-01T00:00:00.000Z');
+  const c2c = { conversation: { type: 'c2c', id: 'alice' } };
+
+  it("completes a recall with the path's ids and now", () => {
+    expect(parseRecallBody('demo', 'm-1', { ...c2c, recipients: ['bob'] }, now)).toEqual({
+      appId: 'demo',
+      messageId: 'm-1',
+      conversation: { type: 'c2c', id: 'alice' },
+      recipients: ['bob'],
+      recalledAt: '2030-01-01T00:00:00.000Z',
+    });
+  });
+
+  it.each([
+    [{ ...c2c }, ['recipients']], // a c2c recall names the peer
+    [{ ...c2c, recipients: ['bob'], colour: 'red' }, ['colour']],
+    [{ ...c2c, recipients: ['bob'], messageId: 'm-2' }, ['messageId']],
+    [{ conversation: { type: 'dm', id: 'x' } }, ['conversation.type']],
+    [{ conversation: { type: 'group', id: 'g' }, recalledAt: 'yesterday' }, ['recalledAt']],
+  ])('refuses recall body %j naming %j', (body, fields) => {
+    expect(fieldsOf(() => parseRecallBody('demo', 'm-1', body, now))).toEqual(fields);
+  });
+
+  it('completes a read with the path ids and now; refuses unknown fields and bad ids', () => {
+    expect(parseReadBody('demo', 'bob', { ...c2c, deviceId: 'pixel-1' }, now)).toEqual({
+      appId: 'demo',
+      userId: 'bob',
+      conversation: { type: 'c2c', id: 'alice' },
+      deviceId: 'pixel-1',
+      readAt: '2030-01-01T00:00:00.000Z',
+    });
+    expect(fieldsOf(() => parseReadBody('demo', 'bob', { ...c2c, unread: 3 }, now))).toEqual([
+      'unread',
+    ]);
+    expect(fieldsOf(() => parseReadBody('demo', 'b ob', c2c, now))).toEqual(['userId']);
+    expect(fieldsOf(() => parseReadBody('demo', 'bob', [c2c], now))).toEqual(['(body)']);
   });
 });
