@@ -1,4 +1,6 @@
 import {
+  ImConversationReadSchema,
+  ImMessageRecalledSchema,
   ImMessageSentSchema,
   PresenceDeviceEventSchema,
   PresenceUserStateSchema,
@@ -32,6 +34,18 @@ export interface RouteDoc {
   problems?: Record<number, string>;
   /** Other answers that are not problems. */
   responses?: Record<number, { description: string; schema?: JsonSchema }>;
+}
+
+/** A body schema: the event's, less fields the path gives or that have a default. */
+function bodyWithout(schema: ZodType, optional: string[]): JsonSchema {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  delete json.$schema;
+  const props = { ...(json.properties as Record<string, unknown>) };
+  for (const f of optional) if (f !== 'recalledAt' && f !== 'readAt') delete props[f];
+  const required = ((json.required as string[] | undefined) ?? []).filter(
+    (f) => !optional.includes(f),
+  );
+  return { ...json, properties: props, required };
 }
 
 const DEVICE_VIEW: JsonSchema = {
@@ -225,6 +239,46 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       413: 'The message, or the push intents it makes, cannot fit their Kafka topics.',
       503: 'Too many messages waiting to be stored (BACKPRESSURE, with Retry-After), or Kafka failed.',
     },
+  },
+  'POST /v1/apps/{appId}/messages/{messageId}/recall': {
+    tag: 'routing',
+    summary: 'Recall a message (an im.message.recalled.v1 event)',
+    description:
+      'The devices that were pushed the message get it replaced (the same apns-collapse-id; on ' +
+      'Android the same tag while it is the conversation\u2019s newest notification, else a data ' +
+      'message) or, with the app\u2019s `recall.mode: silent`, a background push; their badges ' +
+      'drop by what the message added, once. A c2c recall names the peer in `recipients`; a ' +
+      'group recall reaches the group\u2019s members. `recalledAt` defaults to now. Unknown fields ' +
+      'are refused. 202 once Kafka has stored the event.',
+    body: () => bodyWithout(ImMessageRecalledSchema, ['appId', 'messageId', 'recalledAt']),
+    bodyDescription: 'An im.message.recalled.v1 event without the path\u2019s ids.',
+    response: {
+      type: 'object',
+      properties: {
+        messageId: { type: 'string' },
+        status: { type: 'string', const: 'accepted' },
+      },
+      required: ['messageId', 'status'],
+    },
+    problems: { 503: 'Kafka could not store the event (retry).' },
+  },
+  'POST /v1/apps/{appId}/users/{userId}/conversations/read': {
+    tag: 'routing',
+    summary: 'A user read a conversation (an im.conversation.read.v1 event)',
+    description:
+      'The user\u2019s badges drop by the conversation\u2019s unread pushes, and the user\u2019s ' +
+      'other devices that hold notifications of it get a background push with the new badge ' +
+      '(at most one per user per ROUTING_READ_SYNC_SECONDS; reads in between are coalesced). ' +
+      'The conversation is the reader\u2019s view (a c2c id is the peer); `deviceId`, the device ' +
+      'it was read on, gets no push; `readAt` defaults to now. 202 once Kafka has stored it.',
+    body: () => bodyWithout(ImConversationReadSchema, ['appId', 'userId', 'readAt']),
+    bodyDescription: 'An im.conversation.read.v1 event without the path\u2019s ids.',
+    response: {
+      type: 'object',
+      properties: { status: { type: 'string', const: 'accepted' } },
+      required: ['status'],
+    },
+    problems: { 503: 'Kafka could not store the event (retry).' },
   },
   'GET /health/live': {
     tag: 'operations',

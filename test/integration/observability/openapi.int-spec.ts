@@ -161,7 +161,19 @@ describe('OpenAPI documents', () => {
       env: { ...process.env, LOG_LEVEL: 'warn', ROUTING_FANOUT: 'false', ROUTING_DECIDE: 'false' },
     });
     apps.push(app);
-    const doc = await checkDocument(app, ['POST /v1/apps/{appId}/messages']);
+    const doc = await checkDocument(app, [
+      'POST /v1/apps/{appId}/messages',
+      'POST /v1/apps/{appId}/messages/{messageId}/recall',
+      'POST /v1/apps/{appId}/users/{userId}/conversations/read',
+    ]);
+    const recall = bodySchema(doc, '/v1/apps/{appId}/messages/{messageId}/recall', 'post') as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    expect(Object.keys(recall.properties).sort()).toEqual(
+      ['conversation', 'recalledAt', 'recipients', 'senderId'].sort(),
+    );
+    expect(recall.required).toEqual(['conversation']);
     const send = doc.paths['/v1/apps/{appId}/messages'].post;
     // The body the handler validates itself: the event's schema, appId optional.
     const body = bodySchema(doc, '/v1/apps/{appId}/messages', 'post') as {
