@@ -5,7 +5,8 @@
  * Google would have received: bob's phones ring (badge 4 on the iPhone), carol's stays quiet
  * because the IM connection delivers to her. Then delivery-reports explains it: the outcomes of the
  * group message, carol's diagnosis (she was online), and one signed webhook delivery the demo's
- * receiver got.
+ * receiver got. Last, alice recalls her message to bob: his iPhone's notification is replaced
+ * (the same apns-collapse-id) and its badge drops by one.
  *
  *   npx tsx scripts/demo/demo.ts
  */
@@ -41,7 +42,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const step = (s: string) => console.log(`\n▶ ${s}`);
 
 interface Received {
-  apns: Array<{ token: string; payload: Record<string, unknown>; status: number }>;
+  apns: Array<{
+    token: string;
+    payload: Record<string, unknown>;
+    status: number;
+    collapseId?: string;
+  }>;
   fcm: Array<{ token?: string; message: Record<string, unknown>; httpStatus: number }>;
 }
 
@@ -138,15 +144,41 @@ async function main(): Promise<void> {
     `\ncarol's iPhone ${carolRang ? 'rang (unexpected: her app is open)' : 'stayed quiet: her app is open, the IM connection delivers'}`,
   );
   const reported = await reports(`m-${run}-2`);
+  const recalled = await recall();
   const ok =
     r.apns.filter((a) => a.token === bobIphone).length === 2 &&
     r.fcm.length === 2 &&
     !carolRang &&
-    reported;
+    reported &&
+    recalled;
   console.log(
     ok ? '\n✔ demo complete' : '\n✘ the demo did not see every expected push; see .local/run/logs',
   );
   process.exit(ok ? 0 : 1);
+}
+
+/** alice recalls her message to bob: the fake APNs shows the replacement under the same id. */
+async function recall(): Promise<boolean> {
+  const messageId = `m-${run}-1`;
+  step(`alice recalls ${messageId}: POST /v1/apps/demo/messages/${messageId}/recall`);
+  await call('POST', `${ROUTING}/v1/apps/demo/messages/${messageId}/recall`, {
+    conversation: { type: 'c2c', id: 'alice' },
+    senderId: 'alice',
+    recipients: [bob],
+  });
+  const iphone = (x: Received) => x.apns.filter((a) => a.token === bobIphone);
+  const all = iphone(await waitForDeliveries((x) => iphone(x).length, 3));
+  const [first, , replacement] = all;
+  if (!replacement) {
+    console.log('no replacement arrived');
+    return false;
+  }
+  console.log(
+    `APNs → bob's iPhone, apns-collapse-id ${replacement.collapseId}: ${JSON.stringify(replacement.payload)}`,
+  );
+  const same = replacement.collapseId === messageId && first.collapseId === messageId;
+  console.log(same ? 'the same collapse id as the message: it replaces the notification' : '✘');
+  return same;
 }
 
 interface OutcomeItem {
