@@ -26,7 +26,7 @@ export const RoutingSettingsSchema = z.object({
    * Recently pushed chat messages remembered per user (with their badge increments per device),
    * for recall and read sync; 0 remembers none (a recall then only stops late intents).
    */
-  ROUTING_PUSH_MEMORY: envInt(0, 256).default(32),
+  ROUTING_PUSH_MEMORY: envInt(0, 256).default(16),
   /** …and only those pushed within this many seconds (7 days: the default message TTL). */
   ROUTING_PUSH_MEMORY_SECONDS: envInt(60, 28 * 86400).default(7 * 86400),
   /**

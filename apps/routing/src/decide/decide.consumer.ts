@@ -45,7 +45,7 @@ export const DECIDE_OPTIONS = Symbol('DECIDE_OPTIONS');
 /** Output per transaction (estimated), keeping transactions short and memory bounded. */
 const DEFAULT_MAX_OUTPUT_BYTES = 512 * 1024;
 /** The push memory's defaults (the settings' defaults, for consumers built outside the module). */
-const DEFAULT_PUSH_MEMORY = 32;
+const DEFAULT_PUSH_MEMORY = 16;
 const DEFAULT_PUSH_MEMORY_SECONDS = 7 * 86400;
 const DEFAULT_READ_SYNC_SECONDS = 10;
 
