@@ -103,14 +103,14 @@ describe('routing: no input stalls a partition', () => {
       count: 1,
       timeoutMs,
     });
-  const lettersAt = (offset: string, code: string) =>
+  const lettersAt = (offset: string, code: string, timeoutMs = 30000) =>
     rec.collect<DeadLetter>(
       TOPICS.deadLetter.name,
       (l) =>
         l.source.topic === TOPICS.imMessageSent.name &&
         l.source.offset === offset &&
         l.error.code === code,
-      { count: 1, timeoutMs: 30000 },
+      { count: 1, timeoutMs },
     );
 
   it('a message just under 1 MB is dead-lettered OUTPUT_TOO_LARGE; the next on its partition and others flow', async () => {
@@ -185,6 +185,27 @@ describe('routing: no input stalls a partition', () => {
     );
     // After the grace, the message is dead-lettered UNKNOWN_GROUP and the partition moves on.
     await lettersAt(meta.baseOffset!, 'UNKNOWN_GROUP');
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
+      what: 'ready again',
+      timeoutMs: 20000,
+    });
+  });
+
+  it('two messages of a group without membership in one batch are both dead-lettered after one grace, and the partition moves on', async () => {
+    const group = uniqueId('nobody-described-it');
+    const first = message({ conversation: { type: 'group', id: group }, recipients: null });
+    const second = message({ conversation: { type: 'group', id: group }, recipients: null });
+    const [meta] = await raw.send({
+      topic: TOPICS.imMessageSent.name,
+      messages: [first, second].map((m) => ({ key: keyOf(m), value: JSON.stringify(m) })),
+    });
+    const base = BigInt(meta.baseOffset!);
+    // Before the fix, each one's grace restarted the other's on every retry: neither ever left.
+    await Promise.all([
+      // The grace (14 s) ends between two retries, whose backoff has grown by then.
+      lettersAt(String(base), 'UNKNOWN_GROUP', 60000),
+      lettersAt(String(base + 1n), 'UNKNOWN_GROUP', 60000),
+    ]);
     await waitFor(async () => (await request(app.getHttpServer()).get('/health/ready')).ok, {
       what: 'ready again',
       timeoutMs: 20000,

@@ -136,6 +136,8 @@ export class FanoutConsumer {
     // (below) never repeats the intents of the messages before it.
     const plans: Array<{ r: ConsumedRecord<ImMessageSent>; userIds: Iterable<string> }> = [];
     const fanoutAt = this.clock().toISOString();
+    this.forgetWaitsBefore(partition, rs[0]?.offset);
+    let waiting: string | undefined;
     for (const r of rs) {
       const m = r.value;
       if (!this.apps.get(m.appId)) {
@@ -154,22 +156,19 @@ export class FanoutConsumer {
         continue;
       }
       const recipients = resolveRecipients(m, (key) => this.groups.get(key));
-      const waitKey = `${partition}:${r.offset}`;
       if (!recipients.ok) {
         // A membership written just before the message may not be read yet: wait a little.
-        const since = this.waitingSince.get(waitKey) ?? Date.now();
-        this.waitingSince.set(waitKey, since);
-        if (Date.now() - since < this.opts.unknownGroupGraceMs) {
-          throw new RetryableException(`${recipients.message}; waiting for it`);
-        }
-        this.waitingSince.delete(waitKey);
-        reject(r, recipients.code, recipients.message);
+        if (this.stillWaiting(partition, r.offset)) waiting ??= recipients.message;
+        else reject(r, recipients.code, recipients.message);
         continue;
       }
-      this.waitingSince.delete(waitKey);
       routingMetrics.fanoutRecipients.observe(recipients.count);
       plans.push({ r, userIds: recipients.userIds });
     }
+    // Every message of the batch waits from the same attempt on: one whose grace ended stays
+    // rejected when the batch is tried again, so two such messages never take turns restarting
+    // each other's wait (a partition that never moves on).
+    if (waiting !== undefined) throw new RetryableException(`${waiting}; waiting for it`);
     const writer = new IntentWriter(this.producer, this.opts.chunk);
     // Kafka, not the message (its size and schema were checked above): retry the batch
     // (repeated intents are dropped by decide).
@@ -191,6 +190,24 @@ export class FanoutConsumer {
     return { rejected };
   }
 
+  /** True while a message without its group's membership is within the grace (since first seen). */
+  private stillWaiting(partition: number, offset: string): boolean {
+    const key = `${partition}:${offset}`;
+    const since = this.waitingSince.get(key) ?? Date.now();
+    this.waitingSince.set(key, since);
+    return Date.now() - since < this.opts.unknownGroupGraceMs;
+  }
+
+  /** Waits of offsets before the batch's first are over (committed): forget them. */
+  private forgetWaitsBefore(partition: number, first: string | undefined): void {
+    if (first === undefined || this.waitingSince.size === 0) return;
+    const from = BigInt(first);
+    for (const key of this.waitingSince.keys()) {
+      const [p, offset] = key.split(':');
+      if (Number(p) === partition && BigInt(offset) < from) this.waitingSince.delete(key);
+    }
+  }
+
   private rememberRecalled(partition: number, appId: string, messageId: string): void {
     const max = this.opts.recalledPerPartition ?? DEFAULT_RECALLED_PER_PARTITION;
     if (max <= 0) return;
@@ -209,6 +226,10 @@ export class FanoutConsumer {
   ): Promise<HandlerResult> {
     const rejected: RejectedRecord[] = [];
     const fanoutAt = this.clock().toISOString();
+    // Every message of the batch waits from the same attempt on: one whose grace ended stays
+    // rejected when the batch is tried again, so two such messages never take turns restarting
+    // each other's wait (a partition that never moves on).
+    if (waiting !== undefined) throw new RetryableException(`${waiting}; waiting for it`);
     const writer = new IntentWriter(this.producer, this.opts.chunk);
     try {
       for (const r of rs) {
