@@ -226,10 +226,6 @@ export class FanoutConsumer {
   ): Promise<HandlerResult> {
     const rejected: RejectedRecord[] = [];
     const fanoutAt = this.clock().toISOString();
-    // Every message of the batch waits from the same attempt on: one whose grace ended stays
-    // rejected when the batch is tried again, so two such messages never take turns restarting
-    // each other's wait (a partition that never moves on).
-    if (waiting !== undefined) throw new RetryableException(`${waiting}; waiting for it`);
     const writer = new IntentWriter(this.producer, this.opts.chunk);
     try {
       for (const r of rs) {
