@@ -7,6 +7,7 @@ import { RegistrySchema1764136800000 } from './migrations/1764136800000-registry
 import { OutboxUnsentById1764140400000 } from './migrations/1764140400000-outbox-unsent-by-id';
 import { ValuesWithinContract1764658800000 } from './migrations/1764658800000-values-within-contract';
 import { LiveActivityPushType1764900000000 } from './migrations/1764900000000-live-activity-push-type';
+import { UserPrivacy1795971600000 } from './migrations/1795971600000-user-privacy';
 
 /** Listed, not globbed: the service is bundled by webpack, where a file glob finds nothing. */
 export const REGISTRY_ENTITIES = [PushUserEntity, DeviceEntity, OutboxEntryEntity];
@@ -15,6 +16,7 @@ export const REGISTRY_MIGRATIONS = [
   OutboxUnsentById1764140400000,
   ValuesWithinContract1764658800000,
   LiveActivityPushType1764900000000,
+  UserPrivacy1795971600000,
 ];
 
 /**

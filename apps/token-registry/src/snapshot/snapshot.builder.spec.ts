@@ -15,6 +15,7 @@ const user: UserState = {
   soundC2c: null,
   soundGroup: 'bell.aiff',
   conversations: { 'group:g-7': 'receive_except_at' },
+  privacy: 'id_only',
   updatedAt: new Date('2026-11-26T05:00:00.000Z'),
 };
 
@@ -45,7 +46,19 @@ describe('buildSnapshot', () => {
       dnd: { startSecondOfDay: 79200, durationSeconds: 28800, timeZone: 'Europe/Berlin' },
       sounds: { c2c: null, group: 'bell.aiff' },
       conversations: { 'group:g-7': 'receive_except_at' },
+      privacy: 'id_only',
     });
+  });
+
+  it('publishes privacy null for a user who follows the app', () => {
+    const snap = buildSnapshot({ ...user, privacy: null }, []);
+    expect(TokenUserDevicesSchema.parse(snap).settings.privacy).toBeNull();
+  });
+
+  it('reads a snapshot written before privacy existed (the field is optional)', () => {
+    const { privacy: _left, ...older } = buildSnapshot(user, []).settings;
+    const parsed = TokenUserDevicesSchema.parse({ ...buildSnapshot(user, []), settings: older });
+    expect(parsed.settings.privacy).toBeUndefined();
   });
 
   it('publishes a user without devices as an empty list, not a tombstone', () => {

@@ -23,6 +23,7 @@ export type UserState = Pick<
   | 'soundC2c'
   | 'soundGroup'
   | 'conversations'
+  | 'privacy'
   | 'updatedAt'
 >;
 
@@ -41,6 +42,7 @@ export function settingsOf(user: UserState): PushSettings {
         : null,
     sounds: { c2c: user.soundC2c, group: user.soundGroup },
     conversations: { ...user.conversations },
+    privacy: user.privacy,
   };
 }
 

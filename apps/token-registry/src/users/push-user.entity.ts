@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { ReceiveOption } from '@app/contracts';
+import type { PushPrivacy, ReceiveOption } from '@app/contracts';
 
 /**
  * One row per user the registry has seen: the user's push settings and the version of their
@@ -44,6 +44,10 @@ export class PushUserEntity {
   /** `{"group:g-7": "receive_except_at", "c2c:alice": "receive_not_notify"}` */
   @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
   conversations!: Record<string, ReceiveOption>;
+
+  /** `full` / `id_only`; null follows the app's `privacy`. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  privacy!: PushPrivacy | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

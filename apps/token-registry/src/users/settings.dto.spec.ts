@@ -33,8 +33,15 @@ describe('UpdateSettingsBodySchema', () => {
       { conversations: { [`group:${'g'.repeat(129)}`]: 'receive' } },
       `conversations.group:${'g'.repeat(129)}`,
     ],
+    [{ privacy: 'ids' }, 'privacy'],
+    [{ privacy: 'ID_ONLY' }, 'privacy'],
+    [{ privacy: true }, 'privacy'],
   ])('refuses %j naming %s', (body, field) => {
     expect(fields(body)).toContain(field);
+  });
+
+  it.each(['full', 'id_only', null])('takes privacy %j', (privacy) => {
+    expect(UpdateSettingsBodySchema.parse({ privacy }).privacy).toBe(privacy);
   });
 
   it('takes a conversation key whose id has the longest id length', () => {

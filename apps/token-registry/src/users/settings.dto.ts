@@ -1,5 +1,6 @@
 import {
   ConversationKeySchema,
+  PushPrivacySchema,
   IsoDateSchema,
   ReceiveOptionSchema,
   SoundSchema,
@@ -58,5 +59,7 @@ export const UpdateSettingsBodySchema = z.strictObject({
       message: `at most ${MAX_CONVERSATION_OPTIONS_PER_REQUEST} conversations per request`,
     })
     .optional(),
+  /** `full` or `id_only`; null follows the app's `privacy` again. */
+  privacy: PushPrivacySchema.nullable().optional(),
 });
 export type UpdateSettingsInput = z.output<typeof UpdateSettingsBodySchema>;

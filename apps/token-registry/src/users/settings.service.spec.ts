@@ -14,6 +14,7 @@ const current: UserState = {
   soundC2c: 'a.aiff',
   soundGroup: null,
   conversations: { 'c2c:alice': 'receive_not_notify', 'group:g': 'receive_except_at' },
+  privacy: 'id_only',
   updatedAt: new Date(),
 };
 
@@ -27,7 +28,16 @@ describe('mergeSettings', () => {
       dndStartSecond: 0,
       soundC2c: 'a.aiff',
       conversations: current.conversations,
+      privacy: 'id_only',
     });
+  });
+
+  it.each<[string, { privacy?: 'full' | 'id_only' | null }, 'full' | 'id_only' | null]>([
+    ['privacy left out: kept', {}, 'id_only'],
+    ['privacy set', { privacy: 'full' }, 'full'],
+    ['privacy null: follows the app again', { privacy: null }, null],
+  ])('%s', (_n, patch, privacy) => {
+    expect(mergeSettings(current, patch).privacy).toBe(privacy);
   });
 
   it('clears with null, and removes conversation options set to null or receive', () => {

@@ -41,6 +41,7 @@ export function mergeSettings(current: UserState, patch: UpdateSettingsInput): S
     soundC2c: patch.sounds?.c2c === undefined ? current.soundC2c : patch.sounds.c2c,
     soundGroup: patch.sounds?.group === undefined ? current.soundGroup : patch.sounds.group,
     conversations,
+    privacy: patch.privacy === undefined ? current.privacy : patch.privacy,
   };
 }
 

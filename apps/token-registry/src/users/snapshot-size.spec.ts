@@ -30,6 +30,7 @@ function worstCaseSnapshotBytes(devices: number, conversations: number): number 
         'receive_not_notify' as const,
       ]),
     ),
+    privacy: 'id_only',
     updatedAt: now,
   };
   const list = Array.from({ length: devices }, (_, i): DeviceEntity => ({

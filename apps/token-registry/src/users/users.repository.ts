@@ -17,6 +17,7 @@ interface UserRow {
   sound_c2c: string | null;
   sound_group: string | null;
   conversations: UserState['conversations'];
+  privacy: UserState['privacy'];
   updated_at: Date;
 }
 
@@ -33,6 +34,7 @@ const fromRow = (r: UserRow): UserState => ({
   soundC2c: r.sound_c2c,
   soundGroup: r.sound_group,
   conversations: r.conversations,
+  privacy: r.privacy,
   updatedAt: r.updated_at,
 });
 
@@ -81,7 +83,7 @@ export class UsersRepository {
     const { rows } = await tx.query<UserRow>(
       `UPDATE registry_users SET push_enabled = $3, hide_preview = $4, snooze_until = $5,
          dnd_start_second = $6, dnd_duration_seconds = $7, dnd_time_zone = $8,
-         sound_c2c = $9, sound_group = $10, conversations = $11::jsonb
+         sound_c2c = $9, sound_group = $10, conversations = $11::jsonb, privacy = $12
        WHERE app_id = $1 AND user_id = $2 RETURNING *`,
       [
         appId,
@@ -95,6 +97,7 @@ export class UsersRepository {
         s.soundC2c,
         s.soundGroup,
         JSON.stringify(s.conversations),
+        s.privacy,
       ],
     );
     return fromRow(rows[0]);

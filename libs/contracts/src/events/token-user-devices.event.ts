@@ -39,6 +39,13 @@ export const DndWindowSchema = z.object({
   timeZone: withoutControlCharacters(z.string().min(1).max(64)),
 });
 
+/**
+ * A user's privacy mode: `id_only` sends only message and conversation ids (the app's extension
+ * fetches the content); `full` sends the content; null or absent follows the app's `privacy`.
+ */
+export const PushPrivacySchema = z.enum(['full', 'id_only']);
+export type PushPrivacy = z.infer<typeof PushPrivacySchema>;
+
 export const PushSettingsSchema = z.object({
   pushEnabled: z.boolean(),
   hidePreview: z.boolean(),
@@ -50,6 +57,8 @@ export const PushSettingsSchema = z.object({
    * `REGISTRY_MAX_CONVERSATION_OPTIONS` (default 1,000) per user.
    */
   conversations: z.record(ConversationKeySchema, ReceiveOptionSchema),
+  /** Optional: snapshots written before it existed parse (and follow the app). */
+  privacy: PushPrivacySchema.nullish(),
 });
 export type PushSettings = z.infer<typeof PushSettingsSchema>;
 
@@ -61,6 +70,7 @@ export const DEFAULT_PUSH_SETTINGS: Readonly<PushSettings> = Object.freeze({
   dnd: null,
   sounds: Object.freeze({ c2c: null, group: null }),
   conversations: Object.freeze({}),
+  privacy: null,
 });
 
 export const TokenUserDevicesSchema = z.object({
