@@ -42,6 +42,8 @@ const FcmAppSchema = z.object({
   projectId: z.string().min(1),
   serviceAccountFile: z.string().min(1),
   endpoint: EndpointSchema.optional(),
+  /** The app renders its pushes itself (absent: false): FCM messages carry only `data`. */
+  dataOnly: z.boolean().optional(),
 });
 
 const PolicySchema = z
@@ -50,6 +52,46 @@ const PolicySchema = z
     offlineAfterDays: z.number().int().min(1).max(365).default(7),
   })
   .default({ suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 });
+
+/**
+ * What leaves the platform in a push: `full` (title, text, sender, ext, image) or `id_only` (only
+ * the message and conversation ids; the app's notification service extension fetches the content).
+ */
+export const PrivacyModeSchema = z.enum(['full', 'id_only']);
+export type PrivacyMode = z.infer<typeof PrivacyModeSchema>;
+
+/** Caps on the apps file's per-locale texts. */
+export const APP_TEXT_LIMITS = { locales: 50, chars: 256 } as const;
+
+/** A locale (`en`, `zh-Hant`, `zh-Hant-TW`, `pt_BR`) or `default`, as in `offlinePush.localized`. */
+const TextLocaleSchema = z
+  .string()
+  .max(35)
+  .regex(
+    /^(default|[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*)$/,
+    'a BCP 47 language tag such as en, zh-Hant or zh-Hant-TW, or default',
+  );
+
+const LocalizedTextTableSchema = z
+  .record(TextLocaleSchema, z.string().min(1).max(APP_TEXT_LIMITS.chars))
+  .refine((t) => Object.keys(t).length <= APP_TEXT_LIMITS.locales, {
+    message: `at most ${APP_TEXT_LIMITS.locales} locales`,
+  });
+
+/**
+ * Neutral texts per locale. A locale (and `default`) not given falls back to the built-in English
+ * text (`DEFAULT_APP_TEXTS` and `appText` in `@app/routing-rules`, which pick by device locale).
+ */
+const AppTextsSchema = z.object({
+  newMessage: LocalizedTextTableSchema.optional(),
+  recalled: LocalizedTextTableSchema.optional(),
+});
+
+/** Defaults of the notifications shown on web and desktop devices (FCM `webpush`). */
+const WebAppSchema = z.object({
+  icon: z.url({ protocol: /^https$/, error: 'an https:// URL' }).max(2048).optional(),
+  link: z.url({ protocol: /^https$/, error: 'an https:// URL' }).max(2048).optional(),
+});
 
 /**
  * The outcome events a webhook can subscribe to. Each names one `push.outcome.v1` status: `sent` is
@@ -131,17 +173,6 @@ const WebhooksSchema = z
     });
   });
 
-/** A text per locale (BCP 47 tag, or `default`), chosen per device by the locale fallback. */
-const LocalizedTextSchema = z
-  .record(z.string().min(1).max(35), z.string().min(1).max(256))
-  .refine((t) => Object.keys(t).length <= 100, 'at most 100 locales');
-
-/** Texts routing shows in notifications it writes itself. */
-const TextsSchema = z.object({
-  /** The body that replaces a recalled message's notification (default "This message was recalled"). */
-  recalled: LocalizedTextSchema.optional(),
-});
-
 /** How a recall reaches the devices that showed the message. */
 const RecallSchema = z.object({
   /**
@@ -159,8 +190,14 @@ export const AppConfigSchema = z.object({
   fcm: FcmAppSchema.optional(),
   /** Outcome webhooks (delivery-reports): batched, signed POSTs of the app's outcomes. */
   webhooks: WebhooksSchema.optional(),
-  /** Texts routing writes itself (the recall replacement), per locale. */
-  texts: TextsSchema.optional(),
+  /** The app's privacy mode (absent: `full`); a user's own `privacy` setting wins over it. */
+  privacy: PrivacyModeSchema.optional(),
+  /**
+   * Neutral texts per locale (fallback zh-Hant-TW → zh-Hant → zh → default → built-in):
+   * `newMessage` (hidden previews, id-only), `recalled` (the recall replacement).
+   */
+  texts: AppTextsSchema.optional(),
+  web: WebAppSchema.optional(),
   /** Recall: replace the notification (default) or send a silent push. */
   recall: RecallSchema.optional(),
 });

@@ -3,3 +3,4 @@ export * from './dnd-window.util';
 export * from './conversation-key';
 export * from './locale.util';
 export * from './push-kind';
+export * from './app-texts';

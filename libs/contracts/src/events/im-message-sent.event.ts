@@ -74,6 +74,52 @@ export const LiveActivitySchema = z
   });
 export type LiveActivity = z.infer<typeof LiveActivitySchema>;
 
+/** A localisation key of the app's strings file (APNs `loc-key`, FCM `*_loc_key`). */
+const LocKeySchema = withoutControlCharacters(z.string().min(1).max(256));
+/** The arguments of a localisation key: at most 20 strings of at most 512 characters. */
+const LocArgsSchema = z.array(z.string().max(512)).max(20);
+
+/** The most entries of `offlinePush.localized`. */
+export const MAX_LOCALIZED_ENTRIES = 50;
+
+/**
+ * A locale key of `offlinePush.localized`: a BCP 47-like tag (`en`, `zh-Hant`, `zh-Hant-TW`,
+ * `pt_BR`: a 2–8 letter language, then subtags of 1–8 letters or digits, separated by `-` or
+ * `_`), at most 35 characters like a device's `locale`, or `default`.
+ */
+export const LocaleKeySchema = z
+  .string()
+  .max(35)
+  .regex(
+    /^(default|[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*)$/,
+    'a BCP 47 language tag such as en, zh-Hant or zh-Hant-TW, or default',
+  );
+
+/** Title and text of one language; `desc` replaces the message text like `offlinePush.desc`. */
+export const LocalizedTextSchema = z.object({
+  title: z.string().max(512).nullish(),
+  desc: z.string().max(4096).nullish(),
+});
+export type LocalizedText = z.infer<typeof LocalizedTextSchema>;
+
+export const LocalizedTextsSchema = z
+  .record(LocaleKeySchema, LocalizedTextSchema)
+  .refine((r) => Object.keys(r).length <= MAX_LOCALIZED_ENTRIES, {
+    message: `at most ${MAX_LOCALIZED_ENTRIES} locales`,
+  });
+
+/** Web Push `Urgency` header values (RFC 8030). */
+export const WebPushUrgencySchema = z.enum(['very-low', 'low', 'normal', 'high']);
+export type WebPushUrgency = z.infer<typeof WebPushUrgencySchema>;
+
+/** Devices with platform `web` / `desktop` sent through FCM (the `webpush` block). */
+export const WebOfflinePushSchema = z.object({
+  /** Opened when the notification is clicked (FCM `webpush.fcm_options.link`). */
+  link: ImageUrlSchema.nullish(),
+  icon: ImageUrlSchema.nullish(),
+  urgency: WebPushUrgencySchema.nullish(),
+});
+
 export const ApnsOfflinePushSchema = z.object({
   title: z.string().max(512).nullish(),
   subTitle: z.string().max(512).nullish(),
@@ -89,6 +135,11 @@ export const ApnsOfflinePushSchema = z.object({
   /** `apns-priority`; absent: 10 (5 for background devices, which Apple requires). */
   priority: z.union([z.literal(5), z.literal(10)]).nullish(),
   liveActivity: LiveActivitySchema.nullish(),
+  // Localisation (issue 15, content): `aps.alert` loc-key / loc-args / title-loc-key / title-loc-args.
+  locKey: LocKeySchema.nullish(),
+  locArgs: LocArgsSchema.nullish(),
+  titleLocKey: LocKeySchema.nullish(),
+  titleLocArgs: LocArgsSchema.nullish(),
 });
 
 export const AndroidOfflinePushSchema = z.object({
@@ -98,6 +149,13 @@ export const AndroidOfflinePushSchema = z.object({
   priority: z.enum(['high', 'normal']).nullish(),
   image: ImageUrlSchema.nullish(),
   collapseKey: z.string().max(256).nullish(),
+  // Localisation and data-only (issue 15, content): android.notification *_loc_key / *_loc_args.
+  titleLocKey: LocKeySchema.nullish(),
+  titleLocArgs: LocArgsSchema.nullish(),
+  bodyLocKey: LocKeySchema.nullish(),
+  bodyLocArgs: LocArgsSchema.nullish(),
+  /** No `notification` block: the app renders the push itself from `data`. */
+  dataOnly: z.boolean().nullish(),
 });
 
 export const OfflinePushSchema = z.object({
@@ -110,6 +168,9 @@ export const OfflinePushSchema = z.object({
   bypassMute: z.boolean().nullish(),
   apns: ApnsOfflinePushSchema.nullish(),
   android: AndroidOfflinePushSchema.nullish(),
+  /** Per-locale title and text, picked by the device's `locale` (fallback zh-Hant-TW → zh-Hant → zh → default). */
+  localized: LocalizedTextsSchema.nullish(),
+  web: WebOfflinePushSchema.nullish(),
 });
 export type OfflinePush = z.infer<typeof OfflinePushSchema>;
 
