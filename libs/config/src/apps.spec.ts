@@ -137,3 +137,60 @@ describe('apps file: webhooks', () => {
     expect(problems(withHooks(twice))).toMatch(/webhooks\.1\.url: duplicate webhook url/);
   });
 });
+
+describe('apps file: privacy, texts, fcm.dataOnly, web', () => {
+  const key = hashApiKey('secret-1');
+  const app = (extra: string) => `apps:\n  - id: a\n    apiKeys: ["${key}"]\n${extra}`;
+  const problems = (text: string) => {
+    try {
+      loadAppsFile(write(text));
+    } catch (e) {
+      return (e as ConfigException).problems.join('\n');
+    }
+    return '';
+  };
+
+  it('reads them, and leaves them out when not given (privacy full, built-in texts)', () => {
+    const [given] = loadAppsFile(
+      write(
+        app(
+          [
+            '    privacy: id_only',
+            '    texts:',
+            '      newMessage: { default: "New message", zh-Hant: "你有一則新訊息", pt_BR: "Nova mensagem" }',
+            '      recalled: { en: "Recalled" }',
+            '    fcm: { projectId: p, serviceAccountFile: sa.json, dataOnly: true }',
+            '    web: { icon: "https://chat.example.com/icon.png", link: "https://chat.example.com/" }',
+          ].join('\n'),
+        ),
+      ),
+    ).apps;
+    expect(given).toMatchObject({
+      privacy: 'id_only',
+      texts: { newMessage: { 'zh-Hant': '你有一則新訊息' }, recalled: { en: 'Recalled' } },
+      fcm: { dataOnly: true },
+      web: { icon: 'https://chat.example.com/icon.png', link: 'https://chat.example.com/' },
+    });
+    const [plain] = loadAppsFile(write(app(''))).apps;
+    expect([plain.privacy, plain.texts, plain.web]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it.each([
+    ['privacy: ids', /apps\.0\.privacy/],
+    ['texts: { newMessage: { "en US": "x" } }', /apps\.0\.texts\.newMessage/],
+    ['texts: { newMessage: { en: "" } }', /apps\.0\.texts\.newMessage\.en/],
+    [`texts: { recalled: { en: "${'x'.repeat(257)}" } }`, /apps\.0\.texts\.recalled\.en/],
+    [
+      `texts: { newMessage: { ${Array.from({ length: 51 }, (_, i) => `l${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}: x`).join(', ')} } }`,
+      /at most 50 locales/,
+    ],
+    ['web: { link: "http://chat.example.com/" }', /apps\.0\.web\.link/],
+    ['web: { icon: "javascript:alert(1)" }', /apps\.0\.web\.icon/],
+    [
+      'fcm: { projectId: p, serviceAccountFile: sa.json, dataOnly: "yes" }',
+      /apps\.0\.fcm\.dataOnly/,
+    ],
+  ])('refuses %s naming the field', (extra, expected) => {
+    expect(problems(app(`    ${extra}`))).toMatch(expected);
+  });
+});

@@ -55,3 +55,32 @@ describe('toAdminMessage', () => {
     expect(m.condition).toBeUndefined();
   });
 });
+
+describe('toAdminMessage for web and desktop devices', () => {
+  it('caps webpush.headers.TTL at the time left and adds no android block', () => {
+    const m = toAdminMessage(
+      req({ webpush: { headers: { TTL: '86400', Urgency: 'high' } }, data: { a: '1' } }, 90_500),
+      1_000_000,
+    );
+    expect(m).toEqual({
+      token: 'tok-1234567890',
+      webpush: { headers: { TTL: '90', Urgency: 'high' } },
+      data: { a: '1' },
+    });
+  });
+
+  it.each([
+    ['a shorter TTL is kept', { TTL: '60' }, '60'],
+    ['no TTL: the time left', {}, '90'],
+    ['an unreadable TTL is left for firebase-admin / FCM to reject', { TTL: 'soon' }, 'soon'],
+  ])('%s', (_n, headers, ttl) => {
+    const m = toAdminMessage(req({ webpush: { headers } }, 90_500), 1_000_000);
+    expect(m.webpush?.headers?.TTL).toBe(ttl);
+  });
+
+  it('leaves the request as it was', () => {
+    const r = req({ webpush: { headers: { TTL: '86400' } } });
+    toAdminMessage(r, 1_000_000);
+    expect(r.message).toEqual({ webpush: { headers: { TTL: '86400' } } });
+  });
+});

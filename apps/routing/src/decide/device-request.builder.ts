@@ -49,7 +49,11 @@ export function buildDeviceRequest(
   base: RequestBase,
 ): BuiltRequest {
   const platform = platformOf(device);
-  const content = notificationContent(m, settings, platform);
+  const content = notificationContent(m, settings, platform, {
+    locale: device.locale,
+    texts: app?.texts,
+    appPrivacy: app?.privacy,
+  });
   if (!content) {
     return {
       kind: 'suppressed',
@@ -60,7 +64,11 @@ export function buildDeviceRequest(
   const common = requestCommon(m, device, base);
   if (platform === 'apns') return buildApnsRequest(m, device, app, content, badge, common);
   const remaining = Math.max(0, (base.expiresAt.getTime() - base.now.getTime()) / 1000);
-  const fit = renderFcmMessage(m, content, badge, remaining);
+  const fit = renderFcmMessage(m, content, badge, remaining, {
+    web: device.platform === 'web' || device.platform === 'desktop',
+    dataOnly: app?.fcm?.dataOnly,
+    webDefaults: app?.web,
+  });
   if (!fit.ok) return tooLarge(platform, content, fit.bytes);
   return {
     kind: 'fcm',

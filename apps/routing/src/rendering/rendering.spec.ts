@@ -213,7 +213,7 @@ describe('sound, ext, hidePreview', () => {
       1,
       60,
     );
-    expect(fcm.ok && fcm.value.android.notification.body_loc_key).toBe(NEUTRAL_FCM_BODY_LOC_KEY);
+    expect(fcm.ok && fcm.value.android?.notification?.body_loc_key).toBe(NEUTRAL_FCM_BODY_LOC_KEY);
     expect(JSON.stringify(fcm)).not.toContain('hello');
   });
 });

@@ -74,12 +74,16 @@ export function checkSendBody(body: unknown): MessageProblem | undefined {
     const adata = checkStringMap(a.data, 'message.android.data');
     if (adata) return adata;
   }
+  const web = checkWebpush(m.webpush);
+  if (web) return web;
+  const webpush = m.webpush as { data?: unknown; notification?: unknown } | undefined;
   const size = Buffer.byteLength(
     JSON.stringify([
       m.data ?? null,
       m.notification ?? null,
       (m.android as { data?: unknown; notification?: unknown } | undefined)?.data ?? null,
       (m.android as { notification?: unknown } | undefined)?.notification ?? null,
+      ...(webpush ? [webpush.data ?? null, webpush.notification ?? null] : []),
     ]),
   );
   if (size > MAX_PAYLOAD_BYTES) {
@@ -88,6 +92,24 @@ export function checkSendBody(body: unknown): MessageProblem | undefined {
       field: 'message',
       aboutToken: false,
     };
+  }
+  return undefined;
+}
+
+/** `webpush`: an object whose `headers` and `data` are string maps, `fcm_options.link` https. */
+function checkWebpush(w: unknown): MessageProblem | undefined {
+  if (w === undefined) return undefined;
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) {
+    return { message: 'webpush must be an object', field: 'message.webpush', aboutToken: false };
+  }
+  const web = w as Record<string, unknown>;
+  const problem =
+    checkStringMap(web.headers, 'message.webpush.headers') ??
+    checkStringMap(web.data, 'message.webpush.data');
+  if (problem) return problem;
+  const link = (web.fcm_options as { link?: unknown } | undefined)?.link;
+  if (link !== undefined && !(typeof link === 'string' && link.startsWith('https://'))) {
+    return invalidValue('message.webpush.fcm_options.link', link);
   }
   return undefined;
 }
