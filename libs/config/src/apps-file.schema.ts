@@ -89,8 +89,14 @@ const AppTextsSchema = z.object({
 
 /** Defaults of the notifications shown on web and desktop devices (FCM `webpush`). */
 const WebAppSchema = z.object({
-  icon: z.url({ protocol: /^https$/, error: 'an https:// URL' }).max(2048).optional(),
-  link: z.url({ protocol: /^https$/, error: 'an https:// URL' }).max(2048).optional(),
+  icon: z
+    .url({ protocol: /^https$/, error: 'an https:// URL' })
+    .max(2048)
+    .optional(),
+  link: z
+    .url({ protocol: /^https$/, error: 'an https:// URL' })
+    .max(2048)
+    .optional(),
 });
 
 /**

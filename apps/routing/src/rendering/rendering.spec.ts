@@ -7,6 +7,7 @@ import { renderApnsPayload } from './apns.renderer';
 import { renderFcmMessage } from './fcm.renderer';
 import { messageText } from './message-text.util';
 import {
+  effectivePrivacy,
   NEUTRAL_APNS_LOC_KEY,
   NEUTRAL_BODY,
   NEUTRAL_FCM_BODY_LOC_KEY,
@@ -14,9 +15,12 @@ import {
 } from './notification-content';
 import { cutUtf16, fitBody } from './truncate.util';
 
-const settings = (over = {}) => ({
+const settings = (
+  over: { hidePreview?: boolean; privacy?: 'full' | 'id_only' | null; sounds?: object } = {},
+) => ({
   hidePreview: false,
   sounds: { c2c: null, group: null },
+  privacy: null,
   ...over,
 });
 
@@ -340,5 +344,457 @@ describe('4096-byte limit', () => {
       (v) => v.length,
     );
     expect(fit).toEqual({ ok: true, value: '01234...', bytes: 8, truncated: true });
+  });
+});
+
+describe('languages (offlinePush.localized, device locale)', () => {
+  const localized = {
+    default: { title: 'New message', desc: 'You have mail' },
+    'zh-Hant': { title: '新訊息', desc: '照片' },
+    zh: { title: '新消息' },
+    pt_BR: { desc: 'Foto' },
+  };
+  it.each<{
+    name: string;
+    m: ReturnType<typeof message>;
+    locale: string | null;
+    platform?: 'apns' | 'fcm';
+    title: string | null;
+    body: string | null;
+  }>([
+    {
+      name: 'zh-Hant-TW → the zh-Hant entry',
+      m: message({ offlinePush: { localized } }),
+      locale: 'zh-Hant-TW',
+      title: '新訊息',
+      body: '照片',
+    },
+    {
+      name: 'zh-Hans-CN → zh (title), its empty desc falls through to the message text',
+      m: message({ offlinePush: { localized } }),
+      locale: 'zh-Hans-CN',
+      title: '新消息',
+      body: 'hello',
+    },
+    {
+      name: 'en → default',
+      m: message({ offlinePush: { localized } }),
+      locale: 'en',
+      title: 'New message',
+      body: 'You have mail',
+    },
+    {
+      name: 'no locale on the device → default',
+      m: message({ offlinePush: { localized } }),
+      locale: null,
+      title: 'New message',
+      body: 'You have mail',
+    },
+    {
+      name: 'pt-BR device, pt_BR key (case and _ ignored); title falls through to the nickname',
+      m: message({ offlinePush: { localized } }),
+      locale: 'PT-br',
+      title: 'Alice',
+      body: 'Foto',
+    },
+    {
+      name: 'no match and no default → offlinePush.title / desc',
+      m: message({
+        offlinePush: { title: 'Chat', desc: 'Ping', localized: { fr: { desc: 'x' } } },
+      }),
+      locale: 'de',
+      title: 'Chat',
+      body: 'Ping',
+    },
+    {
+      name: 'localized wins over apns.title and offlinePush.desc',
+      m: message({
+        offlinePush: {
+          desc: 'Ping',
+          apns: { title: 'iOS' },
+          localized: { de: { title: 'Neu', desc: 'Hallo' } },
+        },
+      }),
+      locale: 'de-AT',
+      title: 'Neu',
+      body: 'Hallo',
+    },
+    {
+      name: 'android.title wins over offlinePush.title when no localized title',
+      m: message({
+        offlinePush: {
+          title: 'Chat',
+          android: { title: 'A' },
+          localized: { de: { desc: 'Hallo' } },
+        },
+      }),
+      locale: 'de',
+      platform: 'fcm',
+      title: 'A',
+      body: 'Hallo',
+    },
+    {
+      name: 'group: the localized desc keeps the sender prefix',
+      m: groupMessage({ offlinePush: { localized } }),
+      locale: 'zh-Hant',
+      title: '新訊息',
+      body: 'Ali: 照片',
+    },
+    {
+      name: 'empty message text but a localized desc: push',
+      m: message({ elements: [{ type: 'text', text: '' }], offlinePush: { localized } }),
+      locale: 'en',
+      title: 'New message',
+      body: 'You have mail',
+    },
+    {
+      name: 'empty message text and a localized entry without desc: no push',
+      m: message({
+        elements: [{ type: 'text', text: '' }],
+        offlinePush: { localized: { zh: { title: 't' } } },
+      }),
+      locale: 'zh',
+      title: null,
+      body: null,
+    },
+  ])('$name', ({ m, locale, platform, title, body }) => {
+    const c = notificationContent(m, settings(), platform ?? 'apns', { locale });
+    if (body === null) return expect(c).toBeNull();
+    expect(c).toMatchObject({ title, body, hidden: false, idOnly: false });
+  });
+
+  it.each([
+    ['zh-Hant-TW', '你有一則新訊息'],
+    ['zh-HK', '你有一条新消息'],
+    ['de', 'Neue Nachricht'],
+    ['fr', 'Neue Nachricht'],
+  ])('hidden preview on a %s device: the apps file neutral text %s', (locale, text) => {
+    const texts = {
+      newMessage: { 'zh-Hant': '你有一則新訊息', zh: '你有一条新消息', default: 'Neue Nachricht' },
+    };
+    const c = notificationContent(message(), settings({ hidePreview: true }), 'apns', {
+      locale,
+      texts,
+    });
+    expect(c).toMatchObject({ body: text, hidden: true });
+  });
+
+  it('without apps file texts the neutral text is the built-in English one', () => {
+    const c = notificationContent(message(), settings({ hidePreview: true }), 'apns', {
+      locale: 'zh-Hant-TW',
+      texts: { newMessage: { fr: 'Nouveau message' } },
+    });
+    expect(c!.body).toBe(NEUTRAL_BODY);
+  });
+});
+
+describe('localisation keys', () => {
+  const m = message({
+    offlinePush: {
+      apns: {
+        locKey: 'MSG_FMT',
+        locArgs: ['Alice', 'hi'],
+        titleLocKey: 'TITLE_FMT',
+        titleLocArgs: ['Alice'],
+      },
+      android: {
+        bodyLocKey: 'msg_fmt',
+        bodyLocArgs: ['Alice', 'hi'],
+        titleLocKey: 'title_fmt',
+        titleLocArgs: ['Alice'],
+      },
+    },
+  });
+
+  it('APNs: loc-key, loc-args, title-loc-key, title-loc-args in aps.alert', () => {
+    const fit = renderApnsPayload(m, notificationContent(m, settings(), 'apns')!, 1);
+    expect(fit.ok && fit.value.aps).toMatchObject({
+      alert: {
+        title: 'Alice',
+        'title-loc-key': 'TITLE_FMT',
+        'title-loc-args': ['Alice'],
+        'loc-key': 'MSG_FMT',
+        'loc-args': ['Alice', 'hi'],
+        body: 'hello',
+      },
+    });
+  });
+
+  it('APNs, hidden preview: the neutral loc-key replaces the body key and its arguments', () => {
+    const fit = renderApnsPayload(
+      m,
+      notificationContent(m, settings({ hidePreview: true }), 'apns')!,
+      1,
+    );
+    const alert = fit.ok && (fit.value.aps as { alert: Record<string, unknown> }).alert;
+    expect(alert).toEqual({
+      title: 'Alice',
+      'title-loc-key': 'TITLE_FMT',
+      'title-loc-args': ['Alice'],
+      'loc-key': NEUTRAL_APNS_LOC_KEY,
+      body: NEUTRAL_BODY,
+    });
+  });
+
+  it('FCM: title_loc_key, title_loc_args, body_loc_key, body_loc_args in android.notification', () => {
+    const fit = renderFcmMessage(m, notificationContent(m, settings(), 'fcm')!, null, 60);
+    expect(fit.ok && fit.value.android?.notification).toEqual({
+      sound: 'default',
+      tag: 'c2c:alice',
+      title_loc_key: 'title_fmt',
+      title_loc_args: ['Alice'],
+      body_loc_key: 'msg_fmt',
+      body_loc_args: ['Alice', 'hi'],
+    });
+  });
+});
+
+describe('privacy id_only', () => {
+  it.each<
+    [
+      string,
+      'full' | 'id_only' | null | undefined,
+      'full' | 'id_only' | undefined,
+      'full' | 'id_only',
+    ]
+  >([
+    ['user unset, app id_only', null, 'id_only', 'id_only'],
+    ['user full over app id_only', 'full', 'id_only', 'full'],
+    ['user id_only, app unset', 'id_only', undefined, 'id_only'],
+    ['nothing set', undefined, undefined, 'full'],
+  ])('%s → %s', (_n, user, app, expected) => {
+    expect(effectivePrivacy(user === undefined ? undefined : { privacy: user }, app)).toBe(
+      expected,
+    );
+  });
+
+  const secretive = groupMessage({
+    elements: [
+      { type: 'text', text: 'the secret' },
+      { type: 'custom', desc: '', ext: '{"k":"secret-ext"}' },
+    ],
+    offlinePush: {
+      title: 'secret title',
+      apns: {
+        subTitle: 'secret sub',
+        image: 'https://x.example/secret.png',
+        locKey: 'K',
+        locArgs: ['secret-arg'],
+      },
+      android: {
+        image: 'https://x.example/secret.png',
+        bodyLocKey: 'k',
+        bodyLocArgs: ['secret-arg'],
+      },
+      localized: { default: { title: 'secret localized', desc: 'secret desc' } },
+    },
+  });
+  const leaks = /secret|Ali|Weekend|hikers/;
+  const idOnly = (platform: 'apns' | 'fcm', locale = 'en') =>
+    notificationContent(secretive, settings(), platform, {
+      locale,
+      appPrivacy: 'id_only',
+      texts: { newMessage: { zh: '新消息' } },
+    })!;
+
+  it('APNs: only the neutral text (by locale), mutable-content and the ids', () => {
+    const fit = renderApnsPayload(secretive, idOnly('apns', 'zh-CN'), 5);
+    expect(fit.ok && fit.value).toEqual({
+      aps: {
+        alert: { 'loc-key': NEUTRAL_APNS_LOC_KEY, body: '新消息' },
+        sound: 'default',
+        badge: 5,
+        'thread-id': 'group:g-7',
+        'mutable-content': 1,
+      },
+      messageId: 'm-1',
+      conversation: 'group:g-7',
+    });
+    expect(JSON.stringify(fit)).not.toMatch(leaks);
+  });
+
+  it('FCM (Android): data-only with messageId and conversation alone', () => {
+    const fit = renderFcmMessage(secretive, idOnly('fcm'), 5, 60);
+    expect(fit.ok && fit.value).toEqual({
+      android: { priority: 'high', ttl: '60s' },
+      data: { messageId: 'm-1', conversation: 'group:g-7' },
+    });
+    expect(JSON.stringify(fit)).not.toMatch(leaks);
+  });
+
+  it('FCM (web): a webpush block with headers only, the ids in data', () => {
+    const fit = renderFcmMessage(secretive, idOnly('fcm'), 5, 60, {
+      web: true,
+      webDefaults: { icon: 'https://x.example/icon.png', link: 'https://x.example/' },
+    });
+    expect(fit.ok && fit.value).toEqual({
+      webpush: { headers: { TTL: '60', Urgency: 'high' } },
+      data: { messageId: 'm-1', conversation: 'group:g-7' },
+    });
+  });
+
+  it('the user setting alone makes it id-only', () => {
+    const c = notificationContent(secretive, settings({ privacy: 'id_only' }), 'apns')!;
+    expect(c).toMatchObject({ idOnly: true, title: null, ext: null, body: NEUTRAL_BODY });
+  });
+});
+
+describe('FCM data-only', () => {
+  const m = message({
+    elements: [{ type: 'custom', desc: 'Ping', ext: '{"k":"v"}' }],
+    offlinePush: {
+      android: {
+        dataOnly: true,
+        priority: 'normal',
+        image: 'https://x.example/a.png',
+        collapseKey: 'c1',
+        channelId: 'chat',
+      },
+    },
+  });
+
+  it('message android.dataOnly: no notification, its fields as strings in data, priority kept', () => {
+    const fit = renderFcmMessage(m, notificationContent(m, settings(), 'fcm')!, 3, 3600);
+    expect(fit.ok && fit.value).toEqual({
+      android: { priority: 'normal', ttl: '3600s', collapse_key: 'c1' },
+      data: {
+        messageId: 'm-1',
+        conversation: 'c2c:alice',
+        title: 'Alice',
+        body: 'Ping',
+        sound: 'default',
+        badge: '3',
+        image: 'https://x.example/a.png',
+        ext: '{"k":"v"}',
+      },
+    });
+  });
+
+  it('the app fcm.dataOnly does the same for every message', () => {
+    const plain = message();
+    const fit = renderFcmMessage(plain, notificationContent(plain, settings(), 'fcm')!, null, 60, {
+      dataOnly: true,
+    });
+    expect(fit.ok && fit.value).toEqual({
+      android: { priority: 'high', ttl: '60s' },
+      data: {
+        messageId: 'm-1',
+        conversation: 'c2c:alice',
+        title: 'Alice',
+        body: 'hello',
+        sound: 'default',
+      },
+    });
+  });
+
+  it('hidden preview: the neutral text and its key, no message text', () => {
+    const fit = renderFcmMessage(
+      m,
+      notificationContent(m, settings({ hidePreview: true }), 'fcm')!,
+      null,
+      60,
+    );
+    expect(fit.ok && fit.value.data).toMatchObject({
+      body: NEUTRAL_BODY,
+      bodyLocKey: NEUTRAL_FCM_BODY_LOC_KEY,
+    });
+    expect(JSON.stringify(fit)).not.toContain('Ping');
+  });
+
+  it('cuts the body in data to fit 4096 bytes', () => {
+    const long = message({
+      elements: [{ type: 'text', text: '😀'.repeat(3000) }],
+      offlinePush: { android: { dataOnly: true } },
+    });
+    const fit = renderFcmMessage(long, notificationContent(long, settings(), 'fcm')!, 1, 60);
+    expect(fit.ok && fit.truncated).toBe(true);
+    expect(fit.bytes).toBeLessThanOrEqual(4096);
+    expect(fit.ok && fit.value.data.body.endsWith('...')).toBe(true);
+  });
+});
+
+describe('web and desktop devices (webpush)', () => {
+  const m = message({
+    elements: [{ type: 'text', text: 'Ping' }],
+    offlinePush: {
+      ext: '{"k":"v"}',
+      android: { image: 'https://x.example/a.png', priority: 'normal' },
+      web: {
+        link: 'https://chat.example.com/c/alice',
+        icon: 'https://chat.example.com/me.png',
+        urgency: 'low',
+      },
+    },
+  });
+
+  it('is a webpush block with headers, notification, fcm_options.link and no android block', () => {
+    const fit = renderFcmMessage(m, notificationContent(m, settings(), 'fcm')!, 2, 600, {
+      web: true,
+    });
+    expect(fit.ok && fit.value).toEqual({
+      webpush: {
+        headers: { TTL: '600', Urgency: 'low' },
+        notification: {
+          title: 'Alice',
+          body: 'Ping',
+          icon: 'https://chat.example.com/me.png',
+          tag: 'c2c:alice',
+          image: 'https://x.example/a.png',
+        },
+        fcm_options: { link: 'https://chat.example.com/c/alice' },
+      },
+      data: { messageId: 'm-1', conversation: 'c2c:alice', ext: '{"k":"v"}' },
+    });
+  });
+
+  it.each<[string, Parameters<typeof message>[0], string]>([
+    ['web.urgency given', { offlinePush: { web: { urgency: 'very-low' } } }, 'very-low'],
+    ['android.priority normal', { offlinePush: { android: { priority: 'normal' } } }, 'normal'],
+    ['nothing: high, like Android', {}, 'high'],
+  ])('Urgency: %s → %s', (_n, over, urgency) => {
+    const w = message(over);
+    const fit = renderFcmMessage(w, notificationContent(w, settings(), 'fcm')!, null, 60, {
+      web: true,
+    });
+    expect(fit.ok && fit.value.webpush?.headers.Urgency).toBe(urgency);
+  });
+
+  it('takes icon and link from the apps file when the message has none', () => {
+    const w = message();
+    const fit = renderFcmMessage(w, notificationContent(w, settings(), 'fcm')!, null, 60, {
+      web: true,
+      webDefaults: { icon: 'https://x.example/app.png', link: 'https://x.example/' },
+    });
+    expect(fit.ok && fit.value.webpush).toMatchObject({
+      notification: { icon: 'https://x.example/app.png' },
+      fcm_options: { link: 'https://x.example/' },
+    });
+  });
+
+  it('data-only web: headers only, the fields in data', () => {
+    const w = message({ offlinePush: { android: { dataOnly: true } } });
+    const fit = renderFcmMessage(w, notificationContent(w, settings(), 'fcm')!, null, 60, {
+      web: true,
+    });
+    expect(fit.ok && fit.value).toEqual({
+      webpush: { headers: { TTL: '60', Urgency: 'high' } },
+      data: {
+        messageId: 'm-1',
+        conversation: 'c2c:alice',
+        title: 'Alice',
+        body: 'hello',
+        sound: 'default',
+      },
+    });
+  });
+
+  it('counts webpush.notification in the 4096 bytes and cuts the body', () => {
+    const long = message({ elements: [{ type: 'text', text: 'x'.repeat(5000) }] });
+    const fit = renderFcmMessage(long, notificationContent(long, settings(), 'fcm')!, null, 60, {
+      web: true,
+    });
+    expect(fit.ok && fit.truncated).toBe(true);
+    expect(fit.bytes).toBeLessThanOrEqual(4096);
+    expect(fit.bytes).toBeGreaterThan(4000);
   });
 });

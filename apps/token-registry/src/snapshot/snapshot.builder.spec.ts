@@ -56,7 +56,8 @@ describe('buildSnapshot', () => {
   });
 
   it('reads a snapshot written before privacy existed (the field is optional)', () => {
-    const { privacy: _left, ...older } = buildSnapshot(user, []).settings;
+    const older: Record<string, unknown> = { ...buildSnapshot(user, []).settings };
+    delete older.privacy;
     const parsed = TokenUserDevicesSchema.parse({ ...buildSnapshot(user, []), settings: older });
     expect(parsed.settings.privacy).toBeUndefined();
   });
