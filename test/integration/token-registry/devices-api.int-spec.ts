@@ -206,6 +206,7 @@ describe('token-registry HTTP API', () => {
         dnd: null,
         sounds: { c2c: null, group: null },
         conversations: {},
+        privacy: null,
       },
     });
     const first = await http()
@@ -216,6 +217,7 @@ describe('token-registry HTTP API', () => {
         dnd: { startSecondOfDay: 79200, durationSeconds: 28800, timeZone: 'Europe/Berlin' },
         sounds: { c2c: 'ding.aiff' },
         conversations: { 'group:g-7': 'receive_except_at', 'c2c:alice': 'receive_not_notify' },
+        privacy: 'id_only',
       });
     expect(first.status).toBe(200);
     const second = await http()
@@ -234,6 +236,7 @@ describe('token-registry HTTP API', () => {
       dnd: { startSecondOfDay: 79200, durationSeconds: 28800, timeZone: 'Europe/Berlin' },
       sounds: { c2c: 'ding.aiff', group: null },
       conversations: { 'group:g-7': 'receive_except_at' },
+      privacy: 'id_only',
     };
     expect(second.body).toEqual({ version: 2, settings: expected });
     expect((await http().get(path).set('authorization', DEMO.auth)).body).toEqual({
@@ -241,6 +244,12 @@ describe('token-registry HTTP API', () => {
       settings: expected,
     });
     expect((await snapshot('demo', user, 2)).settings).toEqual(expected);
+    const badPrivacy = await http()
+      .put(path)
+      .set('authorization', DEMO.auth)
+      .send({ privacy: 'ids' })
+      .expect(400);
+    expect(badPrivacy.body.errors.map((e: { field: string }) => e.field)).toEqual(['privacy']);
   });
 
   it("checks an APNs topic against the app's topics when the apps file lists them", async () => {
