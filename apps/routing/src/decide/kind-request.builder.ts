@@ -77,7 +77,11 @@ export function buildKindRequest(
       request: { ...request, priority, payload: fit.value },
     };
   }
-  const content = callContent(m, settings, platformOf(device));
+  const content = callContent(m, settings, platformOf(device), {
+    locale: device.locale,
+    texts: app?.texts,
+    appPrivacy: app?.privacy,
+  });
   if (platformOf(device) === 'fcm') {
     const remaining = Math.max(0, (base.expiresAt.getTime() - base.now.getTime()) / 1000);
     const fit = renderFcmCall(m, content, remaining);

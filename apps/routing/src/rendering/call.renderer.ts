@@ -1,6 +1,11 @@
 import type { ImMessageSent, PushSettings } from '@app/contracts';
-import { conversationKey } from '@app/routing-rules';
-import { notificationContent, type PushPlatform } from './notification-content';
+import { conversationKey, pickLocalized } from '@app/routing-rules';
+import {
+  effectivePrivacy,
+  notificationContent,
+  type ContentContext,
+  type PushPlatform,
+} from './notification-content';
 import { fitBody, type FitResult } from './truncate.util';
 
 /** A call rings for at most this long after it was sent (or `ttlSeconds`, when shorter). */
@@ -15,32 +20,40 @@ export interface CallContent {
   body: string;
   ext: string | null;
   threadId: string;
+  /** Privacy `id_only`: no title, ext or sender name; only the ids (the sender's user id). */
+  idOnly?: boolean;
 }
 
 const nonEmpty = (s: string | null | undefined): s is string =>
   s !== null && s !== undefined && s !== '';
 
 /**
- * The message's notification texts (same titles, overrides and hidePreview as a chat push). A
- * call rings without text too (a signalling message often has none): then the title is the
- * default one and the body empty.
+ * The message's notification texts (same titles, overrides, languages, hidePreview and privacy as
+ * a chat push). A call rings without text too (a signalling message often has none): then the
+ * title is the default one and the body empty.
  */
 export function callContent(
   m: ImMessageSent,
-  settings: Pick<PushSettings, 'hidePreview' | 'sounds'> | undefined,
+  settings: Pick<PushSettings, 'hidePreview' | 'sounds' | 'privacy'> | undefined,
   platform: PushPlatform,
+  ctx: ContentContext = {},
 ): CallContent {
-  const content = notificationContent(m, settings, platform);
+  const content = notificationContent(m, settings, platform, ctx);
   if (content) return content;
   const op = m.offlinePush;
+  const idOnly = effectivePrivacy(settings, ctx.appPrivacy) === 'id_only';
+  const localizedTitle = pickLocalized(op?.localized ?? undefined, ctx.locale)?.title;
   const platformTitle = platform === 'apns' ? op?.apns?.title : op?.android?.title;
   const defaultTitle = m.conversation.type === 'group' ? m.conversation.name : m.sender.nickname;
   const customExt = m.elements.find((e) => e.type === 'custom' && nonEmpty(e.ext));
+  const title = [localizedTitle, platformTitle, op?.title, defaultTitle].find(nonEmpty) ?? null;
+  const ext = nonEmpty(op?.ext) ? op.ext : customExt?.type === 'custom' ? customExt.ext : null;
   return {
-    title: [platformTitle, op?.title, defaultTitle].find(nonEmpty) ?? null,
+    title: idOnly ? null : title,
     body: '',
-    ext: nonEmpty(op?.ext) ? op.ext : customExt?.type === 'custom' ? (customExt.ext ?? null) : null,
+    ext: idOnly ? null : (ext ?? null),
     threadId: conversationKey(m),
+    idOnly,
   };
 }
 
@@ -61,7 +74,7 @@ export function renderVoipPayload(
 ): FitResult<Record<string, unknown>> {
   const build = (body: string): Record<string, unknown> => {
     const sender: Record<string, unknown> = { userId: m.sender.userId };
-    if (nonEmpty(m.sender.nickname)) sender.nickname = m.sender.nickname;
+    if (nonEmpty(m.sender.nickname) && !content.idOnly) sender.nickname = m.sender.nickname;
     const payload: Record<string, unknown> = {
       type: 'call',
       messageId: m.messageId,
@@ -93,7 +106,7 @@ export function renderFcmCall(
       conversation: content.threadId,
       senderId: m.sender.userId,
     };
-    if (nonEmpty(m.sender.nickname)) data.senderNickname = m.sender.nickname;
+    if (nonEmpty(m.sender.nickname) && !content.idOnly) data.senderNickname = m.sender.nickname;
     if (content.title !== null) data.title = content.title;
     data.body = body;
     if (content.ext !== null) data.ext = content.ext;

@@ -72,7 +72,31 @@ describe('call rendering', () => {
       body: '',
       ext: '{"signal":1}',
       threadId: 'c2c:alice',
+      idOnly: false,
     });
+  });
+
+  it('id-only (the user or the app): no title, ext or sender name, with or without text', () => {
+    for (const m of [
+      callMessage,
+      message({
+        elements: [{ type: 'custom', desc: '', ext: '{"signal":1}' }],
+        offlinePush: { apns: { pushType: 'voip' } },
+      }),
+    ]) {
+      const userIdOnly = callContent(
+        m,
+        { hidePreview: false, sounds: {}, privacy: 'id_only' },
+        'apns',
+      );
+      const appIdOnly = callContent(m, undefined, 'fcm', { appPrivacy: 'id_only' });
+      expect(userIdOnly).toMatchObject({ title: null, ext: null, idOnly: true });
+      const voip = renderVoipPayload(m, userIdOnly);
+      const fcm = renderFcmCall(m, appIdOnly, 30);
+      expect(voip.ok && voip.value.sender).toEqual({ userId: 'alice' });
+      expect(fcm.ok && (fcm.value.data as Record<string, string>).senderId).toBe('alice');
+      expect(JSON.stringify([voip, fcm])).not.toMatch(/Alice|signal|room|Incoming/);
+    }
   });
 
   it('keeps hidePreview: the neutral body, the title stays', () => {
