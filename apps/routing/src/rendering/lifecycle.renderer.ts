@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { pickLocalized } from '@app/routing-rules';
+import { DEFAULT_APP_TEXTS, pickLocalized } from '@app/routing-rules';
 
 /** The recall replacement's body when the app configures none for the device's locale. */
-export const DEFAULT_RECALLED_TEXT = 'This message was recalled';
+export const DEFAULT_RECALLED_TEXT = DEFAULT_APP_TEXTS.recalled;
 
 /** APNs limits `apns-collapse-id` to 64 bytes. */
 export const APNS_COLLAPSE_ID_MAX_BYTES = 64;
