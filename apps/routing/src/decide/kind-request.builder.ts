@@ -84,7 +84,8 @@ export function buildKindRequest(
   });
   if (platformOf(device) === 'fcm') {
     const remaining = Math.max(0, (base.expiresAt.getTime() - base.now.getTime()) / 1000);
-    const fit = renderFcmCall(m, content, remaining);
+    const web = device.platform === 'web' || device.platform === 'desktop';
+    const fit = renderFcmCall(m, content, remaining, web);
     if (!fit.ok) return tooLarge('FCM call message', fit.bytes, FCM_CALL_LIMIT);
     const bytes = fit.bytes + device.token.length + REQUEST_OVERHEAD_BYTES;
     return { kind: 'fcm', bytes, request: { ...common, message: fit.value } };

@@ -91,12 +91,15 @@ export function renderVoipPayload(
 
 /**
  * A call on FCM: a data-only message (no `notification`: the app shows its call screen), Android
- * priority high, the call's short ttl; every data value a string.
+ * priority high, the call's short ttl; every data value a string. A browser or desktop device
+ * (`web`) gets the same data with Web Push headers (`Urgency: high`, `TTL`) instead of the
+ * Android block.
  */
 export function renderFcmCall(
   m: ImMessageSent,
   content: CallContent,
   ttlSeconds: number,
+  web = false,
 ): FitResult<Record<string, unknown>> {
   const collapseKey = m.offlinePush?.android?.collapseKey;
   const build = (body: string) => {
@@ -110,10 +113,9 @@ export function renderFcmCall(
     if (content.title !== null) data.title = content.title;
     data.body = body;
     if (content.ext !== null) data.ext = content.ext;
-    const android: Record<string, unknown> = {
-      priority: 'high',
-      ttl: `${Math.max(0, Math.floor(ttlSeconds))}s`,
-    };
+    const ttl = Math.max(0, Math.floor(ttlSeconds));
+    if (web) return { webpush: { headers: { TTL: String(ttl), Urgency: 'high' } }, data };
+    const android: Record<string, unknown> = { priority: 'high', ttl: `${ttl}s` };
     if (collapseKey) android.collapse_key = collapseKey;
     return { android, data };
   };

@@ -99,6 +99,14 @@ describe('call rendering', () => {
     }
   });
 
+  it('a call to a browser or desktop device: the same data with Web Push headers, no Android block', () => {
+    const fit = renderFcmCall(callMessage, callContent(callMessage, undefined, 'fcm'), 29.6, true);
+    expect(fit.ok && fit.value).toEqual({
+      webpush: { headers: { TTL: '29', Urgency: 'high' } },
+      data: expect.objectContaining({ type: 'call', messageId: 'call-1' }),
+    });
+  });
+
   it('keeps hidePreview: the neutral body, the title stays', () => {
     const content = callContent(callMessage, { hidePreview: true, sounds: {} }, 'apns');
     expect(content).toMatchObject({ title: 'Alice', body: 'You have a new message' });
