@@ -1,5 +1,6 @@
 import { ImMessageSentSchema, type ImMessageSent } from '@app/contracts';
 import { ValidationProblem } from '@app/http';
+import type { z } from 'zod';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -24,20 +25,28 @@ export function unknownFields(input: unknown, output: unknown, path: string[] = 
 }
 
 /**
- * `POST /v1/apps/{appId}/messages`: the body is an `im.message.sent.v1` event; its `appId` may be
- * left out (the path's is taken) and, given, must be the path's. Unknown fields are refused.
+ * A body completed with the path's ids (which the body must not contradict) and parsed strictly:
+ * schema errors and unknown fields are 400s naming each field.
  */
-export function parseMessageBody(pathAppId: string, body: unknown): ImMessageSent {
+export function parseStrict<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+  fromPath: Record<string, string>,
+  defaults: Record<string, unknown> = {},
+): T {
   if (!isPlainObject(body)) {
     throw new ValidationProblem([{ field: '(body)', message: 'a JSON object' }]);
   }
-  if (body.appId !== undefined && body.appId !== pathAppId) {
-    throw new ValidationProblem([
-      { field: 'appId', message: `must be ${pathAppId}, the app of the path (or left out)` },
-    ]);
+  const clashes = Object.entries(fromPath).filter(
+    ([k, v]) => body[k] !== undefined && body[k] !== v,
+  );
+  if (clashes.length) {
+    throw new ValidationProblem(
+      clashes.map(([field, v]) => ({ field, message: `must be ${v}, the path's (or left out)` })),
+    );
   }
-  const input = body.appId === undefined ? { ...body, appId: pathAppId } : body;
-  const result = ImMessageSentSchema.safeParse(input);
+  const input = { ...defaults, ...body, ...fromPath };
+  const result = schema.safeParse(input);
   if (!result.success) {
     throw new ValidationProblem(
       result.error.issues.map((i) => ({
@@ -52,3 +61,10 @@ export function parseMessageBody(pathAppId: string, body: unknown): ImMessageSen
   }
   return result.data;
 }
+
+/**
+ * `POST /v1/apps/{appId}/messages`: the body is an `im.message.sent.v1` event; its `appId` may be
+ * left out (the path's is taken) and, given, must be the path's. Unknown fields are refused.
+ */
+export const parseMessageBody = (pathAppId: string, body: unknown): ImMessageSent =>
+  parseStrict(ImMessageSentSchema, body, { appId: pathAppId });
