@@ -5,6 +5,8 @@ import {
   PresenceDeviceEventSchema,
   PresenceUserStateSchema,
   PushSettingsSchema,
+  UserAttributesSchema,
+  UserTagsSchema,
 } from '@app/contracts';
 import { z, type ZodType } from 'zod';
 
@@ -118,6 +120,20 @@ const OUTCOME_PAGE: JsonSchema = {
 
 const PAGING = "Query: `limit` (1–500, default 50), `cursor` (the previous page's `nextCursor`).";
 
+const TAGS_VIEW = z.object({ version: z.number().int(), tags: UserTagsSchema });
+const ATTRIBUTES_VIEW = z.object({ version: z.number().int(), attributes: UserAttributesSchema });
+const SNAPSHOT_TOO_LARGE =
+  "The user's devices, settings, tags and attributes would not fit one token.user-devices.v1 record.";
+const TAGS_CHANGE =
+  'Tags: 1–64 characters of letters, digits, `_ . : @ -`, case-sensitive; at most 50 per user, ' +
+  "stored unique and sorted. A change is published on token.user-devices.v1 (the snapshot's " +
+  '`tags`) through the outbox; a change that changes nothing publishes nothing.';
+const ATTRIBUTES_CHANGE =
+  'Attributes: names of 1–32 letters, digits, `_ . -`, values strings of at most 128 characters ' +
+  'without control characters; at most 20 per user. A change is published on ' +
+  "token.user-devices.v1 (the snapshot's `attributes`) through the outbox; a change that changes " +
+  'nothing publishes nothing.';
+
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'PUT /v1/apps/{appId}/users/{userId}/devices/{deviceId}': {
     tag: registry,
@@ -178,6 +194,56 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: "A user's push settings (the defaults, version 0, for a user never seen)",
     response: z.object({ version: z.number().int(), settings: PushSettingsSchema }),
     problems: { 503: DATABASE_DOWN },
+  },
+  'GET /v1/apps/{appId}/users/{userId}/tags': {
+    tag: registry,
+    summary: "A user's tags, sorted (none, version 0, for a user never seen)",
+    response: TAGS_VIEW,
+    problems: { 503: DATABASE_DOWN },
+  },
+  'PUT /v1/apps/{appId}/users/{userId}/tags': {
+    tag: registry,
+    summary: "Replace a user's tags",
+    description: TAGS_CHANGE,
+    response: TAGS_VIEW,
+    problems: { 413: SNAPSHOT_TOO_LARGE, 503: DATABASE_DOWN },
+  },
+  'POST /v1/apps/{appId}/users/{userId}/tags': {
+    tag: registry,
+    summary: "Add tags to a user's (the others stay)",
+    description: `${TAGS_CHANGE} A result of more than 50 tags is a 400 naming \`tags\`.`,
+    response: TAGS_VIEW,
+    problems: { 413: SNAPSHOT_TOO_LARGE, 503: DATABASE_DOWN },
+  },
+  'DELETE /v1/apps/{appId}/users/{userId}/tags': {
+    tag: registry,
+    summary: 'Remove the tags named by `tag` query parameters, or all of them without one',
+    description:
+      'Query: `tag` (repeated, 1–50; e.g. `?tag=vip&tag=city:berlin`); any other query ' +
+      'parameter is a 400. Removing tags the user does not have changes nothing. ' +
+      TAGS_CHANGE,
+    response: TAGS_VIEW,
+    problems: { 503: DATABASE_DOWN },
+  },
+  'GET /v1/apps/{appId}/users/{userId}/attributes': {
+    tag: registry,
+    summary: "A user's attributes (none, version 0, for a user never seen)",
+    response: ATTRIBUTES_VIEW,
+    problems: { 503: DATABASE_DOWN },
+  },
+  'PUT /v1/apps/{appId}/users/{userId}/attributes': {
+    tag: registry,
+    summary: "Replace a user's attributes (`{}` removes them all)",
+    description: ATTRIBUTES_CHANGE,
+    response: ATTRIBUTES_VIEW,
+    problems: { 413: SNAPSHOT_TOO_LARGE, 503: DATABASE_DOWN },
+  },
+  'PATCH /v1/apps/{appId}/users/{userId}/attributes': {
+    tag: registry,
+    summary: 'Set the named attributes and keep the others (`null` removes one)',
+    description: `${ATTRIBUTES_CHANGE} A result of more than 20 attributes is a 400 naming \`attributes\`.`,
+    response: ATTRIBUTES_VIEW,
+    problems: { 413: SNAPSHOT_TOO_LARGE, 503: DATABASE_DOWN },
   },
   'POST /v1/apps/{appId}/users/{userId}/devices/{deviceId}/presence': {
     tag: 'presence',

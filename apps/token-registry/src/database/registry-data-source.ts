@@ -8,6 +8,7 @@ import { OutboxUnsentById1764140400000 } from './migrations/1764140400000-outbox
 import { ValuesWithinContract1764658800000 } from './migrations/1764658800000-values-within-contract';
 import { LiveActivityPushType1764900000000 } from './migrations/1764900000000-live-activity-push-type';
 import { UserPrivacy1795971600000 } from './migrations/1795971600000-user-privacy';
+import { UserTagsAttributes1796000000000 } from './migrations/1796000000000-user-tags-attributes';
 
 /** Listed, not globbed: the service is bundled by webpack, where a file glob finds nothing. */
 export const REGISTRY_ENTITIES = [PushUserEntity, DeviceEntity, OutboxEntryEntity];
@@ -17,6 +18,7 @@ export const REGISTRY_MIGRATIONS = [
   ValuesWithinContract1764658800000,
   LiveActivityPushType1764900000000,
   UserPrivacy1795971600000,
+  UserTagsAttributes1796000000000,
 ];
 
 /**

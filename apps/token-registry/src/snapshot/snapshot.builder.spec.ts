@@ -16,6 +16,8 @@ const user: UserState = {
   soundGroup: 'bell.aiff',
   conversations: { 'group:g-7': 'receive_except_at' },
   privacy: 'id_only',
+  tags: [],
+  attributes: {},
   updatedAt: new Date('2026-11-26T05:00:00.000Z'),
 };
 
@@ -60,6 +62,38 @@ describe('buildSnapshot', () => {
     delete older.privacy;
     const parsed = TokenUserDevicesSchema.parse({ ...buildSnapshot(user, []), settings: older });
     expect(parsed.settings.privacy).toBeUndefined();
+  });
+
+  it('leaves tags and attributes out when the user has none (older consumers see the same record)', () => {
+    const snap = buildSnapshot(user, [device('a')]);
+    expect(Object.keys(snap)).toEqual([
+      'appId',
+      'userId',
+      'version',
+      'updatedAt',
+      'devices',
+      'settings',
+    ]);
+  });
+
+  it('carries tags unique and sorted, and attributes with sorted keys', () => {
+    const snap = buildSnapshot(
+      {
+        ...user,
+        tags: ['vip', 'city:berlin', 'Vip', 'vip'],
+        attributes: { plan: 'pro', city: 'berlin' },
+      },
+      [],
+    );
+    expect(snap.tags).toEqual(['Vip', 'city:berlin', 'vip']);
+    expect(JSON.stringify(snap.attributes)).toBe('{"city":"berlin","plan":"pro"}');
+    expect(TokenUserDevicesSchema.parse(snap)).toEqual(snap);
+  });
+
+  it('reads a snapshot written before tags and attributes existed (both optional)', () => {
+    const parsed = TokenUserDevicesSchema.parse(buildSnapshot(user, []));
+    expect(parsed.tags).toBeUndefined();
+    expect(parsed.attributes).toBeUndefined();
   });
 
   it('publishes a user without devices as an empty list, not a tombstone', () => {

@@ -24,6 +24,8 @@ export type UserState = Pick<
   | 'soundGroup'
   | 'conversations'
   | 'privacy'
+  | 'tags'
+  | 'attributes'
   | 'updatedAt'
 >;
 
@@ -60,12 +62,24 @@ export function deviceOf(d: DeviceEntity): RegisteredDevice {
   };
 }
 
+/** Tags unique and in code-unit order, as the contract wants them (`UserTagsSchema`). */
+export const sortedTags = (tags: Iterable<string>): string[] => [...new Set(tags)].sort();
+
+/** Attributes with their keys in code-unit order: equal attributes, equal bytes. */
+export function sortedAttributes(attributes: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(attributes).sort()) out[k] = attributes[k];
+  return out;
+}
+
 /**
  * The whole user as `token.user-devices.v1` carries it. A user without devices is still published
  * (not a tombstone): their settings stay known, and a consumer sees "no devices" explicitly.
+ * `tags` and `attributes` are left out when empty (absent = none): most users have neither, and
+ * the snapshot of such a user stays byte for byte what it was before they existed.
  */
 export function buildSnapshot(user: UserState, devices: DeviceEntity[]): TokenUserDevices {
-  return {
+  const snapshot: TokenUserDevices = {
     appId: user.appId,
     userId: user.userId,
     version: user.version,
@@ -73,6 +87,9 @@ export function buildSnapshot(user: UserState, devices: DeviceEntity[]): TokenUs
     devices: [...devices].sort((a, b) => a.deviceId.localeCompare(b.deviceId)).map(deviceOf),
     settings: settingsOf(user),
   };
+  if (user.tags.length) snapshot.tags = sortedTags(user.tags);
+  if (Object.keys(user.attributes).length) snapshot.attributes = sortedAttributes(user.attributes);
+  return snapshot;
 }
 
 /** What a listing shows of a token: enough to recognise it, never enough to push with. */

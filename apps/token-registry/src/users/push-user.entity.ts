@@ -49,6 +49,14 @@ export class PushUserEntity {
   @Column({ type: 'varchar', length: 16, nullable: true })
   privacy!: PushPrivacy | null;
 
+  /** Unique and sorted, at most 50 (`UserTagsSchema`). */
+  @Column({ type: 'jsonb', default: () => `'[]'::jsonb` })
+  tags!: string[];
+
+  /** `{"city": "berlin"}`: at most 20 (`UserAttributesSchema`). */
+  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  attributes!: Record<string, string>;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 

@@ -15,6 +15,8 @@ const current: UserState = {
   soundGroup: null,
   conversations: { 'c2c:alice': 'receive_not_notify', 'group:g': 'receive_except_at' },
   privacy: 'id_only',
+  tags: ['vip'],
+  attributes: { city: 'berlin' },
   updatedAt: new Date(),
 };
 
@@ -30,6 +32,9 @@ describe('mergeSettings', () => {
       conversations: current.conversations,
       privacy: 'id_only',
     });
+    // Tags and attributes are not settings: the settings write leaves their columns alone.
+    expect(merged).not.toHaveProperty('tags');
+    expect(merged).not.toHaveProperty('attributes');
   });
 
   it.each<[string, { privacy?: 'full' | 'id_only' | null }, 'full' | 'id_only' | null]>([

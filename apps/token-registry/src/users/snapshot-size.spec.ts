@@ -1,4 +1,4 @@
-import { TokenUserDevicesSchema } from '@app/contracts';
+import { MAX_USER_ATTRIBUTES, MAX_USER_TAGS, TokenUserDevicesSchema } from '@app/contracts';
 import type { DeviceEntity } from '../devices/device.entity';
 import { RegistryEnvSchema } from '../registry-env.schema';
 import { buildSnapshot, type UserState } from '../snapshot/snapshot.builder';
@@ -10,7 +10,26 @@ import { buildSnapshot, type UserState } from '../snapshot/snapshot.builder';
  */
 const wide = (n: number) => '\u0800'.repeat(n);
 
-function worstCaseSnapshotBytes(devices: number, conversations: number): number {
+/** The most tags and attributes a user can hold, each at its longest (tags are ASCII only). */
+const fullAudience = {
+  tags: Array.from(
+    { length: MAX_USER_TAGS },
+    (_, i) => `${i.toString().padStart(2, '0')}${'t'.repeat(62)}`,
+  ),
+  attributes: Object.fromEntries(
+    Array.from({ length: MAX_USER_ATTRIBUTES }, (_, i) => [
+      `${i.toString().padStart(2, '0')}${'k'.repeat(30)}`,
+      wide(128),
+    ]),
+  ),
+};
+const noAudience = { tags: [], attributes: {} };
+
+function worstCaseSnapshotBytes(
+  devices: number,
+  conversations: number,
+  audience: Pick<UserState, 'tags' | 'attributes'> = fullAudience,
+): number {
   const now = new Date('2030-01-01T00:00:00.000Z');
   const user: UserState = {
     appId: wide(128),
@@ -31,6 +50,7 @@ function worstCaseSnapshotBytes(devices: number, conversations: number): number 
       ]),
     ),
     privacy: 'id_only',
+    ...audience,
     updatedAt: now,
   };
   const list = Array.from({ length: devices }, (_, i): DeviceEntity => ({
@@ -64,7 +84,7 @@ describe("a user's snapshot at the caps", () => {
     expect(defaults).toEqual({ devices: 20, conversations: 1000 });
   });
 
-  it('is under 480 KB at the default caps (less than half of the 1 MB record limit)', () => {
+  it('is under 480 KB at the default caps (less than half of the 1 MB record limit), with 50 tags and 20 attributes', () => {
     const bytes = worstCaseSnapshotBytes(defaults.devices, defaults.conversations);
     expect(bytes).toBeLessThan(480 * 1024);
   });
@@ -74,6 +94,12 @@ describe("a user's snapshot at the caps", () => {
     expect(env.REGISTRY_MAX_CONVERSATION_OPTIONS.safeParse('1001').success).toBe(false);
     const bytes = worstCaseSnapshotBytes(100, 1000);
     expect(bytes).toBeLessThan(700 * 1024);
+  });
+
+  it('carries the tags and attributes at their caps (50 and 20), ~11.5 KB of the worst case', () => {
+    const added = worstCaseSnapshotBytes(0, 0) - worstCaseSnapshotBytes(0, 0, noAudience);
+    expect(added).toBeGreaterThan(11_000);
+    expect(added).toBeLessThan(12_000);
   });
 
   it('costs at most ~2.4 KB per device and ~415 bytes per conversation option', () => {

@@ -18,6 +18,8 @@ interface UserRow {
   sound_group: string | null;
   conversations: UserState['conversations'];
   privacy: UserState['privacy'];
+  tags: string[];
+  attributes: Record<string, string>;
   updated_at: Date;
 }
 
@@ -35,10 +37,18 @@ const fromRow = (r: UserRow): UserState => ({
   soundGroup: r.sound_group,
   conversations: r.conversations,
   privacy: r.privacy,
+  tags: r.tags,
+  attributes: r.attributes,
   updatedAt: r.updated_at,
 });
 
-export type SettingsColumns = Omit<UserState, 'appId' | 'userId' | 'version' | 'updatedAt'>;
+export type SettingsColumns = Omit<
+  UserState,
+  'appId' | 'userId' | 'version' | 'updatedAt' | 'tags' | 'attributes'
+>;
+
+/** The audience columns (issue 16): written whole, the service having merged them. */
+export type AudienceColumns = Pick<UserState, 'tags' | 'attributes'>;
 
 @Injectable()
 export class UsersRepository {
@@ -99,6 +109,20 @@ export class UsersRepository {
         JSON.stringify(s.conversations),
         s.privacy,
       ],
+    );
+    return fromRow(rows[0]);
+  }
+
+  async writeAudience(
+    tx: Tx,
+    appId: string,
+    userId: string,
+    a: AudienceColumns,
+  ): Promise<UserState> {
+    const { rows } = await tx.query<UserRow>(
+      `UPDATE registry_users SET tags = $3::jsonb, attributes = $4::jsonb
+       WHERE app_id = $1 AND user_id = $2 RETURNING *`,
+      [appId, userId, JSON.stringify(a.tags), JSON.stringify(a.attributes)],
     );
     return fromRow(rows[0]);
   }

@@ -73,6 +73,42 @@ export const DEFAULT_PUSH_SETTINGS: Readonly<PushSettings> = Object.freeze({
   privacy: null,
 });
 
+/** Tags a user may hold (`token.user-devices.v1` `tags`; issue 16). */
+export const MAX_USER_TAGS = 50;
+/** Attributes a user may hold (`token.user-devices.v1` `attributes`; issue 16). */
+export const MAX_USER_ATTRIBUTES = 20;
+
+/**
+ * A user tag (audience of a tag push): 1–64 characters of ASCII letters, digits and `_ . : @ -`,
+ * case-sensitive (`vip`, `city:berlin`, `plan.pro`).
+ */
+export const UserTagSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@-]{1,64}$/, '1–64 characters of letters, digits, _ . : @ -');
+
+/** A user's tags: at most 50, unique, sorted (ascending UTF-16 code units, i.e. ASCII order). */
+export const UserTagsSchema = z
+  .array(UserTagSchema)
+  .max(MAX_USER_TAGS)
+  .refine((tags) => tags.every((t, i) => i === 0 || tags[i - 1] < t), {
+    message: 'unique and sorted',
+  });
+
+/** An attribute's name: 1–32 characters of ASCII letters, digits and `_ . -`. */
+export const UserAttributeKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,32}$/, '1–32 characters of letters, digits, _ . -');
+
+/** An attribute's value: a string of at most 128 characters without control characters. */
+export const UserAttributeValueSchema = withoutControlCharacters(z.string().max(128));
+
+/** A user's string attributes (audience of an attribute push, by equality): at most 20. */
+export const UserAttributesSchema = z
+  .record(UserAttributeKeySchema, UserAttributeValueSchema)
+  .refine((a) => Object.keys(a).length <= MAX_USER_ATTRIBUTES, {
+    message: `at most ${MAX_USER_ATTRIBUTES} attributes`,
+  });
+
 export const TokenUserDevicesSchema = z.object({
   appId: IdSchema,
   userId: IdSchema,
@@ -80,5 +116,9 @@ export const TokenUserDevicesSchema = z.object({
   updatedAt: IsoDateSchema,
   devices: z.array(RegisteredDeviceSchema),
   settings: PushSettingsSchema,
+  /** Optional (issue 16): absent = no tags; older snapshots parse. */
+  tags: UserTagsSchema.optional(),
+  /** Optional (issue 16): absent = no attributes; older snapshots parse. */
+  attributes: UserAttributesSchema.optional(),
 });
 export type TokenUserDevices = z.infer<typeof TokenUserDevicesSchema>;
