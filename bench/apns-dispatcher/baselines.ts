@@ -14,7 +14,7 @@ export interface Work {
 
 const b64u = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
-function providerJwt(f: FakeProcess): string {
+export function providerJwt(f: FakeProcess): string {
   const head = `${b64u({ alg: 'ES256', kid: f.keyId })}.${b64u({ iss: f.teamId, iat: Math.floor(Date.now() / 1000) })}`;
   const sig = sign('sha256', Buffer.from(head), {
     key: createPrivateKey(readFileSync(f.keyFile)),
@@ -23,13 +23,11 @@ function providerJwt(f: FakeProcess): string {
   return `${head}.${sig.toString('base64url')}`;
 }
 
-/** The loopback limit: prebuilt requests on raw node:http2 sessions, `window` streams per session. */
-export async function bareHttp2(
+/** `sessions` raw node:http2 sessions to the fake, and the provider token they send. */
+export async function openSessions(
   f: FakeProcess,
-  w: Work,
   sessions: number,
-  window: number,
-): Promise<number> {
+): Promise<{ conns: http2.ClientHttp2Session[]; auth: string }> {
   const ca = readFileSync(f.caFile);
   const auth = `bearer ${providerJwt(f)}`;
   const conns = await Promise.all(
@@ -52,29 +50,47 @@ export async function bareHttp2(
         }),
     ),
   );
+  return { conns, auth };
+}
+
+/** One prebuilt POST on a session; resolves with the HTTP status (0: the stream failed). */
+export function postRaw(
+  session: http2.ClientHttp2Session,
+  auth: string,
+  topic: string,
+  token: string,
+  payload: string,
+): Promise<number> {
+  return new Promise<number>((res) => {
+    let status = 0;
+    const st = session.request({
+      ':method': 'POST',
+      ':path': `/3/device/${token}`,
+      authorization: auth,
+      'apns-topic': topic,
+      'apns-push-type': 'alert',
+      'apns-id': randomUUID(),
+    });
+    st.on('response', (h) => (status = Number(h[':status'])));
+    st.on('error', () => res(0));
+    st.on('close', () => res(status));
+    st.resume();
+    st.end(payload);
+  });
+}
+
+/** The loopback limit: prebuilt requests on raw node:http2 sessions, `window` streams per session. */
+export async function bareHttp2(
+  f: FakeProcess,
+  w: Work,
+  sessions: number,
+  window: number,
+): Promise<number> {
+  const { conns, auth } = await openSessions(f, sessions);
   let ok = 0;
-  await mapBounded(
-    w.tokens,
-    sessions * window,
-    (token, i) =>
-      new Promise<void>((res) => {
-        const st = conns[i % sessions].request({
-          ':method': 'POST',
-          ':path': `/3/device/${token}`,
-          authorization: auth,
-          'apns-topic': w.topic,
-          'apns-push-type': 'alert',
-          'apns-id': randomUUID(),
-        });
-        st.on('response', (h) => {
-          if (h[':status'] === 200) ok++;
-        });
-        st.on('error', () => res());
-        st.on('close', () => res());
-        st.resume();
-        st.end(w.payloads[i]);
-      }),
-  );
+  await mapBounded(w.tokens, sessions * window, async (token, i) => {
+    if ((await postRaw(conns[i % sessions], auth, w.topic, token, w.payloads[i])) === 200) ok++;
+  });
   conns.forEach((c) => c.close());
   return ok;
 }

@@ -13,8 +13,15 @@ export interface FakeProcess {
   stats(): Promise<{ requests: number; byStatus: Record<string, number> }>;
 }
 
-/** The fake APNs in its own process (so it does not share an event loop with a contender). */
-export async function startFakeProcess(dir: string, topic: string): Promise<FakeProcess> {
+/**
+ * The fake APNs in its own process (so it does not share an event loop with a contender);
+ * `extraArgs` e.g. `['--arrivals']` (bench/e2e).
+ */
+export async function startFakeProcess(
+  dir: string,
+  topic: string,
+  extraArgs: string[] = [],
+): Promise<FakeProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -28,6 +35,7 @@ export async function startFakeProcess(dir: string, topic: string): Promise<Fake
       '--topics',
       topic,
       '--no-record',
+      ...extraArgs,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -8,3 +8,4 @@ export * from './fake-fcm';
 export * from './fake-apns';
 export * from './tls-material';
 export * from './fault-proxy';
+export * from './arrival-log';

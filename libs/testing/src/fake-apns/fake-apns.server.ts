@@ -64,6 +64,8 @@ export interface FakeApnsAnswer {
   environment: ApnsEnv;
   status: number;
   at: number;
+  /** The payload's top-level `ext` when it is a string (the benchmark keys arrivals by it). */
+  ext?: string;
 }
 
 /** A fault applied to every token (before the per-token rules), to a fraction of the requests. */
@@ -265,9 +267,10 @@ export class FakeApns {
     if (observe && ['reset', 'goaway', 'silent'].includes(rule.kind)) {
       observe({ token, apnsId, environment, status: 0, at: Date.now() });
     }
+    const ext = observe && typeof payload.ext === 'string' ? payload.ext : undefined;
     this.apply(stream, rule, (status, reason, extra) => {
       if (rec) rec.status = status;
-      observe?.({ token, apnsId, environment, status, at: Date.now() });
+      observe?.({ token, apnsId, environment, status, at: Date.now(), ext });
       reply(status, reason, extra);
     });
   }

@@ -1,7 +1,7 @@
 /**
  * The fake APNs as a process of its own, for the demo and the benchmark:
  *   npx tsx libs/testing/src/fake-apns/main.ts --port 8443 --dir .local/fake-apns [--control-port 8445]
- *     [--topics com.example.chat] [--delay-ms 0] [--no-record]
+ *     [--topics com.example.chat] [--delay-ms 0] [--no-record] [--arrivals]
  * Writes `ca.pem` (trust it: the apps file's `endpoint.caFile`) and `AuthKey_<keyId>.p8` (the app's
  * `keyFile`) under --dir, reusing them if present, and prints one JSON line
  * `{ port, controlPort, caFile, keyFile, keyId, teamId }`. The control port answers
@@ -9,6 +9,8 @@
  * `POST /fault` with `{ "rule": <FakeApnsRule>, "fraction": 0.5 }` answers every token by that
  * rule (e.g. `{ "kind": "error", "status": 429, "reason": "TooManyRequests",
  * "retryAfterSeconds": 2 }`, `{ "kind": "goaway" }`) until `POST /fault` with `{}`.
+ * With `--arrivals` it keeps, per accepted push, the payload's `ext` and the arrival time, served
+ * as `GET /arrivals?from=N` (the end-to-end benchmark: see libs/testing/src/arrival-log.ts).
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { FakeApns, type FakeApnsFault } from './fake-apns.server';
 import { ensureTlsMaterial } from '../tls-material';
 import { generateApnsKey, type ApnsSigningKey } from './apns-credentials';
+import { ArrivalLog } from '../arrival-log';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     'team-id': { type: 'string', default: 'FAKETEAM01' },
     'delay-ms': { type: 'string', default: '0' },
     'no-record': { type: 'boolean', default: false },
+    arrivals: { type: 'boolean', default: false },
   },
 });
 
@@ -48,6 +52,7 @@ async function main(): Promise<void> {
   const tls = ensureTlsMaterial(dir);
   const key = signingKey(dir, values['key-id'], values['team-id']);
   const delay = Number(values['delay-ms']);
+  const arrivals = values.arrivals ? new ArrivalLog() : undefined;
   const fake = await new FakeApns({
     tls,
     keys: [key],
@@ -56,8 +61,10 @@ async function main(): Promise<void> {
     host: values.host,
     record: !values['no-record'],
     defaultRule: delay > 0 ? { kind: 'slow', delayMs: delay } : { kind: 'ok' },
+    observe: arrivals && ((a) => a.status === 200 && arrivals.add(a.ext, a.at)),
   }).start();
   const control = http.createServer((req, res) => {
+    if (arrivals?.serve(req, res)) return;
     if (req.method === 'POST' && req.url === '/fault') {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
