@@ -165,6 +165,7 @@ export function snapshotOf(i: number, now: Date): TokenUserDevices {
     soundC2c: null,
     soundGroup: null,
     conversations: {},
+    privacy: null,
     updatedAt: now,
   };
   const ios = platformOf(i) === 'ios';

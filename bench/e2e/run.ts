@@ -345,7 +345,7 @@ function versions(): Record<string, string> {
   let commit = '?';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', 'apps', 'libs', 'bench'], {
+    const dirty = execFileSync('git', ['status', '--porcelain', '-uno', 'apps', 'libs', 'bench'], {
       cwd: ROOT,
     }).toString();
     if (dirty.trim()) commit += '+changes';
