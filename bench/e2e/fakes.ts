@@ -18,10 +18,17 @@ export interface Fakes {
 }
 
 export async function startFakes(dir: string): Promise<Fakes> {
-  const apns = await startFakeProcess(join(dir, 'fake-apns'), APNS_TOPIC, ['--arrivals']);
-  track('fake-apns', apns.child, 'fake-apns/main.ts');
-  const fcm = await startFake(join(dir, 'fake-fcm'), FCM_PROJECT, ['--arrivals']);
-  track('fake-fcm', fcm.child, 'fake-fcm.main.ts');
+  // Started side by side; each tracked as soon as it runs, so a failure of the other stops it too.
+  const [apns, fcm] = await Promise.all([
+    startFakeProcess(join(dir, 'fake-apns'), APNS_TOPIC, ['--arrivals']).then((f) => {
+      track('fake-apns', f.child, 'fake-apns/main.ts');
+      return f;
+    }),
+    startFake(join(dir, 'fake-fcm'), FCM_PROJECT, ['--arrivals']).then((f) => {
+      track('fake-fcm', f.child, 'fake-fcm.main.ts');
+      return f;
+    }),
+  ]);
   const appsFile = writeAppsFile(
     [
       {

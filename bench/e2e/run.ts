@@ -538,7 +538,7 @@ async function run(w: World, baselines: BaselineResult[], loadStart: number[]) {
   if (!(await arrivals.waitFor(base + probes.length, 60000))) {
     throw new Error('probe pushes did not all arrive: see .local/bench-e2e/logs');
   }
-  const routingReadyMs = Date.now() - tb;
+  const routingReadyMs = Math.round(performance.now() - tb);
   await sleep(1000);
   const mem1 = await settled();
   const perUser = (a: { heap: number; rss: number }, b: { heap: number; rss: number }) => ({
