@@ -150,7 +150,10 @@ export async function registerSample(
   return { registry, presence };
 }
 
-/** The snapshot the registry would publish for user i (its own builder, a fresh user's row). */
+/**
+ * The snapshot the registry would publish for user i: its own builder, given the row a fresh user
+ * gets (the columns' defaults; a column added to the registry shows up here as a type error).
+ */
 export function snapshotOf(i: number, now: Date): TokenUserDevices {
   const user: UserState = {
     appId: APP,
@@ -166,6 +169,8 @@ export function snapshotOf(i: number, now: Date): TokenUserDevices {
     soundGroup: null,
     conversations: {},
     privacy: null,
+    tags: [],
+    attributes: {},
     updatedAt: now,
   };
   const ios = platformOf(i) === 'ios';
