@@ -465,7 +465,9 @@ describe('languages (offlinePush.localized, device locale)', () => {
 
   it.each([
     ['zh-Hant-TW', '你有一則新訊息'],
-    ['zh-HK', '你有一条新消息'],
+    // zh-HK writes Traditional: zh-Hant before the plain (Simplified) zh entry.
+    ['zh-HK', '你有一則新訊息'],
+    ['zh-CN', '你有一条新消息'],
     ['de', 'Neue Nachricht'],
     ['fr', 'Neue Nachricht'],
   ])('hidden preview on a %s device: the apps file neutral text %s', (locale, text) => {
