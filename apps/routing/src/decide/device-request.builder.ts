@@ -27,7 +27,7 @@ export interface RequestBase {
 export type BuiltRequest =
   | { kind: 'apns'; request: ApnsRequest; bytes: number }
   | { kind: 'fcm'; request: FcmRequest; bytes: number }
-  | { kind: 'suppressed'; code: 'empty_content'; reason: string }
+  | { kind: 'suppressed'; code: 'empty_content' | 'privacy_id_only'; reason: string }
   | { kind: 'rejected'; code: string; reason: string };
 
 /** A request's fields around its payload, in JSON (ids, dates, topic): a generous estimate. */

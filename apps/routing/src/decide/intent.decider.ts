@@ -27,6 +27,7 @@ import {
   type SuppressionRule,
 } from '@app/routing-rules';
 import { callExpiresAt } from '../rendering/call.renderer';
+import { effectivePrivacy } from '../rendering/notification-content';
 import { buildDeviceRequest, platformOf } from './device-request.builder';
 import { buildKindRequest } from './kind-request.builder';
 import {
@@ -171,6 +172,12 @@ interface IntentScope {
   increments: Record<string, number>;
 }
 
+/** Whether the message's FCM form is data-only (the same rule as `renderFcmMessage`). */
+const fcmDataOnly = (s: IntentScope): boolean =>
+  s.intent.message.offlinePush?.android?.dataOnly === true ||
+  s.app?.fcm?.dataOnly === true ||
+  effectivePrivacy(s.tokens?.settings, s.app?.privacy) === 'id_only';
+
 /** The output of one batch, built intent by intent. */
 class BatchDecision {
   readonly records: OutboundRecord[] = [];
@@ -192,6 +199,8 @@ class BatchDecision {
   constructor(
     private readonly state: DecideState,
     private readonly opts: DecideOptions,
+    /** `<user key>\n<digest>` of the batch's recall intents: their messages are not pushed. */
+    private readonly recalledInBatch: ReadonlySet<string> = new Set(),
   ) {}
 
   decide(intent: PushIntent, context: RecordContext | undefined): void {
@@ -200,7 +209,7 @@ class BatchDecision {
     const badges =
       this.changed.get(key) ?? cloneBadges(this.state.badges.get(key) ?? emptyBadges());
     const digest = messageDigest(m.messageId);
-    if (remembers(badges.recent, digest)) {
+    if (remembers(badges.recent, digest) || this.recalledInBatch.has(`${key}\n${digest}`)) {
       this.tally.duplicates++;
       return;
     }
@@ -342,6 +351,7 @@ class BatchDecision {
           c: conversationKey(s.intent.message),
           v: s.increments,
           ...(collapseId ? { k: collapseId } : {}),
+          ...(fcmDataOnly(s) ? { o: 1 as const } : {}),
         },
         this.opts.memory,
       );
@@ -365,8 +375,13 @@ class BatchDecision {
   recall(intent: RecallIntent, context: RecordContext | undefined): void {
     const { appId, userId } = intent;
     const key = userKey({ appId, userId });
-    const badges =
-      this.changed.get(key) ?? cloneBadges(this.state.badges.get(key) ?? emptyBadges());
+    const held = this.changed.get(key) ?? this.state.badges.get(key);
+    // Never pushed and no device to push a late message to: nothing to replace or remember.
+    if (!held && !this.state.tokens.get(key)?.devices.length) {
+      this.tally.recallsEmpty++;
+      return;
+    }
+    const badges = this.changed.get(key) ?? cloneBadges(held ?? emptyBadges());
     const out = decideRecall(intent, {
       appId,
       userId,
@@ -409,17 +424,28 @@ class BatchDecision {
   }
 }
 
+/** The batch's recalls as `<user key>\n<digest>`: a message intent before its recall is dropped. */
+function recalledIn(intents: ReadonlyArray<Caused<PushIntentEvent>>): Set<string> {
+  const out = new Set<string>();
+  for (const { value } of intents) {
+    if (!isRecallIntent(value)) continue;
+    out.add(`${userKey(value)}\n${messageDigest(value.recall.messageId)}`);
+  }
+  return out;
+}
+
 /**
  * One batch of intents of one partition against the state: the requests and outcomes to produce,
  * the badge changelog records, and the badge state to apply after the commit. Pure over its
  * inputs (the state is read, never written here). Stops early once the output budget is used.
+ * A message intent whose recall is in the same batch is not pushed (the recall stops the fan-out).
  */
 export function decideIntents(
   intents: ReadonlyArray<Caused<PushIntentEvent>>,
   state: DecideState,
   opts: DecideOptions,
 ): DecideResult {
-  const batch = new BatchDecision(state, opts);
+  const batch = new BatchDecision(state, opts, recalledIn(intents));
   const budget = opts.maxOutputBytes ?? Number.POSITIVE_INFINITY;
   let handled = 0;
   for (const { value, context } of intents) {

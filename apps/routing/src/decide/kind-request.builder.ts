@@ -8,6 +8,7 @@ import {
   renderVoipPayload,
   VOIP_PAYLOAD_LIMIT,
 } from '../rendering/call.renderer';
+import { effectivePrivacy } from '../rendering/notification-content';
 import {
   LIVE_ACTIVITY_PAYLOAD_LIMIT,
   renderLiveActivityPayload,
@@ -43,6 +44,13 @@ const noTopic: BuiltRequest = {
   reason: 'the device names no APNs topic and the app configures none',
 };
 
+const idOnlyLiveActivity: BuiltRequest = {
+  kind: 'suppressed',
+  code: 'privacy_id_only',
+  reason:
+    "the user's privacy (or the app's) is id_only: a Live Activity update carries its content-state and alert, which id-only never sends",
+};
+
 const tooLarge = (what: string, bytes: number, limit: number): BuiltRequest => ({
   kind: 'rejected',
   code: 'payload_too_large',
@@ -64,6 +72,8 @@ export function buildKindRequest(
   const common = requestCommon(m, device, base);
   const apnsCommon = { environment: device.environment ?? 'production', collapseId: null };
   if (kind === 'live_activity') {
+    // Id-only lets nothing but ids leave: an update is its content-state (and alert), never ids.
+    if (effectivePrivacy(settings, app?.privacy) === 'id_only') return idOnlyLiveActivity;
     const topic = suffixedTopic(device, app, LIVE_ACTIVITY_TOPIC_SUFFIX);
     if (!topic) return noTopic;
     const la = m.offlinePush!.apns!.liveActivity!;

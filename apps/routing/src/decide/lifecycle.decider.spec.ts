@@ -12,6 +12,7 @@ import {
 import { DecideState } from './decide.state';
 import { decideIntents, type Caused, type DecideOptions } from './intent.decider';
 import { jobIdFor } from './job-id.util';
+import { recallJobKey } from './lifecycle.decider';
 import { decideReads } from './read-sync.decider';
 
 const app = (over: Partial<AppConfig> = {}) =>
@@ -98,7 +99,7 @@ describe('recall in decide', () => {
     const [apns] = of(r.records, TOPICS.apnsRequest);
     const [fcm] = of(r.records, TOPICS.fcmRequest);
     expect(apns).toMatchObject({
-      jobId: jobIdFor('demo', 'recall:m-1', 'bob', 'iphone-1'),
+      jobId: jobIdFor('demo', recallJobKey('m-1'), 'bob', 'iphone-1'),
       messageId: 'm-1',
       pushType: 'alert',
       priority: 10,

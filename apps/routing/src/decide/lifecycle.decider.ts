@@ -9,15 +9,22 @@ import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
 import { badgeBaseline } from '../badge/badge.counter';
-import { isLatestOfConversation, lowerBadge, takeRecalled } from '../badge/push-memory';
+import {
+  isLatestOfConversation,
+  lowerBadge,
+  takeRecalled,
+  type PushEntry,
+} from '../badge/push-memory';
 import {
   apnsBackgroundPayload,
   apnsRecallPayload,
   collapseIdFor,
   fcmDataMessage,
   fcmRecallNotification,
+  fcmWebRecall,
   recalledText,
 } from '../rendering/lifecycle.renderer';
+import { effectivePrivacy } from '../rendering/notification-content';
 import type { UserBadges } from './decide.state';
 import { jobIdFor, messageDigest } from './job-id.util';
 import {
@@ -48,12 +55,19 @@ export interface LifecycleOutput {
   changed: boolean;
 }
 
-/** The device's count lowered by `by` from its baseline (presence report or routing's count). */
-export function lowered(s: LifecycleScope, deviceId: string, by: number): number {
+/**
+ * The device's count lowered by `by` from its baseline (presence report or routing's count). When
+ * the baseline is a report the device made at or after `at` (the read's `readAt`, the recall's
+ * `recalledAt`), the report already reflects the read or recall: nothing is subtracted.
+ */
+export function lowered(s: LifecycleScope, deviceId: string, by: number, at?: string): number {
   const prev = s.badges.devices.get(deviceId);
   const presence = s.presence?.devices.find((d) => d.deviceId === deviceId);
   const baseline = badgeBaseline(prev, presence);
-  const next = lowerBadge({ count: baseline, at: '' }, by, s.now.toISOString());
+  const fromReport =
+    presence !== undefined && (!prev || Date.parse(presence.since) > Date.parse(prev.at));
+  const reflected = fromReport && at !== undefined && Date.parse(presence.since) >= Date.parse(at);
+  const next = lowerBadge({ count: baseline, at: '' }, reflected ? 0 : by, s.now.toISOString());
   s.badges.devices.set(deviceId, next);
   return next.count;
 }
@@ -79,56 +93,128 @@ export function lifecycleRecord(
   return { record: outbound(topic, built.request, { context: s.context }), bytes: built.bytes };
 }
 
+/** The recall job of a device: `\n` keeps it apart from any message id (ids refuse it). */
+export const recallJobKey = (messageId: string): string => `recall\n${messageId}`;
+
+/**
+ * Whether a newer remembered push on `deviceId` has the entry's own collapse id: the notification
+ * under that id shows the newer message, which a replacement would hide.
+ */
+export function collapsedByNewer(
+  pushes: readonly PushEntry[],
+  entry: PushEntry,
+  deviceId: string,
+): boolean {
+  if (entry.k === undefined) return false;
+  const newer = pushes.slice(pushes.indexOf(entry) + 1);
+  return newer.some((e) => e.k === entry.k && Object.hasOwn(e.v, deviceId));
+}
+
+/** Whether the message's FCM form was data-only (recorded, else the app's settings now). */
+function wasDataOnly(s: LifecycleScope, entry: PushEntry): boolean {
+  if (entry.o === 1) return true;
+  const idOnly = effectivePrivacy(s.tokens?.settings, s.app?.privacy) === 'id_only';
+  return idOnly || s.app?.fcm?.dataOnly === true;
+}
+
+/** The recall's APNs push: the replacement alert, or a background push where none may replace. */
+function recallApns(
+  ctx: RecallContext,
+  device: RegisteredDevice,
+  badge: number | null,
+  text: string,
+): ApnsLifecycle {
+  const { entry, messageId } = ctx;
+  const background =
+    ctx.silent ||
+    device.pushType === 'background' ||
+    collapsedByNewer(ctx.before, entry, device.deviceId);
+  if (background) {
+    const fields = { recalled: [messageId], conversation: entry.c };
+    return {
+      payload: apnsBackgroundPayload('recall', badge, fields),
+      background,
+      collapseId: null,
+    };
+  }
+  return {
+    payload: apnsRecallPayload(text, entry.c, badge, messageId),
+    background: false,
+    collapseId: entry.k ?? collapseIdFor(messageId),
+  };
+}
+
+/** The recall's FCM message: Android or web, a replacement or a data message. */
+function recallFcm(
+  ctx: RecallContext,
+  device: RegisteredDevice,
+  badge: number | null,
+  text: string,
+): Record<string, unknown> {
+  const { entry, messageId } = ctx;
+  const replace =
+    !ctx.silent && !ctx.dataOnly && isLatestOfConversation(ctx.before, entry, device.deviceId);
+  if (device.platform === 'web' || device.platform === 'desktop') {
+    const icon = ctx.webIcon;
+    return fcmWebRecall(text, entry.c, messageId, LIFECYCLE_TTL_SECONDS, { replace, icon });
+  }
+  if (replace) return fcmRecallNotification(text, entry.c, badge, messageId, LIFECYCLE_TTL_SECONDS);
+  const data = { type: 'recall', messageId, conversation: entry.c };
+  return fcmDataMessage(data, badge, LIFECYCLE_TTL_SECONDS, 'high');
+}
+
+/** What every device's recall push of one message is built from. */
+interface RecallContext {
+  messageId: string;
+  entry: PushEntry;
+  /** The memory before the entry was taken (what came after it). */
+  before: readonly PushEntry[];
+  silent: boolean;
+  dataOnly: boolean;
+  webIcon: string | undefined;
+}
+
 /**
  * A recall for one user: every device that got the message gets a replacement (same
  * apns-collapse-id; on FCM the same tag when it is still the conversation's newest notification
- * there, else a data message) or, with the app's `recall.mode: silent`, a background push; each
- * device's badge drops by what the message added. The message's entry is taken out of the memory,
- * so a repeated recall finds nothing. (Remembering the digest against a late message intent is
- * the caller's.)
+ * there, else a data message; web devices the `webpush` form) or, with the app's `recall.mode:
+ * silent`, a background push. Background push instead of an alert too for `background` APNs
+ * devices and when a newer push shares the message's own collapse id; a data message for a
+ * data-only or id-only FCM push. Each device's badge drops by what the message added (no badge
+ * sent when it added nothing: `badgeMode: 1` left the icon alone). The message's entry is taken
+ * out of the memory, so a repeated recall finds nothing. (Remembering the digest against a late
+ * message intent is the caller's.)
  */
 export function decideRecall(intent: RecallIntent, s: LifecycleScope): LifecycleOutput {
   const { messageId, recalledAt } = intent.recall;
   const out: LifecycleOutput = { records: [], bytes: 0, changed: false };
   const taken = takeRecalled(s.badges.pushes, messageDigest(messageId));
   if (!taken) return out;
-  const before = s.badges.pushes;
+  const ctx: RecallContext = {
+    messageId,
+    entry: taken.entry,
+    before: s.badges.pushes,
+    silent: s.app?.recall?.mode === 'silent',
+    dataOnly: wasDataOnly(s, taken.entry),
+    webIcon: s.app?.web?.icon,
+  };
   s.badges.pushes = taken.rest;
   out.changed = true;
-  const { entry } = taken;
-  const silent = s.app?.recall?.mode === 'silent';
-  for (const [deviceId, inc] of Object.entries(entry.v)) {
+  for (const [deviceId, inc] of Object.entries(taken.entry.v)) {
     const device = s.tokens?.devices.find((d) => d.deviceId === deviceId);
     if (!device) continue;
-    const badge = lowered(s, deviceId, inc);
+    const count = lowered(s, deviceId, inc, recalledAt);
+    const web = device.platform === 'web' || device.platform === 'desktop';
+    const badge = inc === 0 || web ? null : count;
     const text = recalledText(s.app?.texts?.recalled, device.locale);
-    const apns = (): ApnsLifecycle =>
-      silent
-        ? {
-            payload: apnsBackgroundPayload('recall', badge, {
-              recalled: [messageId],
-              conversation: entry.c,
-            }),
-            background: true,
-            collapseId: null,
-          }
-        : {
-            payload: apnsRecallPayload(text, entry.c, badge, messageId),
-            background: false,
-            collapseId: entry.k ?? collapseIdFor(messageId),
-          };
-    const replace = !silent && isLatestOfConversation(before, entry, deviceId);
-    const fcm = () =>
-      replace
-        ? fcmRecallNotification(text, entry.c, badge, messageId, LIFECYCLE_TTL_SECONDS)
-        : fcmDataMessage(
-            { type: 'recall', messageId, conversation: entry.c },
-            badge,
-            LIFECYCLE_TTL_SECONDS,
-            'high',
-          );
-    const jobId = jobIdFor(s.appId, `recall:${messageId}`, s.userId, deviceId);
-    const r = lifecycleRecord(s, device, { jobId, messageId, sentAt: recalledAt }, apns, fcm);
+    const jobId = jobIdFor(s.appId, recallJobKey(messageId), s.userId, deviceId);
+    const r = lifecycleRecord(
+      s,
+      device,
+      { jobId, messageId, sentAt: recalledAt },
+      () => recallApns(ctx, device, badge, text),
+      () => recallFcm(ctx, device, badge, text),
+    );
     if (!r) continue;
     out.records.push(r.record);
     out.bytes += r.bytes;

@@ -56,6 +56,8 @@ export const readConversationKey = (r: ImConversationRead): string =>
 interface UserSync {
   scope: LifecycleScope;
   clear: Map<string, string[]>;
+  /** Devices whose count a read changed (the others left their badge alone: no badge sent). */
+  badged: Set<string>;
   last: ImConversationRead;
 }
 
@@ -112,12 +114,12 @@ class ReadBatch {
       context,
     };
     badges.pushes = taken.rest;
-    for (const [deviceId, inc] of taken.increments) lowered(scope, deviceId, inc);
+    for (const [deviceId, inc] of taken.increments) lowered(scope, deviceId, inc, r.readAt);
     badges.seq++;
     if (!this.changed.has(key)) this.bytes += BADGE_RECORD_BYTES;
     this.changed.set(key, badges);
     if (targets.length === 0) this.tally.quiet++;
-    else this.addSync(key, scope, r, conversation, targets);
+    else this.addSync(key, scope, r, conversation, targets, taken.increments);
     return true;
   }
 
@@ -127,8 +129,15 @@ class ReadBatch {
     r: ImConversationRead,
     conversation: string,
     targets: string[],
+    increments: ReadonlyMap<string, number>,
   ): void {
-    const sync = this.syncs.get(key) ?? { scope, clear: new Map<string, string[]>(), last: r };
+    const sync = this.syncs.get(key) ?? {
+      scope,
+      clear: new Map<string, string[]>(),
+      badged: new Set<string>(),
+      last: r,
+    };
+    for (const id of targets) if ((increments.get(id) ?? 0) > 0) sync.badged.add(id);
     sync.scope = scope;
     sync.last = r;
     for (const id of targets) sync.clear.set(id, [...(sync.clear.get(id) ?? []), conversation]);
@@ -193,8 +202,10 @@ function readSyncPushes(sync: UserSync): OutboundRecord[] {
     if (!device) continue;
     const conversations = [...new Set(list)].slice(-MAX_SYNC_CONVERSATIONS);
     const conversation = conversations[conversations.length - 1];
-    const badge = s.badges.devices.get(deviceId)?.count ?? 0;
-    const jobId = jobIdFor(s.appId, `read:${conversation}:${last.readAt}`, s.userId, deviceId);
+    const count = s.badges.devices.get(deviceId)?.count ?? 0;
+    const badge = sync.badged.has(deviceId) ? count : null;
+    const jobKey = `read\n${conversation}\n${last.readAt}`;
+    const jobId = jobIdFor(s.appId, jobKey, s.userId, deviceId);
     const r = lifecycleRecord(
       s,
       device,

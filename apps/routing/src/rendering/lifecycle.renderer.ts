@@ -80,6 +80,29 @@ export function fcmRecallNotification(
   };
 }
 
+/**
+ * The recall of a message shown on a browser or desktop device (platform `web` / `desktop`): a
+ * `webpush` block, no `android` block, no badge (a web badge is not a count). With `replace`, a
+ * `webpush.notification` with the conversation's tag (the one the message was shown under) and the
+ * recalled text takes its place; without, only `webpush.headers` and `data` (the page's service
+ * worker removes it).
+ */
+export function fcmWebRecall(
+  text: string,
+  threadId: string,
+  messageId: string,
+  ttlSeconds: number,
+  opts: { replace: boolean; icon?: string },
+): { webpush: Record<string, unknown>; data: Record<string, string> } {
+  const headers = { TTL: String(Math.max(0, Math.floor(ttlSeconds))), Urgency: 'high' };
+  const data = { type: 'recall', messageId, conversation: threadId };
+  if (!opts.replace) return { webpush: { headers }, data };
+  const notification: Record<string, unknown> = { body: text };
+  if (opts.icon) notification.icon = opts.icon;
+  notification.tag = threadId;
+  return { webpush: { headers, notification }, data };
+}
+
 /** An FCM data message (nothing shown): the app removes or clears, and sets the badge. */
 export function fcmDataMessage(
   data: Record<string, string>,

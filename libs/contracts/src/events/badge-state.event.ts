@@ -16,6 +16,11 @@ export const PushMemorySchema = z.object({
   v: z.record(IdSchema, z.number().int().min(0).max(999)),
   /** The APNs collapse id when the message gave its own (else it is derived from the id). */
   k: z.string().max(64).optional(),
+  /**
+   * Additive: 1 when its FCM form was data-only (`android.dataOnly`, the app's `fcm.dataOnly`, or
+   * privacy id-only): the app showed the notification itself, so a recall is a data message.
+   */
+  o: z.literal(1).optional(),
 });
 export type PushMemory = z.infer<typeof PushMemorySchema>;
 
