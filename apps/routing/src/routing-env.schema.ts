@@ -30,8 +30,8 @@ export const RoutingSettingsSchema = z.object({
   /** …and only those pushed within this many seconds (7 days: the default message TTL). */
   ROUTING_PUSH_MEMORY_SECONDS: envInt(60, 28 * 86400).default(7 * 86400),
   /**
-   * At most one read-sync push per user per this many seconds; reads inside the interval are
-   * coalesced into the push at its end (see docs/routing.md).
+   * At most one read-sync push per user per this many seconds; a read inside the interval lowers
+   * the badge at once and its sync goes out with the user's next read after it (docs/routing.md).
    */
   ROUTING_READ_SYNC_SECONDS: envInt(0, 3600).default(10),
   /** Recalled message ids the fan-out remembers per partition (a message read after its recall is not fanned out). */

@@ -32,7 +32,7 @@ export const routingMetrics = {
   }),
   readSyncs: new Counter({
     name: 'push_routing_read_syncs_total',
-    help: 'Conversation reads decided, by result: pushed (read-sync pushes sent), deferred (inside the rate limit, coalesced into a later push), quiet (nothing remembered of the conversation, or no other device)',
+    help: 'Conversation reads decided, by result: pushed (read-sync pushes sent), owed (inside the rate limit: badge lowered, the sync goes out with a later read of the user), quiet (nothing remembered of the conversation, or no other device)',
     labelNames: ['result'] as const,
   }),
   decideDelaySeconds: new Histogram({

@@ -143,8 +143,10 @@ export class DecideConsumer {
 
   /**
    * Conversation reads (co-partitioned with the intents): badges drop by the conversation's
-   * remembered pushes, the user's other devices get a read-sync push, at most one per user per
-   * ROUTING_READ_SYNC_SECONDS (a read inside the interval waits for its end, see read-sync.decider).
+   * remembered pushes at once, the user's other devices get a read-sync push, at most one per user
+   * per ROUTING_READ_SYNC_SECONDS (a read inside the interval leaves its sync owed, see
+   * read-sync.decider). Reads are never held back for the rate limit; only the output budget cuts
+   * a batch (the rest is read again at once).
    */
   @OnBatch(DECIDE_GROUP, TOPICS.imConversationRead)
   reads(rs: ConsumedRecord<ImConversationRead>[]): HandlerResult {
@@ -162,10 +164,7 @@ export class DecideConsumer {
     return {
       records: result.records,
       rejected,
-      deferFrom:
-        deferAt === undefined
-          ? undefined
-          : { offset: deferAt, until: Math.max(Date.now(), result.deferUntil ?? 0) },
+      deferFrom: deferAt === undefined ? undefined : { offset: deferAt, until: Date.now() },
       onCommit: () => {
         this.state.commitBadges(result.badges);
         countReads(result.tally);
@@ -181,7 +180,7 @@ const before = (offset: string, deferAt: string | undefined) =>
 function countReads(t: ReadSyncTally): void {
   const m = routingMetrics.readSyncs;
   if (t.pushed) m.inc({ result: 'pushed' }, t.pushed);
-  if (t.deferred) m.inc({ result: 'deferred' }, t.deferred);
+  if (t.owed) m.inc({ result: 'owed' }, t.owed);
   if (t.quiet) m.inc({ result: 'quiet' }, t.quiet);
 }
 

@@ -1,4 +1,9 @@
-import type { BadgeState, PresenceUserState, TokenUserDevices } from '@app/contracts';
+import {
+  MAX_BADGE_RECORD_BYTES,
+  type BadgeState,
+  type PresenceUserState,
+  type TokenUserDevices,
+} from '@app/contracts';
 import type { DeviceBadge } from '../badge/badge.counter';
 import type { PushEntry } from '../badge/push-memory';
 
@@ -91,8 +96,30 @@ export class DecideState {
   }
 }
 
-/** The changelog record for a user's badges. */
+/**
+ * The changelog record for a user's badges, under MAX_BADGE_RECORD_BYTES of JSON: when it would
+ * be larger (many devices with long ids, a large push memory), the oldest remembered pushes are
+ * dropped, from `b` too, so memory stays what the record says.
+ */
 export function badgeRecord(appId: string, userId: string, b: UserBadges, now: Date): BadgeState {
+  const record = buildRecord(appId, userId, b, now);
+  if (!record.pushes) return record;
+  const bytes = Buffer.byteLength(JSON.stringify(record));
+  if (bytes <= MAX_BADGE_RECORD_BYTES) return record;
+  // Room for the entries: the budget less the rest of the record (each entry costs a comma too).
+  let room = MAX_BADGE_RECORD_BYTES - (bytes - Buffer.byteLength(JSON.stringify(record.pushes)));
+  let from = b.pushes.length;
+  while (from > 0) {
+    const size = Buffer.byteLength(JSON.stringify(b.pushes[from - 1])) + 1;
+    if (size > room) break;
+    room -= size;
+    from--;
+  }
+  b.pushes = b.pushes.slice(from);
+  return buildRecord(appId, userId, b, now);
+}
+
+function buildRecord(appId: string, userId: string, b: UserBadges, now: Date): BadgeState {
   const devices: Record<string, number> = {};
   const pushedAt: Record<string, string> = {};
   for (const [deviceId, d] of b.devices) {

@@ -1,4 +1,5 @@
 import {
+  MAX_SENT_LAG_SECONDS,
   TOPICS,
   isRecallIntent,
   type DevicePresence,
@@ -15,7 +16,7 @@ import type { AppConfig } from '@app/config';
 import { outbound, type OutboundRecord } from '@app/kafka';
 import type { RecordContext } from '@app/observability';
 import { badgeBaseline, nextBadge } from '../badge/badge.counter';
-import { rememberPush, type MemoryLimits } from '../badge/push-memory';
+import { remembered, rememberPush, type MemoryLimits } from '../badge/push-memory';
 import { decideRecall } from './lifecycle.decider';
 import {
   conversationKey,
@@ -129,6 +130,10 @@ export function trimRecent(
   if (recent.length > MAX_RECENT) recent.splice(0, recent.length - MAX_RECENT);
 }
 
+/** Seconds from a message's `sentAt` to its push at `t` (0 for a clock ahead; capped). */
+const sentLag = (sentAt: string, t: number): number =>
+  Math.min(MAX_SENT_LAG_SECONDS, Math.max(0, t - Math.floor(Date.parse(sentAt) / 1000)));
+
 /** JSON size estimates of an outcome and a badge record (their fields are bounded). */
 const OUTCOME_BYTES = 600;
 const BADGE_RECORD_BYTES = 1200;
@@ -209,7 +214,12 @@ class BatchDecision {
     const badges =
       this.changed.get(key) ?? cloneBadges(this.state.badges.get(key) ?? emptyBadges());
     const digest = messageDigest(m.messageId);
-    if (remembers(badges.recent, digest) || this.recalledInBatch.has(`${key}\n${digest}`)) {
+    // `recent` forgets sooner than the push memory: a message still remembered there was pushed.
+    if (
+      remembers(badges.recent, digest) ||
+      remembered(badges.pushes, digest) ||
+      this.recalledInBatch.has(`${key}\n${digest}`)
+    ) {
       this.tally.duplicates++;
       return;
     }
@@ -343,15 +353,18 @@ class BatchDecision {
     // Only chat pushes: calls and Live Activity updates show nothing a recall or read replaces.
     if (this.opts.memory && this.opts.memory.count > 0 && s.kind === 'chat') {
       const collapseId = s.intent.message.offlinePush?.apns?.collapseId;
+      const t = Math.floor(this.opts.now.getTime() / 1000);
+      const lag = sentLag(s.intent.message.sentAt, t);
       badges.pushes = rememberPush(
         badges.pushes,
         {
           d: digest,
-          t: Math.floor(this.opts.now.getTime() / 1000),
+          t,
           c: conversationKey(s.intent.message),
           v: s.increments,
           ...(collapseId ? { k: collapseId } : {}),
           ...(fcmDataOnly(s) ? { o: 1 as const } : {}),
+          ...(lag > 0 ? { s: lag } : {}),
         },
         this.opts.memory,
       );

@@ -205,7 +205,10 @@ export function decideRecall(intent: RecallIntent, s: LifecycleScope): Lifecycle
     if (!device) continue;
     const count = lowered(s, deviceId, inc, recalledAt);
     const web = device.platform === 'web' || device.platform === 'desktop';
-    const badge = inc === 0 || web ? null : count;
+    // No badge where the message added nothing (`badgeMode: 1`); a read message's increments are
+    // 0 too, but its badge was lowered by the read: the replacement shows the count again (the
+    // device may have missed the read sync's background push).
+    const badge = (inc === 0 && taken.entry.r === undefined) || web ? null : count;
     const text = recalledText(s.app?.texts?.recalled, device.locale);
     const jobId = jobIdFor(s.appId, recallJobKey(messageId), s.userId, deviceId);
     const r = lifecycleRecord(
