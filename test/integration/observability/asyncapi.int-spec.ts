@@ -43,7 +43,10 @@ describe('AsyncAPI document', () => {
       const message = Object.values(doc.components.messages).find(
         (m) => m.name === topic.eventType,
       )!;
-      expect(message.payload).toMatchObject({ type: 'object' });
+      // An object, or a union of objects (push.intent.v1: message and recall intents).
+      const payload = message.payload as { type?: string; anyOf?: Array<{ type?: string }> };
+      const shapes = payload.anyOf ?? [payload];
+      expect(shapes.map((s) => s.type)).toEqual(shapes.map(() => 'object'));
       expect(message.headers).toMatchObject({
         properties: { 'event-type': { const: topic.eventType } },
       });
