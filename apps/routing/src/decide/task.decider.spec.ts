@@ -44,6 +44,7 @@ const task = (over: Partial<PushTask> = {}) => ({
     createdAt: new Date(T0).toISOString(),
     partition: 3,
     partitions: 1,
+    records: 1,
     offlinePush: { title: 'Sale', desc: 'Everything half price' },
     audience: { all: true as const },
     options: { badge: 'none' as const, includeOnline: false, rate: 2 },

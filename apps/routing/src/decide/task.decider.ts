@@ -270,7 +270,7 @@ function sliceCheckpoint(p: Plan, handledAll: number, opts: TaskDecideOptions) {
 
 /** The next checkpoint of a task in this partition. */
 export function checkpoint(
-  t: Pick<PushTask, 'appId' | 'taskId' | 'partitions'>,
+  t: Pick<PushTask, 'appId' | 'taskId' | 'partitions'> & { records?: number },
   opts: { partition: number; now: Date },
   prev: TaskProgress | undefined,
   change: Partial<TaskProgress>,
@@ -280,6 +280,7 @@ export function checkpoint(
     taskId: t.taskId,
     partition: opts.partition,
     partitions: t.partitions,
+    ...((t.records ?? prev?.records) !== undefined ? { records: t.records ?? prev?.records } : {}),
     state: 'running',
     cursor: prev?.cursor ?? null,
     targeted: prev?.targeted ?? 0,

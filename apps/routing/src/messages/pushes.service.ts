@@ -98,6 +98,7 @@ export function splitTask(
   if (!('userIds' in a)) {
     return Array.from({ length: partitions }, (_, partition) => ({
       ...base,
+      records: partitions,
       partition,
       audience: a,
       ...rest,
@@ -108,8 +109,9 @@ export function splitTask(
     byPartition[partitionOfKey(userKey({ appId, userId }), partitions)].push(userId);
   }
   // A partition without listed users gets no record (nothing to walk there).
+  const records = byPartition.filter((ids) => ids.length > 0).length;
   return byPartition.flatMap((userIds, partition) =>
-    userIds.length ? [{ ...base, partition, audience: { userIds }, ...rest }] : [],
+    userIds.length ? [{ ...base, records, partition, audience: { userIds }, ...rest }] : [],
   );
 }
 

@@ -118,6 +118,8 @@ export const PushTaskSchema = z.object({
   /** The partition this record is for, and how many the task was split over. */
   partition: z.number().int().min(0).max(9999),
   partitions: z.number().int().min(1).max(10000),
+  /** How many partitions got a record of the task (all, except for a listed audience). */
+  records: z.number().int().min(1).max(10000),
   offlinePush: OfflinePushSchema,
   audience: PushAudienceSchema,
   options: PushTaskOptionsSchema,
@@ -139,6 +141,8 @@ export const TaskProgressSchema = z.object({
   taskId: z.uuid(),
   partition: z.number().int().min(0).max(9999),
   partitions: z.number().int().min(1).max(10000),
+  /** The task's `records` (absent on a checkpoint written by a stop before the task was read). */
+  records: z.number().int().min(1).max(10000).optional(),
   state: TaskStateSchema,
   /** The last user key walked (`appId:userId`); null before the first. */
   cursor: z.string().max(300).nullable(),
