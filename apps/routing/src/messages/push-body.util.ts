@@ -14,10 +14,12 @@ export function parsePushBody(body: unknown, now: Date): PushTaskRequest {
   const result = PushTaskRequestSchema.safeParse(body);
   if (!result.success) {
     throw new ValidationProblem(
-      result.error.issues.map((i) => ({
-        field: i.path.length ? i.path.join('.') : '(body)',
-        message: i.message,
-      })),
+      result.error.issues.flatMap((i) =>
+        // A strict object's unknown keys: each named as its own field.
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ field: [...i.path, k].join('.'), message: 'unknown field' }))
+          : [{ field: i.path.length ? i.path.join('.') : '(body)', message: i.message }],
+      ),
     );
   }
   const unknown = unknownFields(body, result.data);

@@ -9,6 +9,7 @@ import {
   type TaskControl,
 } from '@app/contracts';
 import { ProblemException } from '@app/http';
+import { MessagesService } from './messages.service';
 import {
   encodeOutbound,
   EventProducer,
@@ -31,6 +32,7 @@ export class PushesService {
 
   constructor(
     private readonly producer: EventProducer,
+    private readonly messages: MessagesService,
     config: ServiceConfig,
   ) {
     this.partitions = config.env.KAFKA_PARTITIONS;
@@ -41,7 +43,25 @@ export class PushesService {
     const records = splitTask(appId, taskId, req, this.partitions, now).map((task) =>
       encodeTask(task),
     );
-    await this.publish(records);
+    // The messages API's caps (count and bytes waiting for Kafka, all apps and per app): a task
+    // counts as one request with the bytes of all its records.
+    const bytes = records.reduce((n, r) => n + r.bytes, 0);
+    const pending = this.messages.pending;
+    const refused = pending.admit(appId, bytes);
+    if (refused) {
+      throw new ProblemException(
+        503,
+        'BACKPRESSURE',
+        `too many requests waiting to be stored (${refused}); retry later`,
+        undefined,
+        { 'Retry-After': String(pending.limits.retryAfterSeconds) },
+      );
+    }
+    try {
+      await this.publish(records);
+    } finally {
+      pending.release(appId, bytes);
+    }
     return { taskId };
   }
 
