@@ -41,6 +41,12 @@ const FLOWS: Record<TopicKey, { send: string[]; receive: string[] }> = {
     receive: ['delivery-reports/store', 'delivery-reports/webhooks', 'analytics'],
   },
   tokenInvalidated: { send: ['apns-dispatcher', 'fcm-dispatcher'], receive: ['token-registry'] },
+  pushTask: { send: ['routing/pushes-api'], receive: ['routing/decide'] },
+  routingTaskProgress: {
+    send: ['routing/decide'],
+    receive: ['routing/decide', 'delivery-reports/tasks'],
+  },
+  pushTaskControl: { send: ['routing/pushes-api'], receive: ['routing/decide'] },
   webhookRetry: {
     send: ['delivery-reports/webhooks'],
     receive: ['delivery-reports/webhook-retries'],
@@ -70,6 +76,7 @@ const KEYS: Record<TopicDefinition<unknown>['keySpace'], string> = {
   conversation: '`appId:conversationType:conversationId` (a group: `appId:group:groupId`)',
   source: "the failed record's key (else `topic:partition`)",
   webhook: '`appId:<first 16 hex digits of the SHA-256 of the webhook URL>`',
+  task: '`taskId` (progress: `taskId:partition`), written to an explicit partition',
 };
 
 /** `routing/fanout` → `routingFanout`; `apns-dispatcher` → `apnsDispatcher`. */

@@ -8,6 +8,8 @@ import { DiagnosisModule } from './diagnosis/diagnosis.module';
 import type { DeliveryReportsEnv } from './reports-env.schema';
 import { OutcomesConsumer, storeGroup } from './store/outcomes.consumer';
 import { StoreModule } from './store/store.module';
+import { TasksConsumer, tasksGroup } from './tasks/tasks.consumer';
+import { TasksModule } from './tasks/tasks.module';
 import { webhookGroups } from './webhooks/webhooks.consumer';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -27,14 +29,18 @@ export class DeliveryReportsAppModule {
         ...platformImports(config, {
           readiness: [DatabaseHealthIndicator],
           imports: [ReportsDatabaseModule.forRoot(config.env)],
-          consumers: [...(store ? [storeGroup(config.env)] : []), ...webhookGroups(config)],
+          consumers: [
+            ...(store ? [storeGroup(config.env), tasksGroup(config.env)] : []),
+            ...webhookGroups(config),
+          ],
         }),
         StoreModule,
         ReportsApiModule,
         WebhooksModule.forRoot(config),
         DiagnosisModule,
+        TasksModule,
       ],
-      controllers: store ? [OutcomesConsumer] : [],
+      controllers: store ? [OutcomesConsumer, TasksConsumer] : [],
     };
   }
 }

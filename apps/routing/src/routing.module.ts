@@ -7,6 +7,8 @@ import { FANOUT_OPTIONS, FanoutConsumer, type FanoutOptions } from './fanout/fan
 import { ConversationsController, MessagesController } from './messages/messages.controller';
 import { LifecycleService } from './messages/lifecycle.service';
 import { MessagesService } from './messages/messages.service';
+import { PushesController } from './messages/pushes.controller';
+import { PushesService } from './messages/pushes.service';
 import type { RoutingEnv } from './routing-env.schema';
 import { FANOUT_PRODUCER } from './routing.groups';
 
@@ -39,12 +41,14 @@ export class RoutingModule {
       controllers: [
         MessagesController,
         ConversationsController,
+        PushesController,
         ...(env.ROUTING_FANOUT ? [FanoutConsumer] : []),
         ...(env.ROUTING_DECIDE ? [DecideConsumer] : []),
       ],
       providers: [
         MessagesService,
         LifecycleService,
+        PushesService,
         {
           provide: FANOUT_PRODUCER,
           useFactory: (kafka: Kafka) => new FanoutProducer(kafka),

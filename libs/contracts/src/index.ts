@@ -5,6 +5,7 @@ export * from './events/im-lifecycle.event';
 export * from './events/presence.event';
 export * from './events/token-user-devices.event';
 export * from './events/push.event';
+export * from './events/push-task.event';
 export * from './events/badge-state.event';
 export * from './events/dead-letter.event';
 export * from './events/webhook.event';

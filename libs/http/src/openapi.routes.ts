@@ -5,6 +5,7 @@ import {
   PresenceDeviceEventSchema,
   PresenceUserStateSchema,
   PushSettingsSchema,
+  PushTaskRequestSchema,
   UserAttributesSchema,
   UserTagsSchema,
 } from '@app/contracts';
@@ -346,6 +347,65 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     },
     problems: { 503: 'Kafka could not store the event (retry).' },
   },
+  'POST /v1/apps/{appId}/pushes': {
+    tag: 'routing',
+    summary:
+      'A push task: a notification of its own to listed users, all users, tags or attributes',
+    description:
+      'Content as a message\u2019s `offlinePush` (`desc` required; title, ext, sounds, images, ' +
+      'per-platform overrides, `localized`). Audience: exactly one of `userIds` (\u2264 100,000), ' +
+      '`all: true`, `tags` (`and` / `or`, \u2264 10 each) or `attributes` (equality, \u2264 20). ' +
+      'Options: `badge` (`none`, default, or `increment`), `includeOnline` (default false), ' +
+      '`rate` (users per second over all partitions, 1\u2013100,000, default 1,000), `sendAt` ' +
+      '(\u2264 30 days ahead). Routing walks the users each instance holds, at the rate, with a ' +
+      'checkpoint per slice (exactly once). 202 with the task id and its status route in ' +
+      '`Location` (served by delivery-reports) once Kafka stored the task.',
+    body: () => {
+      const json = z.toJSONSchema(PushTaskRequestSchema, {
+        io: 'input',
+        unrepresentable: 'any',
+      }) as JsonSchema;
+      delete json.$schema;
+      return json;
+    },
+    bodyDescription: 'The task: content, audience, options.',
+    response: {
+      type: 'object',
+      properties: {
+        taskId: { type: 'string', format: 'uuid' },
+        status: { type: 'string', const: 'accepted' },
+      },
+      required: ['taskId', 'status'],
+    },
+    responseHeaders: {
+      Location: {
+        description: 'The task\u2019s status route (`GET /v1/apps/{appId}/pushes/{taskId}`).',
+        schema: { type: 'string' },
+      },
+    },
+    problems: {
+      413: 'The task\u2019s record for one partition cannot fit push.task.v1.',
+      503: 'Kafka could not store the task (retry: a new task id is assigned).',
+    },
+  },
+  'DELETE /v1/apps/{appId}/pushes/{taskId}': {
+    tag: 'routing',
+    summary: 'Stop a push task (`?revoke=true`: and revoke what it sent)',
+    description:
+      'Every partition stops the task at its next slice (state `stopped`). With `revoke=true` ' +
+      'every user the task pushed gets a replacement (the same apns-collapse-id / Android tag) or, ' +
+      'with the app\u2019s `recall.mode: silent`, a background push, exactly like a recalled ' +
+      'message. 202 once Kafka stored the stop.',
+    response: {
+      type: 'object',
+      properties: {
+        taskId: { type: 'string', format: 'uuid' },
+        status: { type: 'string', const: 'stopping' },
+      },
+      required: ['taskId', 'status'],
+    },
+    problems: { 503: 'Kafka could not store the stop (retry).' },
+  },
   'GET /health/live': {
     tag: 'operations',
     summary: 'Liveness: the process answers (nothing external is checked)',
@@ -378,6 +438,19 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     description: PAGING,
     response: OUTCOME_PAGE,
     problems: { 503: DATABASE_DOWN },
+  },
+  'GET /v1/apps/{appId}/pushes/{taskId}': {
+    tag: reports,
+    summary: 'A push task\u2019s state and counts',
+    description:
+      '`state`: scheduled, running, done or stopped; `partitions`: done and total; `targeted` ' +
+      'and `decided` users from routing\u2019s checkpoints; `sent`, `suppressed`, `failed` ' +
+      'devices from the stored outcomes; `revoke` after a revoke.',
+    response: { type: 'object' },
+    problems: {
+      404: 'No progress of the task yet (unknown, or not read by routing yet).',
+      503: DATABASE_DOWN,
+    },
   },
   'GET /v1/apps/{appId}/users/{userId}/outcomes': {
     tag: reports,

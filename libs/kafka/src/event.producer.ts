@@ -12,6 +12,8 @@ export interface OutboundRecord<T = unknown> {
   /** null is a tombstone (compacted topics only). */
   value: T | null;
   key?: string;
+  /** An explicit partition (push tasks: one record per partition); absent: by the key. */
+  partition?: number;
   context?: RecordContext;
   headers?: Record<string, string>;
   /**

@@ -14,6 +14,7 @@ export function encodeRecord<T>(
   value: T | null,
   opts: {
     key?: string;
+    partition?: number;
     context?: RecordContext;
     headers?: Record<string, string>;
     prevalidated?: boolean;
@@ -50,7 +51,9 @@ export function encodeRecord<T>(
   // `traceparent`: the context's; with tracing on and no context given, the active span's.
   applyTraceparent(headers, ctx, opts.context !== undefined);
   if (ctx?.correlationId) headers[HEADERS.correlationId] = ctx.correlationId;
-  return { key, value: serialized, headers };
+  const message: Message = { key, value: serialized, headers };
+  if (opts.partition !== undefined) message.partition = opts.partition;
+  return message;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

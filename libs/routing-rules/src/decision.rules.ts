@@ -36,6 +36,11 @@ export interface DecisionInput {
   presence: PresenceUserState | undefined;
   policy: AppPolicy;
   now: Date;
+  /**
+   * A push task's `includeOnline`: an online device (and, by app policy, a user online elsewhere)
+   * gets it too; every other rule holds.
+   */
+  includeOnline?: boolean;
 }
 
 /** One verdict per registered device, or one without a device when the user has none. */
@@ -108,8 +113,10 @@ export function decideDevices(input: DecisionInput): DeviceVerdict[] {
     if (kind === 'live_activity') return { push: true, device, presence: p };
     const status = effectiveStatus(p, policy, now);
     if (status === 'offline') return quiet('offline');
-    if (status === 'online') return quiet('online');
-    if (policy.suppressWhenOnlineElsewhere && onlineSomewhere) return quiet('online_elsewhere');
+    if (status === 'online' && !input.includeOnline) return quiet('online');
+    if (policy.suppressWhenOnlineElsewhere && onlineSomewhere && !input.includeOnline) {
+      return quiet('online_elsewhere');
+    }
     if (muted) return quiet(muted);
     return { push: true, device, presence: p };
   });

@@ -4,3 +4,4 @@ export * from './conversation-key';
 export * from './locale.util';
 export * from './push-kind';
 export * from './app-texts';
+export * from './task-audience';

@@ -5,6 +5,9 @@ import {
   type PresenceUserState,
   type PushIntentEvent,
   type PushOutcome,
+  type PushTask,
+  type TaskControl,
+  type TaskProgress,
   isRecallIntent,
   type TokenUserDevices,
   userKey,
@@ -18,6 +21,7 @@ import {
   OnState,
   type ConsumedRecord,
   type HandlerResult,
+  type KafkaBatchContext,
   type OutboundRecord,
 } from '@app/kafka';
 import { DECIDE_GROUP } from '../routing.groups';
@@ -25,6 +29,7 @@ import { metricApp, routingMetrics } from '../routing.metrics';
 import { DecideState } from './decide.state';
 import { decideIntents, type DecideTally } from './intent.decider';
 import { decideReads, type ReadSyncTally } from './read-sync.decider';
+import { decideControls, decideTasks, TaskBook, type TaskDecideOptions } from './task.decider';
 
 export interface DecideOptions {
   dedupeWindow: number;
@@ -38,6 +43,8 @@ export interface DecideOptions {
   pushMemorySeconds?: number;
   /** At most one read-sync push per user per this many seconds. */
   readSyncSeconds?: number;
+  /** Push tasks: users one slice looks at at most (tests make it small). */
+  taskMaxScan?: number;
 }
 
 export const DECIDE_OPTIONS = Symbol('DECIDE_OPTIONS');
@@ -67,6 +74,8 @@ const keyOf = (r: ConsumedRecord<{ appId: string; userId: string }, 'compact'>):
 @KafkaConsumer()
 export class DecideConsumer {
   readonly state = new DecideState();
+  /** Push tasks' checkpoints and pacing for the partitions held. */
+  readonly tasks = new TaskBook();
   private readonly clock: () => Date;
 
   constructor(
@@ -88,6 +97,7 @@ export class DecideConsumer {
   @OnAssigned(DECIDE_GROUP)
   assigned(): void {
     this.state.clear();
+    this.tasks.clear();
   }
 
   @OnState(DECIDE_GROUP, TOPICS.presenceUserState)
@@ -97,12 +107,66 @@ export class DecideConsumer {
 
   @OnState(DECIDE_GROUP, TOPICS.tokenUserDevices)
   tokens(rs: ConsumedRecord<TokenUserDevices, 'compact'>[]): void {
-    for (const r of rs) this.state.applyTokens(keyOf(r), r.value);
+    for (const r of rs) this.state.applyTokens(keyOf(r), r.value, r.partition);
   }
 
   @OnState(DECIDE_GROUP, TOPICS.routingBadgeState)
   badges(rs: ConsumedRecord<BadgeState, 'compact'>[]): void {
     for (const r of rs) this.state.applyBadgeRecord(keyOf(r), r.value);
+  }
+
+  @OnState(DECIDE_GROUP, TOPICS.routingTaskProgress)
+  taskProgress(rs: ConsumedRecord<TaskProgress, 'compact'>[]): void {
+    for (const r of rs) this.tasks.apply(r.key ?? '', r.value);
+  }
+
+  /**
+   * Push tasks (push.task.v1, one record per partition): each running task of the partition gets
+   * a slice of its walk over the partition's users per turn, decided like messages, with its
+   * checkpoint in the same transaction; the partition is read again from the first unfinished
+   * task when the next slice is due (see docs/routing.md, "Push tasks").
+   */
+  @OnBatch(DECIDE_GROUP, TOPICS.pushTask)
+  pushTasks(rs: ConsumedRecord<PushTask>[], ctx: KafkaBatchContext): HandlerResult {
+    const turn = decideTasks(rs, this.state, this.tasks, this.taskOptions(ctx.partition));
+    return {
+      records: turn.records,
+      rejected: turn.unknownApp.map((r) => unknownApp(r as ConsumedRecord<PushTask>)),
+      deferFrom: turn.deferFrom,
+      onCommit: () => {
+        this.state.commitBadges(turn.badges);
+        this.tasks.commit(turn.progress, turn.nextAt);
+        countTally(turn.tally);
+      },
+    };
+  }
+
+  /** Stop and revoke of push tasks (push.task-control.v1, one record per partition). */
+  @OnBatch(DECIDE_GROUP, TOPICS.pushTaskControl)
+  taskControls(rs: ConsumedRecord<TaskControl>[], ctx: KafkaBatchContext): HandlerResult {
+    const turn = decideControls(rs, this.state, this.tasks, this.taskOptions(ctx.partition));
+    return {
+      records: turn.records,
+      rejected: turn.unknownApp.map((r) => unknownApp(r as ConsumedRecord<TaskControl>)),
+      deferFrom: turn.deferFrom,
+      onCommit: () => {
+        this.state.commitBadges(turn.badges);
+        this.tasks.commit(turn.progress, new Map());
+      },
+    };
+  }
+
+  private taskOptions(partition: number): TaskDecideOptions {
+    return {
+      now: this.clock(),
+      partition,
+      dedupeWindow: this.opts.dedupeWindow,
+      dedupeSeconds: this.opts.dedupeSeconds,
+      app: (id) => this.apps.get(id),
+      maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+      memory: this.memory,
+      maxScan: this.opts.taskMaxScan,
+    };
   }
 
   @OnBatch(DECIDE_GROUP, TOPICS.pushIntent)

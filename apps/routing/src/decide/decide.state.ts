@@ -45,11 +45,41 @@ export class DecideState {
   readonly presence = new Map<string, PresenceUserState>();
   readonly tokens = new Map<string, TokenUserDevices>();
   readonly badges = new Map<string, UserBadges>();
+  /** The user keys of each partition (push tasks walk a partition's users, nothing global). */
+  private readonly partitionKeys = new Map<number, Set<string>>();
+  /** Sorted keys of one app in one partition, rebuilt when the partition's users change. */
+  private readonly sorted = new Map<number, Map<string, string[]>>();
 
   clear(): void {
     this.presence.clear();
     this.tokens.clear();
     this.badges.clear();
+    this.partitionKeys.clear();
+    this.sorted.clear();
+  }
+
+  /** The registered users of an app in a partition, in key order (cached until they change). */
+  usersOf(partition: number, appId: string): readonly string[] {
+    let byApp = this.sorted.get(partition);
+    if (!byApp) this.sorted.set(partition, (byApp = new Map<string, string[]>()));
+    let keys = byApp.get(appId);
+    if (!keys) {
+      const prefix = `${appId}:`;
+      keys = [...(this.partitionKeys.get(partition) ?? [])].filter((k) => k.startsWith(prefix));
+      keys.sort();
+      byApp.set(appId, keys);
+    }
+    return keys;
+  }
+
+  private index(key: string, partition: number | undefined, present: boolean): void {
+    if (partition === undefined) return;
+    let keys = this.partitionKeys.get(partition);
+    if (!keys) this.partitionKeys.set(partition, (keys = new Set()));
+    if (present === keys.has(key)) return;
+    if (present) keys.add(key);
+    else keys.delete(key);
+    this.sorted.delete(partition);
   }
 
   applyPresence(key: string, value: PresenceUserState | null): void {
@@ -57,9 +87,10 @@ export class DecideState {
     else this.presence.set(key, value);
   }
 
-  applyTokens(key: string, value: TokenUserDevices | null): void {
+  applyTokens(key: string, value: TokenUserDevices | null, partition?: number): void {
     if (value === null) this.tokens.delete(key);
     else this.tokens.set(key, value);
+    this.index(key, partition, value !== null);
   }
 
   /**

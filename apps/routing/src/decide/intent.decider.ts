@@ -96,6 +96,15 @@ export interface DecideResult {
   handled: number;
 }
 
+/**
+ * A push task's user, decided like a message intent (never on a topic: built by the task decider).
+ * `badge: none` shows and changes no badge (APNs without `badge`, FCM without
+ * `notification_count`); `includeOnline` skips the online rules.
+ */
+export type TaskPushIntent = PushIntent & {
+  task?: { badge: 'none' | 'increment'; includeOnline: boolean };
+};
+
 /** The contract's cap on remembered messages per user (`recent` in routing.badge-state.v1). */
 export const MAX_RECENT = 256;
 
@@ -175,6 +184,8 @@ interface IntentScope {
   expiresAt: Date;
   /** Per pushed device: the badge increment the push applied (for recall and read sync). */
   increments: Record<string, number>;
+  /** A push task with `badge: none`: no badge shown or counted. */
+  noBadge: boolean;
 }
 
 /** Whether the message's FCM form is data-only (the same rule as `renderFcmMessage`). */
@@ -208,7 +219,7 @@ class BatchDecision {
     private readonly recalledInBatch: ReadonlySet<string> = new Set(),
   ) {}
 
-  decide(intent: PushIntent, context: RecordContext | undefined): void {
+  decide(intent: TaskPushIntent, context: RecordContext | undefined): void {
     const { appId, userId, message: m } = intent;
     const key = userKey({ appId, userId });
     const badges =
@@ -238,6 +249,7 @@ class BatchDecision {
       expiresAt:
         kind === 'call' ? callExpiresAt(m) : new Date(Date.parse(m.sentAt) + m.ttlSeconds * 1000),
       increments: {},
+      noBadge: intent.task?.badge === 'none',
     };
     const verdicts = decideDevices({
       message: m,
@@ -246,6 +258,7 @@ class BatchDecision {
       presence: this.state.presence.get(key),
       policy: app?.policy ?? DEFAULT_POLICY,
       now: this.opts.now,
+      includeOnline: intent.task?.includeOnline,
     });
     let pushed = false;
     for (const v of verdicts) {
@@ -278,7 +291,7 @@ class BatchDecision {
     };
     // Calls and Live Activity updates never change a badge (they are still remembered for dedupe).
     const step =
-      s.kind === 'chat'
+      s.kind === 'chat' && !s.noBadge
         ? nextBadge(
             s.badges.devices.get(device.deviceId),
             presence,
@@ -289,7 +302,7 @@ class BatchDecision {
         : undefined;
     const built =
       s.kind === 'chat'
-        ? buildDeviceRequest(m, device, s.tokens?.settings, s.app, step!.shown, base)
+        ? buildDeviceRequest(m, device, s.tokens?.settings, s.app, step?.shown ?? null, base)
         : buildKindRequest(s.kind, m, device, s.tokens?.settings, s.app, base);
     switch (built.kind) {
       case 'apns':
@@ -310,6 +323,9 @@ class BatchDecision {
       const increment = step.next.count - badgeBaseline(before, presence);
       s.increments[device.deviceId] = Math.min(999, Math.max(0, increment));
       s.badges.devices.set(device.deviceId, step.next);
+    } else if (s.noBadge) {
+      // Remembered with no increment: a revoke replaces the notification, the badge stays.
+      s.increments[device.deviceId] = 0;
     }
     return true;
   }
@@ -454,7 +470,7 @@ function recalledIn(intents: ReadonlyArray<Caused<PushIntentEvent>>): Set<string
  * A message intent whose recall is in the same batch is not pushed (the recall stops the fan-out).
  */
 export function decideIntents(
-  intents: ReadonlyArray<Caused<PushIntentEvent>>,
+  intents: ReadonlyArray<Caused<PushIntentEvent | TaskPushIntent>>,
   state: DecideState,
   opts: DecideOptions,
 ): DecideResult {

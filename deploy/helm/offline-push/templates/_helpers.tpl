@@ -146,8 +146,8 @@ triggers:
 {{- $f := $v.routing.consumerGroups.fanout }}
 {{- $d := $v.routing.consumerGroups.decide }}
 {{- $start := index $v.routing.env "ROUTING_NEW_GROUP_START" | default (index $v.env "ROUTING_NEW_GROUP_START") | default "latest" }}
-read: [im.message.sent.v1, im.message.recalled.v1, im.conversation.read.v1, im.group-members.v1, push.intent.v1, presence.user-state.v1, token.user-devices.v1, routing.badge-state.v1]
-write: [im.message.sent.v1, im.message.recalled.v1, im.conversation.read.v1, push.intent.v1, push.apns.request.v1, push.fcm.request.v1, push.outcome.v1, routing.badge-state.v1, push.dead-letter.v1]
+read: [im.message.sent.v1, im.message.recalled.v1, im.conversation.read.v1, im.group-members.v1, push.intent.v1, presence.user-state.v1, token.user-devices.v1, routing.badge-state.v1, push.task.v1, push.task-control.v1, routing.task-progress.v1]
+write: [im.message.sent.v1, im.message.recalled.v1, im.conversation.read.v1, push.intent.v1, push.apns.request.v1, push.fcm.request.v1, push.outcome.v1, routing.badge-state.v1, push.task.v1, push.task-control.v1, routing.task-progress.v1, push.dead-letter.v1]
 groups:
   - { name: {{ $f | quote }}, patternType: literal }
   - { name: {{ printf "%s-memberships" $f | quote }}, patternType: literal }
@@ -184,10 +184,11 @@ triggers:
 {{- $s := $v.deliveryReports.consumerGroups.store }}
 {{- $w := $v.deliveryReports.consumerGroups.webhooks }}
 {{- $start := index $v.deliveryReports.env "DELIVERY_REPORTS_NEW_GROUP_START" | default (index $v.env "DELIVERY_REPORTS_NEW_GROUP_START") | default "earliest" }}
-read: [push.outcome.v1, push.webhook.retry.v1]
+read: [push.outcome.v1, push.webhook.retry.v1, routing.task-progress.v1]
 write: [push.webhook.retry.v1, push.dead-letter.v1]
 groups:
   - { name: {{ $s | quote }}, patternType: literal }
+  - { name: {{ printf "%s-tasks" $s | quote }}, patternType: literal }
   - { name: {{ $w | quote }}, patternType: literal }
   - { name: {{ printf "%s-retries" $w | quote }}, patternType: literal }
 transactionalIds: []

@@ -16,7 +16,7 @@ export interface TopicDefinition<TValue, TInput = TValue, C extends CleanupPolic
   readonly eventType: string;
   readonly cleanup: C;
   /** Topics that share a key space must share the partition count (see `partitions` in the docs). */
-  readonly keySpace: 'user' | 'conversation' | 'source' | 'webhook';
+  readonly keySpace: 'user' | 'conversation' | 'source' | 'webhook' | 'task';
   readonly schema: ZodType<TValue, TInput>;
   /**
    * The record key for a value. Method syntax on purpose: a topic of a specific value type is then

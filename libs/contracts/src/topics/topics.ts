@@ -12,6 +12,7 @@ import {
 } from '../events/push.event';
 import { TokenUserDevicesSchema } from '../events/token-user-devices.event';
 import { BadgeStateSchema } from '../events/badge-state.event';
+import { PushTaskSchema, TaskControlSchema, TaskProgressSchema } from '../events/push-task.event';
 import { WebhookDeliverySchema } from '../events/webhook.event';
 import { defineTopic, userKey } from './topic-definition';
 
@@ -153,6 +154,34 @@ export const TOPICS = {
     key: (v) => `${v.appId}:${v.webhook.urlHash}`,
     // At least WEBHOOK_MAX_AGE_SECONDS' cap (7 days): a parked delivery is never deleted unsent.
     config: { 'retention.ms': String(7 * 24 * 3600 * 1000) },
+  }),
+  pushTask: defineTopic({
+    name: 'push.task.v1',
+    eventType: 'push.task',
+    cleanup: 'delete',
+    // Written to an explicit partition (one record per partition of the decide stage).
+    keySpace: 'task',
+    schema: PushTaskSchema,
+    key: (v) => v.taskId,
+    // A listed audience of 100,000 ids of up to 128 characters may all hash to one partition.
+    config: { 'max.message.bytes': '16777216' },
+  }),
+  routingTaskProgress: defineTopic({
+    name: 'routing.task-progress.v1',
+    eventType: 'routing.task-progress',
+    cleanup: 'compact',
+    keySpace: 'task',
+    schema: TaskProgressSchema,
+    key: (v) => `${v.taskId}:${v.partition}`,
+    config: COMPACT,
+  }),
+  pushTaskControl: defineTopic({
+    name: 'push.task-control.v1',
+    eventType: 'push.task-control',
+    cleanup: 'delete',
+    keySpace: 'task',
+    schema: TaskControlSchema,
+    key: (v) => v.taskId,
   }),
   deadLetter: defineTopic({
     name: 'push.dead-letter.v1',
