@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { startChild, type Child } from './decide-child.process';
 import {
   PushTaskRequestSchema,
   TOPICS,
@@ -15,7 +14,6 @@ import {
   apnsToken,
   fcmDevice,
   publishTokens,
-  REPO_ROOT,
   startDisposableBroker,
   TopicRecorder,
   uniqueId,
@@ -33,40 +31,6 @@ const PER_PARTITION = 4;
  * slices committed, the walk of every partition begun and none finished.
  */
 const KILL_AT = 20;
-
-interface Child {
-  proc: ChildProcess;
-  events: string[];
-  exited: Promise<NodeJS.Signals | number | null>;
-}
-
-/** The decide stage as a process of its own (see decide.child.ts), against `env`'s broker. */
-function startChild(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'decide.child.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const events: string[] = [];
-  let buf = '';
-  proc.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        events.push((JSON.parse(line) as { event: string }).event);
-      } catch {
-        // a log line, not an event
-      }
-    }
-  });
-  const exited = new Promise<NodeJS.Signals | number | null>((r) =>
-    proc.once('exit', (code, signal) => r(signal ?? code)),
-  );
-  return { proc, events, exited };
-}
 
 /** `n` user ids of `demo` for each partition (found by the platform's partitioner), sorted. */
 function usersPerPartition(prefix: string, n: number): string[][] {
