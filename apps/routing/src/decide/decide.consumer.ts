@@ -156,17 +156,20 @@ export class DecideConsumer {
     };
   }
 
-  private taskOptions(partition: number): TaskDecideOptions {
+  /** What deciding intents (and a task's users, which are decided the same way) needs. */
+  private intentOptions(now: Date) {
     return {
-      now: this.clock(),
-      partition,
+      now,
       dedupeWindow: this.opts.dedupeWindow,
       dedupeSeconds: this.opts.dedupeSeconds,
-      app: (id) => this.apps.get(id),
+      app: (id: string) => this.apps.get(id),
       maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       memory: this.memory,
-      maxScan: this.opts.taskMaxScan,
     };
+  }
+
+  private taskOptions(partition: number): TaskDecideOptions {
+    return { ...this.intentOptions(this.clock()), partition, maxScan: this.opts.taskMaxScan };
   }
 
   @OnBatch(DECIDE_GROUP, TOPICS.pushIntent)
@@ -175,27 +178,10 @@ export class DecideConsumer {
     // or rendering rules to be decided with: they are dead-lettered, not pushed with defaults.
     const known = rs.filter((r) => this.apps.get(r.value.appId));
     const now = this.clock();
-    const result = decideIntents(known, this.state, {
-      now,
-      dedupeWindow: this.opts.dedupeWindow,
-      dedupeSeconds: this.opts.dedupeSeconds,
-      app: (id) => this.apps.get(id),
-      maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-      memory: this.memory,
-    });
-    // A large batch is cut: the rest is read again at once and decided in the next transaction.
-    const deferAt = result.handled < known.length ? known[result.handled].offset : undefined;
-    const rejected = rs
-      .filter(
-        (r) =>
-          !this.apps.get(r.value.appId) &&
-          (deferAt === undefined || BigInt(r.offset) < BigInt(deferAt)),
-      )
-      .map(unknownApp);
+    const result = decideIntents(known, this.state, this.intentOptions(now));
     return {
       records: result.records,
-      rejected,
-      deferFrom: deferAt === undefined ? undefined : { offset: deferAt, until: Date.now() },
+      ...this.cut(rs, known, result.handled),
       // Only a committed transaction changes memory; an aborted one is decided again.
       onCommit: () => {
         this.state.commitBadges(result.badges);
@@ -221,25 +207,36 @@ export class DecideConsumer {
       intervalSeconds: this.opts.readSyncSeconds ?? DEFAULT_READ_SYNC_SECONDS,
       maxOutputBytes: this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
     });
-    const deferAt = result.handled < known.length ? known[result.handled].offset : undefined;
-    const rejected = rs
-      .filter((r) => !this.apps.get(r.value.appId) && before(r.offset, deferAt))
-      .map(unknownApp);
     return {
       records: result.records,
-      rejected,
-      deferFrom: deferAt === undefined ? undefined : { offset: deferAt, until: Date.now() },
+      ...this.cut(rs, known, result.handled),
       onCommit: () => {
         this.state.commitBadges(result.badges);
         countReads(result.tally);
       },
     };
   }
-}
 
-/** Records before `deferAt` (all when undefined). */
-const before = (offset: string, deferAt: string | undefined) =>
-  deferAt === undefined || BigInt(offset) < BigInt(deferAt);
+  /**
+   * A batch cut by the output budget after `handled` of the `known`-app records: the rest is read
+   * again at once (next transaction); records of unknown apps before the cut are dead-lettered.
+   */
+  private cut<T extends { appId: string }>(
+    rs: ConsumedRecord<T>[],
+    known: ConsumedRecord<T>[],
+    handled: number,
+  ): Pick<HandlerResult, 'rejected' | 'deferFrom'> {
+    const deferAt = handled < known.length ? known[handled].offset : undefined;
+    const rejected = rs
+      .filter((r) => !this.apps.get(r.value.appId))
+      .filter((r) => deferAt === undefined || BigInt(r.offset) < BigInt(deferAt))
+      .map(unknownApp);
+    return {
+      rejected,
+      deferFrom: deferAt === undefined ? undefined : { offset: deferAt, until: Date.now() },
+    };
+  }
+}
 
 function countReads(t: ReadSyncTally): void {
   const m = routingMetrics.readSyncs;
