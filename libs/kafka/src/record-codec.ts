@@ -46,8 +46,8 @@ export function encodeRecord<T>(
   const headers: IHeaders = {
     [HEADERS.contentType]: 'application/json',
     [HEADERS.eventType]: topic.eventType,
-    ...opts.headers,
   };
+  if (opts.headers) Object.assign(headers, opts.headers);
   // `traceparent`: the context's; with tracing on and no context given, the active span's.
   applyTraceparent(headers, ctx, opts.context !== undefined);
   if (ctx?.correlationId) headers[HEADERS.correlationId] = ctx.correlationId;
@@ -69,7 +69,10 @@ export function decodeUtf8(buf: Buffer): string | undefined {
 
 export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
+  if (!headers) return out;
+  for (const k in headers) {
+    if (!Object.prototype.hasOwnProperty.call(headers, k)) continue;
+    const v = headers[k];
     if (v === undefined) continue;
     const first = Array.isArray(v) ? v[0] : v;
     if (first === undefined) continue;

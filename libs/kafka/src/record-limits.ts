@@ -24,9 +24,13 @@ const byteLength = (v: string | Buffer | null | undefined): number =>
 /** An upper bound of what one encoded record takes inside an uncompressed record batch. */
 export function recordBytes(m: Message): number {
   let n = RECORD_OVERHEAD_BYTES + byteLength(m.key) + byteLength(m.value);
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
+  const headers = m.headers;
+  for (const k in headers) {
+    if (!Object.prototype.hasOwnProperty.call(headers, k)) continue;
+    const v = headers[k];
     n += HEADER_OVERHEAD_BYTES + Buffer.byteLength(k, 'utf8');
-    for (const x of Array.isArray(v) ? v : [v]) n += byteLength(x);
+    if (Array.isArray(v)) for (const x of v) n += byteLength(x);
+    else n += byteLength(v);
   }
   return n;
 }

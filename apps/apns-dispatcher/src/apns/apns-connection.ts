@@ -2,14 +2,39 @@ import { Logger } from '@nestjs/common';
 import { dispatchMetrics, parseRetryAfter } from '@app/dispatch';
 import apn from '@parse/node-apn';
 import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
-import { classifyNodeApnResponse } from './node-apn-answer.util';
+import { classifyNodeApnFailure } from './node-apn-answer.util';
 import type { ApnsRawAnswer } from './apns-response.classifier';
+
+/**
+ * One APNs request as node-apn's client sends it: the `apns-*` headers and the JSON body
+ * (what `Provider.send` makes of a `Notification`, built once per job by the sender instead).
+ */
+export interface ApnsHttpRequest {
+  headers: Record<string, string | number>;
+  body: string;
+}
 
 /** node-apn's client internals this class relies on (checked against @parse/node-apn 8.1). */
 interface NodeApnClient {
   session?: ClientHttp2Session;
   connect(): Promise<void>;
+  /**
+   * One request to one device (what `Provider.send` calls per recipient): resolves on 2xx,
+   * rejects with `{ device, status, response }` or `{ device, error }`. Never retries here
+   * (`connectionRetryLimit: 0`); an ExpiredProviderToken answer regenerates the provider token.
+   */
+  write(request: ApnsHttpRequest, device: string, type: 'device', method: 'post'): Promise<unknown>;
 }
+
+interface GuardedSend {
+  deadline: number;
+  settle: (a: ApnsRawAnswer) => void;
+}
+
+const settled = (v: unknown): ApnsRawAnswer =>
+  v !== null && typeof v === 'object' && ('status' in v || 'error' in v)
+    ? classifyNodeApnFailure(v)
+    : { sent: true };
 
 export interface ApnsConnectionOptions {
   label: { app: string; environment: string };
@@ -39,7 +64,7 @@ export class ApnsConnection {
   private readonly timer: NodeJS.Timeout;
   private readonly sweeper: NodeJS.Timeout;
   /** Sends in flight with the time by which node-apn must have settled them. */
-  private readonly guarded = new Set<{ deadline: number; settle: (a: ApnsRawAnswer) => void }>();
+  private readonly guarded = new Set<GuardedSend>();
   private consecutiveTimeouts = 0;
   private pingOutstanding = false;
   private sessionBornAt = 0;
@@ -62,42 +87,41 @@ export class ApnsConnection {
     this.sweeper.unref();
   }
 
-  async send(note: apn.Notification, token: string, apnsId: string): Promise<ApnsRawAnswer> {
+  /**
+   * Sends one request to one device; never rejects (every failure is an answer). One promise per
+   * send besides node-apn's own: the answer is settled by node-apn or by the guard's sweep,
+   * whichever comes first.
+   */
+  send(request: ApnsHttpRequest, token: string, apnsId: string): Promise<ApnsRawAnswer> {
     this.inFlight++;
-    try {
-      const answer = await new Promise<ApnsRawAnswer>((resolve) => {
-        const entry = { deadline: Date.now() + this.opts.requestTimeoutMs + 1000, settle: resolve };
-        this.guarded.add(entry);
-        void this.provider
-          .send(note, token)
-          .then(classifyNodeApnResponse, (e: unknown): ApnsRawAnswer => ({
-            sent: false,
-            error: e instanceof Error ? e.message : String(e),
-          }))
-          .then((a) => {
-            this.guarded.delete(entry);
-            resolve(a);
-          });
-      });
-      const ra = this.retryAfter.get(apnsId);
-      if (ra !== undefined) {
-        this.retryAfter.delete(apnsId);
-        answer.retryAfterMs = ra;
-      }
-      this.noteOutcome(answer);
-      return answer;
-    } finally {
-      this.inFlight--;
-    }
+    return new Promise<ApnsRawAnswer>((resolve) => {
+      const entry: GuardedSend = {
+        deadline: Date.now() + this.opts.requestTimeoutMs + 1000,
+        settle: (answer) => {
+          if (!this.guarded.delete(entry)) return; // settled already (node-apn or the sweep)
+          this.inFlight--;
+          const ra = this.retryAfter.get(apnsId);
+          if (ra !== undefined) {
+            this.retryAfter.delete(apnsId);
+            answer.retryAfterMs = ra;
+          }
+          this.noteOutcome(answer);
+          resolve(answer);
+        },
+      };
+      this.guarded.add(entry);
+      this.client.write(request, token, 'device', 'post').then(
+        (v) => entry.settle(settled(v)),
+        (f: unknown) => entry.settle(classifyNodeApnFailure(f)),
+      );
+    });
   }
 
   /** Settles sends node-apn never settled (one sweep instead of a timer per send). */
   private sweep(): void {
     const now = Date.now();
     for (const e of this.guarded) {
-      if (e.deadline > now) continue;
-      this.guarded.delete(e);
-      e.settle({ sent: false, error: 'send guard timeout' });
+      if (e.deadline <= now) e.settle({ sent: false, error: 'send guard timeout' });
     }
   }
 

@@ -1,7 +1,10 @@
 import { Semaphore } from '@app/dispatch';
-import type apn from '@parse/node-apn';
 import type { ApnsRawAnswer } from './apns-response.classifier';
-import { ApnsConnection, type ApnsConnectionOptions } from './apns-connection';
+import {
+  ApnsConnection,
+  type ApnsConnectionOptions,
+  type ApnsHttpRequest,
+} from './apns-connection';
 
 /**
  * The connections of one (app, environment): sends go to the least-loaded connection, with at
@@ -17,13 +20,17 @@ export class ApnsPool {
     this.slots = new Semaphore(size * perConnection);
   }
 
-  async send(note: apn.Notification, token: string, apnsId: string): Promise<ApnsRawAnswer> {
-    await this.slots.acquire();
-    try {
-      return await this.pick().send(note, token, apnsId);
-    } finally {
-      this.slots.release();
-    }
+  /** Never rejects (a connection's `send` answers every failure). */
+  send(request: ApnsHttpRequest, token: string, apnsId: string): Promise<ApnsRawAnswer> {
+    const go = () =>
+      this.pick()
+        .send(request, token, apnsId)
+        .then((a) => {
+          this.slots.release();
+          return a;
+        });
+    // A free slot sends at once, without waiting for a promise of the semaphore.
+    return this.slots.tryAcquire() ? go() : this.slots.acquire().then(go);
   }
 
   get inFlight(): number {

@@ -3,19 +3,21 @@ import type { AppsRegistry } from '@app/config';
 import type { ApnsEnvironment, ApnsRequest } from '@app/contracts';
 import { dispatchMetrics, reportInFlight, type SendResult } from '@app/dispatch';
 import { redactToken } from '@app/observability';
-import apn from '@parse/node-apn';
 import { apnsIdFor } from './apns-id.util';
+import type { ApnsHttpRequest } from './apns-connection';
 import type { ApnsPools } from './apns-pools';
 import {
   classifyApnsAnswer,
   type ApnsRawAnswer,
   type ApnsVerdict,
 } from './apns-response.classifier';
-import { traceProviderCall, traceProviderSend } from '@app/observability';
+import { traceProviderCall, traceProviderSend, tracingEnabled } from '@app/observability';
 
 const HEX_TOKEN = /^[0-9a-fA-F]{64,200}$/;
 /** Credential errors do not heal in milliseconds: do not hammer Apple while someone fixes them. */
 const AUTH_RETRY_FLOOR_MS = 5000;
+
+const SENT_LABELS = { provider: 'apns', status: 'ok' } as const;
 
 const other = (e: ApnsEnvironment): ApnsEnvironment =>
   e === 'production' ? 'sandbox' : 'production';
@@ -28,6 +30,30 @@ const describeAnswer = (a: ApnsRawAnswer) => ({
   },
   error: a.sent ? undefined : (a.reason ?? a.error ?? `status ${a.status}`),
 });
+
+/** A job's APNs request, built once for all its sends (environments, a refreshed token). */
+interface PreparedSend {
+  apnsId: string;
+  http: ApnsHttpRequest;
+}
+
+/**
+ * The headers and body node-apn 8.1 makes of a Notification (`Notification.headers()` in its
+ * order, `compile()` of `rawPayload`), built straight from the request: the payload is serialised
+ * once per job, not once per send, and no Notification is allocated.
+ */
+export function prepareSend(req: ApnsRequest): PreparedSend {
+  const apnsId = apnsIdFor(req.jobId);
+  const headers: Record<string, string | number> = {};
+  if (Number.isInteger(req.priority)) headers['apns-priority'] = req.priority;
+  headers['apns-id'] = apnsId;
+  if (req.collapseId) headers['apns-collapse-id'] = req.collapseId;
+  const expiry = Math.floor(Date.parse(req.expiresAt) / 1000);
+  if (expiry >= 0) headers['apns-expiration'] = expiry;
+  if (req.topic) headers['apns-topic'] = req.topic;
+  if (req.pushType) headers['apns-push-type'] = req.pushType;
+  return { apnsId, http: { headers, body: JSON.stringify(req.payload) } };
+}
 
 /**
  * Sends APNs requests through the pools and turns each answer into a `SendResult`, with the two
@@ -48,13 +74,16 @@ export class ApnsSender {
   send = (requests: ApnsRequest[]): Promise<SendResult[]> =>
     Promise.all(
       requests.map((r) =>
-        // Tracing: one `apns send` span per request, child of its record's span.
-        traceProviderSend(
-          'apns send',
-          r,
-          { 'push.provider': 'apns', 'push.app_id': r.appId, 'push.job_id': r.jobId },
-          () => this.sendOne(r),
-        ),
+        // Tracing: one `apns send` span per request, child of its record's span (tracing off:
+        // no span, no attributes allocated per push).
+        tracingEnabled()
+          ? traceProviderSend(
+              'apns send',
+              r,
+              { 'push.provider': 'apns', 'push.app_id': r.appId, 'push.job_id': r.jobId },
+              () => this.sendOne(r),
+            )
+          : this.sendOne(r),
       ),
     );
 
@@ -90,12 +119,13 @@ export class ApnsSender {
       };
     }
 
-    const first = await this.attempt(req, req.environment);
+    const prepared = prepareSend(req);
+    const first = await this.attempt(req, prepared, req.environment);
     if (first.kind === 'result') return first.result;
     if (first.kind === 'bad_device_token') {
       const alt = other(req.environment);
       if (!cfg.environments.includes(alt)) return this.badToken(first.message);
-      const second = await this.attempt(req, alt);
+      const second = await this.attempt(req, prepared, alt);
       if (second.kind === 'bad_device_token') {
         return this.badToken(`BadDeviceToken in both environments`);
       }
@@ -150,9 +180,13 @@ export class ApnsSender {
   }
 
   /** One send in one environment; an expired provider token is refreshed by node-apn and sent again once. */
-  private async attempt(req: ApnsRequest, environment: ApnsEnvironment): Promise<ApnsVerdict> {
-    let v = await this.sendIn(req, environment);
-    if (v.kind === 'expired_provider_token') v = await this.sendIn(req, environment);
+  private async attempt(
+    req: ApnsRequest,
+    prepared: PreparedSend,
+    environment: ApnsEnvironment,
+  ): Promise<ApnsVerdict> {
+    let v = await this.sendIn(req, prepared, environment);
+    if (v.kind === 'expired_provider_token') v = await this.sendIn(req, prepared, environment);
     // A fresh token refused as expired too (clock skew, a revoked key): credentials, not routine.
     if (v.kind === 'expired_provider_token') {
       dispatchMetrics.authFailures.inc({
@@ -173,7 +207,11 @@ export class ApnsSender {
     return v;
   }
 
-  private async sendIn(req: ApnsRequest, environment: ApnsEnvironment): Promise<ApnsVerdict> {
+  private async sendIn(
+    req: ApnsRequest,
+    { apnsId, http }: PreparedSend,
+    environment: ApnsEnvironment,
+  ): Promise<ApnsVerdict> {
     const pool = this.pools.get(req.appId, environment);
     if (!pool) {
       return {
@@ -185,27 +223,21 @@ export class ApnsSender {
         },
       };
     }
-    const apnsId = apnsIdFor(req.jobId);
-    const note = new apn.Notification();
-    note.rawPayload = req.payload;
-    note.topic = req.topic;
-    note.pushType = req.pushType;
-    note.priority = req.priority;
-    note.id = apnsId;
-    note.expiry = Math.floor(Date.parse(req.expiresAt) / 1000);
-    if (req.collapseId) note.collapseId = req.collapseId;
-    const started = process.hrtime.bigint();
-    const answer = await traceProviderCall(
-      'APNs POST /3/device',
-      { 'apns.environment': environment, 'apns.id': apnsId, 'apns.topic': req.topic },
-      () => pool.send(note, req.token, apnsId),
-      describeAnswer,
-    );
+    const started = performance.now();
+    const answer = await (tracingEnabled()
+      ? traceProviderCall(
+          'APNs POST /3/device',
+          { 'apns.environment': environment, 'apns.id': apnsId, 'apns.topic': req.topic },
+          () => pool.send(http, req.token, apnsId),
+          describeAnswer,
+        )
+      : pool.send(http, req.token, apnsId));
     const v = classifyApnsAnswer(answer);
-    const status = answer.sent ? 'ok' : String(answer.status ?? 'transport');
     dispatchMetrics.sendSeconds.observe(
-      { provider: 'apns', status },
-      Number(process.hrtime.bigint() - started) / 1e9,
+      answer.sent
+        ? SENT_LABELS
+        : { provider: 'apns', status: String(answer.status ?? 'transport') },
+      (performance.now() - started) / 1000,
     );
     if (!answer.sent && answer.status === undefined) {
       this.logger.warn({

@@ -1,23 +1,30 @@
-import type apn from '@parse/node-apn';
 import type { ApnsRawAnswer } from './apns-response.classifier';
 
-/** node-apn's `{ sent, failed }` for a single device, flattened. */
-export function classifyNodeApnResponse(
-  r: apn.Responses<apn.ResponseSent, apn.ResponseFailure>,
-): ApnsRawAnswer {
-  if (r.sent.length > 0) return { sent: true };
-  const f = r.failed[0] as
-    | (apn.ResponseFailure & { response?: { reason?: string; timestamp?: number | string } })
-    | undefined;
-  if (!f) return { sent: false, error: 'node-apn reported neither sent nor failed' };
-  if (f.status !== undefined && f.status !== null && typeof f.status === 'number') {
-    const ts = f.response?.timestamp;
+/**
+ * What node-apn's client rejects a single device's request with (`Client.write`, @parse/node-apn
+ * 8.1): `{ device, status, response: { reason, timestamp } }` for an APNs error answer, or
+ * `{ device, error }` for a transport failure (timeout, reset, refused stream, connect error).
+ */
+export interface NodeApnFailure {
+  status?: unknown;
+  error?: unknown;
+  response?: { reason?: string; timestamp?: number | string };
+}
+
+/** node-apn's failure for one device, flattened. */
+export function classifyNodeApnFailure(f: unknown): ApnsRawAnswer {
+  if (f === null || typeof f !== 'object') {
+    return { sent: false, error: f instanceof Error ? f.message : 'unknown error' };
+  }
+  const { status, error, response } = f as NodeApnFailure;
+  if (typeof status === 'number') {
+    const ts = response?.timestamp;
     return {
       sent: false,
-      status: f.status,
-      reason: f.response?.reason ?? (f.error instanceof Error ? f.error.message : undefined),
+      status,
+      reason: response?.reason ?? (error instanceof Error ? error.message : undefined),
       timestamp: ts === undefined ? undefined : Number(ts),
     };
   }
-  return { sent: false, error: f.error instanceof Error ? f.error.message : 'unknown error' };
+  return { sent: false, error: error instanceof Error ? error.message : 'unknown error' };
 }

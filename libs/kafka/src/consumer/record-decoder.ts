@@ -86,8 +86,20 @@ export class RecordDecoder {
     const v = decodeValue(def, message.value, key);
     if (!v.ok) return { ok: false, message, reason: v.reason };
     const { offset, timestamp } = message;
-    const base = { topic, partition, offset, key, headers, timestamp, context, raw: message };
-    return { ok: true, record: { ...base, value: v.value } };
+    return {
+      ok: true,
+      record: {
+        topic,
+        partition,
+        offset,
+        key,
+        headers,
+        timestamp,
+        context,
+        raw: message,
+        value: v.value,
+      },
+    };
   }
 
   /** A batch split into the records to handle and those to dead-letter (or skip), in order. */
@@ -96,10 +108,13 @@ export class RecordDecoder {
     partition: number,
     messages: KafkaMessage[],
   ): { valid: ConsumedRecord<unknown>[]; invalid: InvalidRecord[] } {
-    const decoded = messages.map((m) => this.decode(topic, partition, m));
-    return {
-      valid: decoded.flatMap((d) => (d.ok ? [d.record] : [])),
-      invalid: decoded.flatMap((d) => (d.ok ? [] : [d])),
-    };
+    const valid: ConsumedRecord<unknown>[] = [];
+    const invalid: InvalidRecord[] = [];
+    for (const m of messages) {
+      const d = this.decode(topic, partition, m);
+      if (d.ok) valid.push(d.record);
+      else invalid.push(d);
+    }
+    return { valid, invalid };
   }
 }
