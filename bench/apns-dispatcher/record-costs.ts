@@ -1,13 +1,12 @@
 /**
  * CPU per record of the dispatcher's non-APNs work, in isolation (no I/O): decoding and validating
  * a request as the consumer does, building and encoding its outcome as the producer does, and
- * preparing the node-apn Notification.   npx tsx bench/apns-dispatcher/record-costs.ts
+ * preparing the APNs request (headers and body).   npx tsx bench/apns-dispatcher/record-costs.ts
  */
 import { ApnsRequestSchema, TOPICS, type ApnsRequest } from '@app/contracts';
 import { buildOutcome } from '@app/dispatch';
 import { encodeRecord } from '@app/kafka';
-import apn from '@parse/node-apn';
-import { apnsIdFor } from '@apps/apns-dispatcher/apns/apns-id.util';
+import { prepareSend } from '@apps/apns-dispatcher/apns/apns.sender';
 import { apnsRequest } from '@app/testing';
 
 const N = 50_000;
@@ -46,10 +45,6 @@ time('produce (prevalidated, as dispatchers do): buildOutcome + encodeRecord', (
     prevalidated: true,
   }),
 );
-time('send: apns-id (SHA-256) + Notification + compile', () => {
-  const n = new apn.Notification();
-  n.rawPayload = req.payload;
-  n.topic = req.topic;
-  n.id = apnsIdFor(req.jobId);
-  return JSON.stringify(n); // what node-apn's untyped compile() does
-});
+time('send: apns-id (SHA-256) + headers + body (prepareSend, once per job)', () =>
+  prepareSend(req),
+);
