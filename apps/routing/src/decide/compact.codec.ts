@@ -79,16 +79,12 @@ const B64_COLON = /^[A-Za-z0-9_:-]+$/;
 const B64_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const B64_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) B64_VALUE[B64_CHARS.charCodeAt(i)] = i;
-const HEX_CHARS = '0123456789abcdef';
 
 class Writer {
   bytes = new Uint8Array(1024);
   pos = 0;
   /** Strings written so far in this record, by index (back-references). */
   readonly refs = new Map<string, number>();
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
-
   reset(seeds: readonly string[]): void {
     this.pos = 0;
     this.refs.clear();
@@ -122,8 +118,8 @@ class Writer {
 
   double(n: number): void {
     this.room(8);
-    this.f64[0] = n;
-    this.bytes.set(this.f64Bytes, this.pos);
+    f64[0] = n;
+    this.bytes.set(f64Bytes, this.pos);
     this.pos += 8;
   }
 
@@ -133,22 +129,29 @@ class Writer {
   }
 }
 
+/** Scratch for doubles (one thread: never used by two records at once). */
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
 class Reader {
   pos = 0;
   readonly refs: string[] = [];
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   constructor(
     readonly s: string,
     seeds: readonly string[],
   ) {
-    for (const seed of seeds) this.remember(seed);
+    for (const seed of seeds) {
+      if (!this.refs.includes(seed)) this.remember(seed);
+    }
   }
 
+  /**
+   * Mirrors Writer.remember: a string the writer already held was written as a reference, so a
+   * string read in full is new to the table.
+   */
   remember(s: string): void {
-    // Mirrors Writer.remember: a string the writer already held was written as a reference.
-    if (s.length >= MIN_REF_LENGTH && !this.refs.includes(s)) this.refs.push(s);
+    if (s.length >= MIN_REF_LENGTH) this.refs.push(s);
   }
 
   byte(): number {
@@ -156,19 +159,33 @@ class Reader {
   }
 
   varint(): number {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      const b = this.s.charCodeAt(this.pos++);
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-    }
+    const n = varintAt(this.s, this.pos);
+    this.pos = varintEnd;
+    return n;
   }
 
   double(): number {
-    for (let i = 0; i < 8; i++) this.f64Bytes[i] = this.s.charCodeAt(this.pos++);
-    return this.f64[0];
+    for (let i = 0; i < 8; i++) f64Bytes[i] = this.s.charCodeAt(this.pos++);
+    return f64[0];
+  }
+}
+
+/** Where the last varint read by `varintAt` ended. */
+export let varintEnd = 0;
+
+/** The varint at `start` of `s` (where it ends: `varintEnd`). */
+export function varintAt(s: string, start: number): number {
+  let n = 0;
+  let scale = 1;
+  let pos = start;
+  for (;;) {
+    const b = s.charCodeAt(pos++);
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) {
+      varintEnd = pos;
+      return n;
+    }
+    scale *= 0x80;
   }
 }
 
@@ -201,14 +218,7 @@ export function decodeAt<T>(s: string, start: number, seeds: readonly string[]):
 
 /** The header encoded by `encodeBytes`, read from `s` at `start` (the value is not decoded). */
 export function headerAt(s: string, start: number): number {
-  return varintAt(s, start)[0];
-}
-
-/** The varint at `start` of `s` and where it ends. */
-export function varintAt(s: string, start: number): [number, number] {
-  const r = new Reader(s, []);
-  r.pos = start;
-  return [r.varint(), r.pos];
+  return varintAt(s, start);
 }
 
 /** Varints and byte runs assembled into a one-byte string. */
@@ -329,10 +339,23 @@ function internAt(s: string): number | undefined {
   return at;
 }
 
+/** The last time string checked, and its milliseconds (-1: not one written as a Date). */
+let lastIso = '';
+let lastIsoMs = -1;
+
+function isoMs(s: string): number {
+  if (s !== lastIso) {
+    const ms = ISO_MS.test(s) ? Date.parse(s) : -1;
+    lastIso = s;
+    lastIsoMs = ms >= 0 && ms < DATE_LIMIT && new Date(ms).toISOString() === s ? ms : -1;
+  }
+  return lastIsoMs;
+}
+
 function writeNewString(w: Writer, s: string): void {
-  if (s.length === 24 && ISO_MS.test(s)) {
-    const ms = Date.parse(s);
-    if (ms >= 0 && ms < DATE_LIMIT && new Date(ms).toISOString() === s) {
+  if (s.length === 24) {
+    const ms = isoMs(s);
+    if (ms >= 0) {
       w.byte(Tag.Date);
       for (let i = 5; i >= 0; i--) w.byte(Math.floor(ms / 256 ** i) % 256);
       return;
@@ -447,12 +470,17 @@ function readString(r: Reader, tag: number): string {
   return s;
 }
 
+let lastDecodedMs = -1;
+let lastDecodedIso = '';
+
 function readNewString(r: Reader, tag: number): string {
   switch (tag) {
     case Tag.Date: {
       let ms = 0;
       for (let i = 0; i < 6; i++) ms = ms * 256 + r.byte();
-      return new Date(ms).toISOString();
+      if (ms === lastDecodedMs) return lastDecodedIso;
+      lastDecodedMs = ms;
+      return (lastDecodedIso = new Date(ms).toISOString());
     }
     case Tag.Colon: {
       const n = r.varint();
@@ -462,12 +490,7 @@ function readNewString(r: Reader, tag: number): string {
     }
     case Tag.Hex: {
       const n = r.varint();
-      let s = '';
-      for (let i = 0; i < n; i++) {
-        const b = r.byte();
-        s += HEX_CHARS[b >> 4] + HEX_CHARS[b & 15];
-      }
-      return s;
+      return scratchOf(r, n).hexSlice(0, n);
     }
     case Tag.B64:
       return readB64(r);
@@ -487,18 +510,27 @@ function readNewString(r: Reader, tag: number): string {
   }
 }
 
+/** `n` bytes of the record, copied into a scratch Buffer (for Node's native string slicing). */
+function scratchOf(r: Reader, n: number): NativeSlices {
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, 2 * scratch.length));
+  for (let i = 0; i < n; i++) scratch[i] = r.s.charCodeAt(r.pos++);
+  return scratch as unknown as NativeSlices;
+}
+let scratch = Buffer.allocUnsafe(1024);
+/** Buffer's (undocumented, long-standing) slice methods: one native call, a flat string. */
+interface NativeSlices {
+  hexSlice(start: number, end: number): string;
+  base64urlSlice(start: number, end: number): string;
+}
+
+/**
+ * The packing is base64url's (6 bits a character, most significant first, zero bits after the
+ * last), so Node's base64url writes it back; it writes 2 or 3 characters for the last 1 or 2
+ * bytes where the string had fewer: the first `n` are the string.
+ */
 function readB64(r: Reader): string {
   const n = r.varint();
-  let s = '';
-  let bits = 0;
-  let acc = 0;
-  while (s.length < n) {
-    if (bits < 6) {
-      acc = ((acc << 8) | r.byte()) & 0xffff;
-      bits += 8;
-    }
-    bits -= 6;
-    s += B64_CHARS[(acc >> bits) & 63];
-  }
-  return s;
+  const bytes = Math.ceil((n * 6) / 8);
+  const s = scratchOf(r, bytes).base64urlSlice(0, bytes);
+  return s.length === n ? s : s.slice(0, n);
 }

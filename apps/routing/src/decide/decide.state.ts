@@ -7,7 +7,7 @@ import {
 import type { DeviceBadge } from '../badge/badge.counter';
 import type { PushEntry } from '../badge/push-memory';
 import { decodeAt, encodeBytes, headerAt, keySeeds } from './compact.codec';
-import { layoutOf, Part, partStart, withPart } from './user-record';
+import { Part, partitionOf, partStart, withPart } from './user-record';
 
 /** Routing's memory of one user's badges (mirrors their record in `routing.badge-state.v1`). */
 export interface UserBadges {
@@ -176,7 +176,7 @@ export class DecideState {
   /** The partition a user's tokens were read from (-1: none or no tokens). */
   private partitionOf(key: string): number {
     const record = this.users.get(key);
-    return this.tokens.has(key) ? layoutOf(record!).partition : -1;
+    return this.tokens.has(key) ? partitionOf(record!) : -1;
   }
 
   applyTokens(key: string, value: TokenUserDevices | null, partition?: number): void {

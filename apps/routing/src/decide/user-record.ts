@@ -1,4 +1,4 @@
-import { Assembler, varintAt } from './compact.codec';
+import { Assembler, varintAt, varintEnd } from './compact.codec';
 
 /** The parts of a user's record, in their order in it. */
 export const Part = { Tokens: 0, Presence: 1, Badges: 2 } as const;
@@ -21,13 +21,10 @@ export interface Layout {
 }
 
 export function layoutOf(record: string): Layout {
-  let [n, at] = varintAt(record, 0);
-  const partition = n - 1;
+  const partition = varintAt(record, 0) - 1;
   const lengths: number[] = [];
-  for (let i = 0; i < PARTS; i++) {
-    [n, at] = varintAt(record, at);
-    lengths.push(n);
-  }
+  for (let i = 0; i < PARTS; i++) lengths.push(varintAt(record, varintEnd));
+  let at = varintEnd;
   const starts: number[] = [];
   const ends: number[] = [];
   for (const length of lengths) {
@@ -37,11 +34,21 @@ export function layoutOf(record: string): Layout {
   return { partition, starts, ends };
 }
 
-/** Where the part starts, or -1 when the user has none. */
+/** The partition of the record's tokens (-1: none). */
+export const partitionOf = (record: string): number => varintAt(record, 0) - 1;
+
+/** Where the part starts, or -1 when the user has none (without building the layout). */
 export function partStart(record: string | undefined, part: Part): number {
   if (record === undefined) return -1;
-  const l = layoutOf(record);
-  return l.starts[part] === l.ends[part] ? -1 : l.starts[part];
+  varintAt(record, 0);
+  let at = 0;
+  let length = 0;
+  for (let i = 0; i < PARTS; i++) {
+    const n = varintAt(record, varintEnd);
+    if (i < part) at += n;
+    else if (i === part) length = n;
+  }
+  return length === 0 ? -1 : varintEnd + at;
 }
 
 const assembler = new Assembler();
