@@ -108,7 +108,9 @@ function main(): void {
       parsed,
       compact,
       ratio: Number((parsed.bytesPerUser / compact.bytesPerUser).toFixed(2)),
-      pushRatio: Number((parsed.bytesPerRememberedPush / compact.bytesPerRememberedPush).toFixed(2)),
+      pushRatio: Number(
+        (parsed.bytesPerRememberedPush / compact.bytesPerRememberedPush).toFixed(2),
+      ),
     }),
   );
 }

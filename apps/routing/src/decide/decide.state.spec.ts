@@ -88,7 +88,10 @@ function iso(r: Rng): string {
   const ms = r.int(4102444800000);
   switch (r.int(4)) {
     case 0:
-      return new Date(ms).toISOString().replace('.000Z', 'Z').replace(/\.\d{3}Z$/, 'Z');
+      return new Date(ms)
+        .toISOString()
+        .replace('.000Z', 'Z')
+        .replace(/\.\d{3}Z$/, 'Z');
     case 1:
       return new Date(ms).toISOString().replace('Z', '+02:00');
     case 2:
@@ -117,8 +120,7 @@ function tokensOf(r: Rng, appId: string, userId: string): TokenUserDevices {
     locale: nullish(r, () => r.pick(['en', 'zh-Hans-CN', 'de', r.chars(B64, 35)])),
     updatedAt: iso(r),
   }));
-  const conversations: Record<string, 'receive' | 'receive_not_notify' | 'receive_except_at'> =
-    {};
+  const conversations: Record<string, 'receive' | 'receive_not_notify' | 'receive_except_at'> = {};
   const options = r.pick([0, 3, 1000]);
   for (let i = 0; i < options; i++) {
     conversations[`${r.pick(['c2c', 'group'])}:${id(r)}`] = r.pick([
