@@ -30,7 +30,11 @@ import { SERVICES } from '../services';
 
 const API_KEY = 'recall-api-key';
 const AUTH = { authorization: `Bearer ${API_KEY}` };
-const READ_SYNC_SECONDS = 3;
+/**
+ * The read-sync interval: long enough that the storm of reads below (nine HTTP reads through the
+ * decide stage) fits inside it on a loaded machine; at 3 s it did not always.
+ */
+const READ_SYNC_SECONDS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
