@@ -85,9 +85,15 @@ const CFG = QUICK
       sendEach: 20_000,
     };
 const N = values.users ? Number(values.users) : CFG.users;
-const BROKER_PORT = 19692;
-const HTTP_BASE = 19700; // services on 19701 … 19706
-const SCHEMAS = { registry: 'bench_e2e_registry', reports: 'bench_e2e_reports' };
+// BENCH_E2E_PORT moves the broker (and the services, on the next 8 ports) and names the schemas
+// after it, so that two worktrees can run this benchmark at the same time.
+const BROKER_PORT = Number(process.env.BENCH_E2E_PORT ?? 19692);
+const HTTP_BASE = BROKER_PORT + 8; // services on 19701 … 19706 by default
+const SCHEMA_SUFFIX = BROKER_PORT === 19692 ? '' : `_${BROKER_PORT}`;
+const SCHEMAS = {
+  registry: `bench_e2e_registry${SCHEMA_SUFFIX}`,
+  reports: `bench_e2e_reports${SCHEMA_SUFFIX}`,
+};
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://push:push@127.0.0.1:5432/push';
 
 const t00 = performance.now();

@@ -57,6 +57,13 @@ export const RoutingSettingsSchema = z.object({
   ),
   /** The Retry-After (seconds) of a 503 from the messages API. */
   ROUTING_MESSAGES_RETRY_AFTER_SECONDS: envInt(1, 3600).default(1),
+  /**
+   * Partitions the fan-out and decide groups each handle at once (decide: one Kafka transaction
+   * per partition in flight, each on its partition's own transactional producer). Input batches
+   * of one partition number still go one after the other (their state is shared). 1 handles one
+   * partition at a time: a record then waits for the turns of the partitions before it.
+   */
+  ROUTING_PARTITIONS_CONCURRENTLY: envInt(1, 1000).default(12),
   /** Consumer group ids; the decide group's id also prefixes its transactional ids. */
   ROUTING_FANOUT_GROUP: z.string().min(1).default('routing-fanout'),
   ROUTING_DECIDE_GROUP: z.string().min(1).default('routing-decide'),

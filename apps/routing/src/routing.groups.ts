@@ -1,7 +1,7 @@
 import { TOPICS } from '@app/contracts';
 import { consumerGroup, ensureTopics, withAdmin, type KafkaGroupOptions } from '@app/kafka';
 import type { Kafka } from 'kafkajs';
-import type { RoutingEnv } from './routing-env.schema';
+import { routingSettings, type RoutingEnv } from './routing-env.schema';
 
 /** The topics routing reads or writes: created when missing, partition counts checked at boot. */
 export const ROUTING_TOPICS = [
@@ -47,7 +47,11 @@ async function ensureRoutingTopics(env: RoutingEnv, kafka: Kafka): Promise<void>
 /** The groups this instance runs (ROUTING_FANOUT, ROUTING_DECIDE). */
 export function routingGroups(env: RoutingEnv): KafkaGroupOptions[] {
   const prepare = (kafka: Kafka) => ensureRoutingTopics(env, kafka);
-  const common = { newGroupStart: env.ROUTING_NEW_GROUP_START, prepare };
+  const common = {
+    newGroupStart: env.ROUTING_NEW_GROUP_START,
+    partitionsConsumedConcurrently: env.ROUTING_PARTITIONS_CONCURRENTLY,
+    prepare,
+  };
   const fanout: KafkaGroupOptions[] = [
     {
       ...common,
@@ -82,5 +86,6 @@ export const decideGroupOptions = (
   groupId,
   copartitioned: true,
   transactional: { idPrefix: groupId },
+  partitionsConsumedConcurrently: routingSettings({}).ROUTING_PARTITIONS_CONCURRENTLY,
   ...extra,
 });

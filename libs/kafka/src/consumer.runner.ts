@@ -16,6 +16,7 @@ import { BatchAttempts, type HandledBatch } from './consumer/batch-attempts';
 import type { ConsumedRecord, PartitionTurn, Subscription } from './consumer/consumer.types';
 import { OffsetCommitter } from './consumer/offset-committer';
 import { PartitionParking } from './consumer/partition-parking';
+import { PartitionTurns } from './consumer/partition-turns';
 import { RecordDecoder, type InvalidRecord } from './consumer/record-decoder';
 import { StateBatches } from './consumer/state-batches';
 import { withAdmin } from './topic.admin';
@@ -39,6 +40,10 @@ export interface ConsumerRunnerOptions {
    */
   transactional?: { idPrefix: string };
   fromBeginning?: boolean;
+  /**
+   * Partitions handled at once (default 1). Co-partitioned groups still handle the input batches
+   * of one partition number one after the other (see `PartitionTurns`); state batches never wait.
+   */
   partitionsConsumedConcurrently?: number;
   /** Backoff for retryable failures: starts here, doubles, capped at maxRetryDelayMs. */
   retryDelayMs?: number;
@@ -134,6 +139,8 @@ export class ConsumerRunner {
   private readonly stateBatches: StateBatches;
   private readonly committer: OffsetCommitter;
   private readonly parking: PartitionParking;
+  /** Co-partitioned groups: one input batch per partition number at a time. */
+  private readonly turns = new PartitionTurns();
 
   constructor(
     private readonly kafka: Kafka,
@@ -270,7 +277,13 @@ export class ConsumerRunner {
     if (batch.messages.length === 0) return;
     if (this.byTopic.get(batch.topic)?.role === 'state') return this.onStateBatch(payload);
     if (!this.restore.holdUntilRestored(payload)) return;
-    return this.onInputBatch(payload);
+    if (!this.opts.copartitioned) return this.onInputBatch(payload);
+    // A batch that waited for its partition's turn through a rebalance is not handled: kafkajs
+    // reads it again if the partition is still ours.
+    const stillOurs = () => payload.isRunning() && !payload.isStale();
+    return this.turns.run(batch.partition, async () => {
+      if (stillOurs()) await this.onInputBatch(payload);
+    });
   }
 
   private turnOf(payload: EachBatchPayload, first: string): PartitionTurn {
