@@ -409,7 +409,16 @@ function serviceEnv(name: ServiceName, brokers: string[], appsFile: string) {
       DELIVERY_REPORTS_RUN_MIGRATIONS: 'true',
     },
   };
-  return { ...base, ...own[name] };
+  return { ...base, ...own[name], ...settingsFromBenchEnv() };
+}
+
+/** `BENCH_ENV_<NAME>=<value>` in the benchmark's environment: `<NAME>=<value>` for every service. */
+function settingsFromBenchEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('BENCH_ENV_') && v !== undefined) out[k.slice('BENCH_ENV_'.length)] = v;
+  }
+  return out;
 }
 
 function printTable(r: Report): void {

@@ -15,6 +15,7 @@ import { Backoff, sleep, type BackoffPolicy } from './consumer/backoff';
 import { BatchAttempts, type HandledBatch } from './consumer/batch-attempts';
 import type { ConsumedRecord, PartitionTurn, Subscription } from './consumer/consumer.types';
 import { OffsetCommitter } from './consumer/offset-committer';
+import { OwnWrites } from './consumer/own-writes';
 import { PartitionParking } from './consumer/partition-parking';
 import { PartitionTurns } from './consumer/partition-turns';
 import { RecordDecoder, type InvalidRecord } from './consumer/record-decoder';
@@ -109,6 +110,16 @@ const consumerConfig = (opts: ConsumerRunnerOptions): ConsumerConfig => ({
   ...(opts.copartitioned ? { partitionAssigners: [CopartitionedAssigner] } : {}),
 });
 
+/** State topics whose own writes are skipped when read back (transactional, co-partitioned only). */
+const echoTopics = (opts: ConsumerRunnerOptions): Set<string> =>
+  new Set(
+    opts.transactional && opts.copartitioned
+      ? opts.subscriptions
+          .filter((s) => s.role === 'state' && s.echoesApplied)
+          .map((s) => s.topic.name)
+      : [],
+  );
+
 const inputTopics = (opts: ConsumerRunnerOptions): string[] =>
   opts.subscriptions.filter((s) => s.role !== 'state').map((s) => s.topic.name);
 
@@ -141,6 +152,7 @@ export class ConsumerRunner {
   private readonly parking: PartitionParking;
   /** Co-partitioned groups: one input batch per partition number at a time. */
   private readonly turns = new PartitionTurns();
+  private readonly ownWrites: OwnWrites;
 
   constructor(
     private readonly kafka: Kafka,
@@ -173,10 +185,14 @@ export class ConsumerRunner {
       logger,
     });
     this.parking = new PartitionParking(this.consumer, () => this.running);
+    this.ownWrites = new OwnWrites(echoTopics(opts));
     this.restore = new StateRestore(this.kafka, this.consumer, {
       stateTopics: opts.subscriptions.filter((s) => s.role === 'state').map((s) => s.topic.name),
       enabled: opts.copartitioned ?? false,
-      onAssigned: (partitions) => opts.onAssigned?.(partitions),
+      onAssigned: (partitions) => {
+        this.ownWrites.clear(); // with the state: a restore applies every record
+        opts.onAssigned?.(partitions);
+      },
       beforeRestore: (partitions) => this.committer.fence(inputTopics(opts), partitions),
       logger,
     });
@@ -292,14 +308,19 @@ export class ConsumerRunner {
     return { topic: batch.topic, partition: batch.partition, first, stillOurs, heartbeat };
   }
 
-  /** A changelog batch: applied to memory, never committed, retried until it applies. */
+  /**
+   * A changelog batch: applied to memory, never committed, retried until it applies. The group's
+   * own writes read back are skipped when its handler applied them on commit (`OwnWrites`).
+   */
   private async onStateBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const { valid, invalid } = this.decoder.decodeBatch(
-      batch.topic,
-      batch.partition,
-      batch.messages,
-    );
+    const fresh = batch.messages.filter((m) => !this.ownWrites.isEcho(batch.topic, m));
+    const echoes = batch.messages.length - fresh.length;
+    if (echoes > 0) {
+      const group = this.opts.groupId;
+      kafkaMetrics.recordsConsumed.inc({ group, topic: batch.topic, result: 'ok' }, echoes);
+    }
+    const { valid, invalid } = this.decoder.decodeBatch(batch.topic, batch.partition, fresh);
     const handle = this.byTopic.get(batch.topic)!.handle;
     const turn = this.turnOf(payload, batch.firstOffset() ?? '0');
     if (await this.stateBatches.apply(handle, valid, invalid, turn)) {
@@ -377,9 +398,10 @@ export class ConsumerRunner {
       if (!handled) return undefined;
       const offset = handled.deferFrom?.offset ?? end;
       try {
-        await this.committer.commit(topic, partition, offset, handled.records, () =>
-          handled.onCommit.forEach((f) => f()),
-        );
+        await this.committer.commit(topic, partition, offset, handled.records, () => {
+          this.ownWrites.remember(handled.records);
+          handled.onCommit.forEach((f) => f());
+        });
         return handled;
       } catch (e) {
         const err = (e as Error).message;

@@ -110,12 +110,13 @@ export class DecideConsumer {
     for (const r of rs) this.state.applyTokens(keyOf(r), r.value, r.partition);
   }
 
-  @OnState(DECIDE_GROUP, TOPICS.routingBadgeState)
+  // Our own badge and task-progress writes read back: already applied on commit, by seq.
+  @OnState(DECIDE_GROUP, TOPICS.routingBadgeState, { echoesApplied: true })
   badges(rs: ConsumedRecord<BadgeState, 'compact'>[]): void {
     for (const r of rs) this.state.applyBadgeRecord(keyOf(r), r.value);
   }
 
-  @OnState(DECIDE_GROUP, TOPICS.routingTaskProgress)
+  @OnState(DECIDE_GROUP, TOPICS.routingTaskProgress, { echoesApplied: true })
   taskProgress(rs: ConsumedRecord<TaskProgress, 'compact'>[]): void {
     for (const r of rs) this.tasks.apply(r.key ?? '', r.value);
   }

@@ -74,6 +74,13 @@ export interface Subscription<T = unknown, C extends CleanupPolicy = CleanupPoli
    * than dead-lettered again on every restore. Default `input`.
    */
   role?: 'input' | 'state';
+  /**
+   * A `state` subscription of a transactional, co-partitioned group that writes the same topic:
+   * the handler's `onCommit` already applied each committed write (and memory never goes back to
+   * an older value), so a record read back byte for byte as the last write of its key is skipped,
+   * not parsed, validated and applied again (`OwnWrites`). Every record applies during a restore.
+   */
+  echoesApplied?: boolean;
 }
 
 /** The partition a batch comes from, and what kafkajs says about it while the batch is handled. */

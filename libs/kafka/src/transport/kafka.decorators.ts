@@ -11,6 +11,8 @@ export interface KafkaHandlerMeta {
   group: ConsumerGroup;
   topic: TopicDefinition<unknown, unknown>;
   role: 'input' | 'state';
+  /** `@OnState(…, { echoesApplied: true })`: see `Subscription.echoesApplied`. */
+  echoesApplied?: boolean;
 }
 
 const HANDLER = Symbol('kafka:handler');
@@ -35,8 +37,14 @@ function handler<T, C extends CleanupPolicy>(
   group: ConsumerGroup,
   topic: TopicDefinition<T, unknown, C>,
   role: KafkaHandlerMeta['role'],
+  echoesApplied?: boolean,
 ): Method<T, C> {
-  const meta: KafkaHandlerMeta = { group, topic, role };
+  const meta: KafkaHandlerMeta = {
+    group,
+    topic,
+    role,
+    ...(echoesApplied ? { echoesApplied } : {}),
+  };
   const pattern = EventPattern(topic.name, group.transportId, { kafka: meta });
   return (target, key, descriptor) => {
     Reflect.defineMetadata(HANDLER, meta, descriptor.value!);
@@ -61,12 +69,14 @@ export const OnBatch = <T, C extends CleanupPolicy>(
 /**
  * Reads `topic` (compacted) into memory as the group's state: never committed, read again from
  * the start on every assignment; with `copartitioned`, input partition N waits until state
- * partition N is read up to where it stood at assignment.
+ * partition N is read up to where it stood at assignment. `echoesApplied`: the group's own
+ * committed writes to the topic, read back, are skipped (see `Subscription.echoesApplied`).
  */
 export const OnState = <T>(
   group: ConsumerGroup,
   topic: TopicDefinition<T, unknown, 'compact'>,
-): Method<T, 'compact'> => handler(group, topic, 'state');
+  opts: { echoesApplied?: boolean } = {},
+): Method<T, 'compact'> => handler(group, topic, 'state', opts.echoesApplied);
 
 /**
  * Called synchronously with the partition numbers of each new assignment of `group`, before any

@@ -137,6 +137,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       return {
         topic: topics?.[meta.topic.name] ?? meta.topic,
         role: meta.role,
+        echoesApplied: meta.echoesApplied,
         handle: (records: ConsumedRecord<unknown>[], m: { topic: string; partition: number }) =>
           this.invoke(handler, records, m),
       };

@@ -31,6 +31,7 @@ export function runnerFor(
       subscriptions.push({
         topic: opts.topics?.[h.topic.name] ?? h.topic,
         role: h.role,
+        echoesApplied: h.echoesApplied,
         handle: async (records, m) =>
           own[h.method](records, new KafkaBatchContext([m.topic, m.partition])),
       });
