@@ -59,7 +59,11 @@ export class IntentWriter {
     const message: ImMessageSent =
       m.conversation.type === 'c2c' ? { ...m, recipients: [userId] } : this.stripped!;
     const intent: PushIntent = { appId: m.appId, userId, message, fanoutAt };
-    await this.enqueue(outbound(TOPICS.pushIntent, intent, { context }), this.intentBytes);
+    // Built from values that passed their schemas when read (the message, and the recipient from
+    // its list or the group's membership, both `IdSchema`) and an ISO date: not validated again
+    // per recipient (intent.writer.spec checks the output against push.intent.v1).
+    const record = outbound(TOPICS.pushIntent, intent, { context, prevalidated: true });
+    await this.enqueue(record, this.intentBytes);
   }
 
   /** The recall intent of one recipient (small: the recall's ids, no message). */
