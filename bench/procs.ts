@@ -16,14 +16,18 @@ export function procStats(pid: number): { cpuMs: number; rssMb: number; peakRssM
   return { cpuMs, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
 
-/** A service entry point as one node process (SWC on load, tsconfig path aliases). */
+/**
+ * A service entry point as one node process (SWC on load, tsconfig path aliases); `root`: another
+ * checkout to run it from (a benchmark comparing two versions of the code in one run).
+ */
 export function runService(
   entry: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  root = ROOT,
 ): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, '-r', './libs/testing/src/swc-register.js', entry], {
-    cwd: ROOT,
+    cwd: root,
     env: { PATH: process.env.PATH, TS_NODE_PROJECT: 'tsconfig.json', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

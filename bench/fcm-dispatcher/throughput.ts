@@ -4,7 +4,11 @@
  * in the same run. The fake runs in its own process, the dispatcher in its own (as deployed), the
  * baseline in this one.
  *
- *   npx tsx bench/fcm-dispatcher/throughput.ts [--messages 20000]
+ *   npx tsx bench/fcm-dispatcher/throughput.ts [--messages 20000] [--env FCM_X=y ...] [--rounds 3] [--profile]
+ *     [--compare-root <another checkout>] [--compare-env FCM_X=z ...]
+ *
+ * `--profile` writes a CPU profile of each dispatcher round to .local/fcm-profiles
+ * (summarise with bench/apns-dispatcher/profile-summary.ts).
  *
  * Uses its own broker on 127.0.0.1:19592 (started if needed), so nothing reaches shared topics.
  */
@@ -17,7 +21,7 @@ import {
   writeAppsFile,
   type DisposableBroker,
 } from '@app/testing';
-import { procStats, runService } from '../procs';
+import { procStats, ROOT, runService } from '../procs';
 import type { Message } from 'firebase-admin/messaging';
 import { MAX_SOCKETS, message, sendEachBaseline, startFake } from './fcm-procs';
 import { Kafka, logLevel } from 'kafkajs';
@@ -25,6 +29,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+
+/** What a compared dispatcher round changes: another checkout (`--compare-root`), or settings. */
+interface Variant {
+  root?: string;
+  env?: Record<string, string>;
+}
 
 interface Round {
   rate: number;
@@ -48,6 +58,7 @@ async function dispatcherRounds(
   appId: string,
   pids: { fake: number },
   extraEnv: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ) {
   const readerGroup = uniqueId('bench-reader');
   const admin = kafka.admin();
@@ -76,7 +87,7 @@ async function dispatcherRounds(
   const brokerPid = broker.pid?.();
   const cpuOf = (pid: number | undefined) => (pid ? procStats(pid).cpuMs : NaN);
 
-  const round = async (n: number, tag: string): Promise<Round> => {
+  const round = async (n: number, tag: string, variant: Variant = {}): Promise<Round> => {
     const groupId = uniqueId(`bench-fcm-${tag}`);
     for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]) {
       await setGroupOffsetsAtEnd(admin, groupId, topic);
@@ -107,15 +118,21 @@ async function dispatcherRounds(
     seen.clear();
     prefix = `${groupId}-`;
     want = n;
-    const child = runService('apps/fcm-dispatcher/src/main.ts', {
-      KAFKA_BROKERS: broker.brokers.join(','),
-      PUSH_APPS_FILE: appsFile,
-      LOG_LEVEL: 'warn',
-      HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
-      FCM_GROUP_ID: groupId,
-      FCM_MAX_SOCKETS: String(MAX_SOCKETS),
-      ...extraEnv,
-    });
+    const child = runService(
+      'apps/fcm-dispatcher/src/main.ts',
+      {
+        KAFKA_BROKERS: broker.brokers.join(','),
+        PUSH_APPS_FILE: appsFile,
+        LOG_LEVEL: 'warn',
+        HTTP_PORT: String(20000 + Math.floor(Math.random() * 20000)),
+        FCM_GROUP_ID: groupId,
+        FCM_MAX_SOCKETS: String(MAX_SOCKETS),
+        ...extraEnv,
+        ...variant.env,
+      },
+      nodeArgs,
+      variant.root,
+    );
     const kill = () => child.kill('SIGKILL');
     process.once('exit', kill);
     type Mark = { t: bigint; count: number; cpu: number; fake: number; broker: number };
@@ -166,10 +183,27 @@ async function main(): Promise<void> {
       messages: { type: 'string', default: '20000' },
       /** Dispatcher settings to try, e.g. --env FCM_BATCHES_IN_FLIGHT=8 */
       env: { type: 'string', multiple: true, default: [] },
+      profile: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '3' },
+      /** Also runs the dispatcher from this checkout (e.g. main's), alternating, in the same run. */
+      'compare-root': { type: 'string' },
+      /** Also runs the dispatcher with these settings, alternating, in the same run. */
+      'compare-env': { type: 'string', multiple: true, default: [] },
     },
   });
-  const extraEnv = Object.fromEntries(values.env.map((kv) => kv.split('=', 2) as [string, string]));
+  const envOf = (kvs: string[]): Record<string, string> =>
+    Object.fromEntries(
+      kvs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+  const extraEnv = envOf(values.env);
+  const compare: Variant | undefined =
+    values['compare-root'] || values['compare-env'].length
+      ? { root: values['compare-root'], env: envOf(values['compare-env']) }
+      : undefined;
   const n = Number(values.messages);
+  const nodeArgs = values.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local/fcm-profiles')}`]
+    : [];
   const broker = await startDisposableBroker(19592);
   const kafka = new Kafka({
     clientId: 'bench-fcm',
@@ -205,7 +239,15 @@ async function main(): Promise<void> {
   );
   try {
     // The box may be shared and noisy: rounds alternate, and the best of each side is compared.
-    const d = await dispatcherRounds(kafka, broker, appsFile, appId, { fake: fake.pid }, extraEnv);
+    const d = await dispatcherRounds(
+      kafka,
+      broker,
+      appsFile,
+      appId,
+      { fake: fake.pid },
+      extraEnv,
+      nodeArgs,
+    );
     const bare: Array<{
       inFlight: number;
       rate: number;
@@ -215,17 +257,28 @@ async function main(): Promise<void> {
       fakeCpuPerMsg: number;
     }> = [];
     const disp: Round[] = [];
-    for (let r = 0; r < 3; r++) {
+    const compared: Round[] = [];
+    for (let r = 0; r < Number(values.rounds); r++) {
       for (const inFlight of [4, 8]) {
         const b = await sendEachBaseline(fake.info, fake.pid, project, n, inFlight);
         bare.push({ ...b, inFlight, rate: n / b.seconds });
       }
       disp.push(await d.round(n, `r${r}`));
+      if (compare) compared.push(await d.round(n, `c${r}`, compare));
     }
     await d.stop();
     const best = bare.reduce((a, b) => (b.rate > a.rate ? b : a));
-    const bestDisp = disp.reduce((a, b) => (b.rate > a.rate ? b : a));
+    const bestOf = (rounds: Round[]) => rounds.reduce((a, b) => (b.rate > a.rate ? b : a));
+    const bestDisp = bestOf(disp);
     const ms = (x: number) => +x.toFixed(3);
+    const roundsOut = (rounds: Round[]) =>
+      rounds.map((r) => ({
+        rate: Math.round(r.rate),
+        cpuMsPerMessage: ms(r.cpu.dispatcher),
+        fakeCpuMsPerMessage: ms(r.cpu.fake),
+        brokerCpuMsPerMessage: ms(r.cpu.broker),
+        peakRssMb: Math.round(r.peakRssMb),
+      }));
     const result = {
       messages: n,
       settings: extraEnv,
@@ -237,17 +290,19 @@ async function main(): Promise<void> {
         peakRssMb: Math.round(b.rssMb),
         peakHeapMb: Math.round(b.heapMb),
       })),
-      dispatcher: disp.map((r) => ({
-        rate: Math.round(r.rate),
-        cpuMsPerMessage: ms(r.cpu.dispatcher),
-        fakeCpuMsPerMessage: ms(r.cpu.fake),
-        brokerCpuMsPerMessage: ms(r.cpu.broker),
-        peakRssMb: Math.round(r.peakRssMb),
-      })),
+      dispatcher: roundsOut(disp),
       bestBaseline: Math.round(best.rate),
       bestDispatcher: Math.round(bestDisp.rate),
       ratio: +(bestDisp.rate / best.rate).toFixed(3),
       target: 0.8,
+      ...(compare && {
+        compared: {
+          variant: compare,
+          rounds: roundsOut(compared),
+          best: Math.round(bestOf(compared).rate),
+          ratio: +(bestOf(compared).rate / best.rate).toFixed(3),
+        },
+      }),
     };
     console.log(JSON.stringify(result, null, 2));
   } finally {

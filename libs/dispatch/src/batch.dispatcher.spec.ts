@@ -78,6 +78,34 @@ describe('BatchDispatcher', () => {
     expect(sum).toBeGreaterThanOrEqual(1.5);
   });
 
+  it('counts every send and outcome once its batch is done (one increment per label set)', async () => {
+    const value = async (metric: typeof dispatchMetrics.sends, labels: Record<string, string>) =>
+      (await metric.get()).values.find((v) =>
+        Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x),
+      )?.value ?? 0;
+    const sent = { provider: 'apns', app: 'other', status: 'delivered', reason: 'ok' };
+    const rejected = { provider: 'apns', app: 'other', status: 'rejected', reason: 'BadTopic' };
+    const done = { provider: 'apns', app: 'other', status: 'delivered' };
+    const before = [
+      await value(dispatchMetrics.sends, sent),
+      await value(dispatchMetrics.sends, rejected),
+      await value(dispatchMetrics.outcomes, done),
+    ];
+    const d = dispatcher([
+      { kind: 'delivered' },
+      { kind: 'rejected', code: 'BadTopic', message: 'no' },
+      { kind: 'delivered' },
+    ]);
+    await d.handleRequests([rec(req('t1'), '0'), rec(req('t2'), '1'), rec(req('t3'), '2')], {
+      partition: 2,
+    });
+    expect([
+      (await value(dispatchMetrics.sends, sent)) - before[0],
+      (await value(dispatchMetrics.sends, rejected)) - before[1],
+      (await value(dispatchMetrics.outcomes, done)) - before[2],
+    ]).toEqual([2, 1, 2]);
+  });
+
   it('turns results into outcomes, invalidations, dead letters and retries', async () => {
     const d = dispatcher([
       {

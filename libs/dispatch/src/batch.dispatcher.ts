@@ -1,6 +1,6 @@
 import type { TopicDefinition } from '@app/contracts';
 import type { ConsumedRecord, HandlerResult, OutboundRecord } from '@app/kafka';
-import { dispatchMetrics, metricApp, reportRetryBacklog } from './dispatch.metrics';
+import { CounterTally, dispatchMetrics, metricApp, reportRetryBacklog } from './dispatch.metrics';
 import type {
   DispatchProvider,
   DispatchRequest,
@@ -56,6 +56,11 @@ export class BatchDispatcher<R extends DispatchRequest> {
   private readonly now: () => number;
   /** Parked retries per retry-topic partition, and until when the partition is parked. */
   private readonly backlog = new Map<number, { count: number; until: number }>();
+  /** Sends and outcomes counted per label set, applied when a batch is done (`dispatch`). */
+  private readonly sends = new CounterTally(dispatchMetrics.sends);
+  private readonly outcomes = new CounterTally(dispatchMetrics.outcomes);
+  /** The last outcome time as an ISO string: the outcomes of a batch share their millisecond. */
+  private lastAt = { now: NaN, iso: '' };
 
   constructor(private readonly opts: BatchDispatcherOptions<R>) {
     this.memory = opts.memory ?? new RecentJobs();
@@ -100,6 +105,19 @@ export class BatchDispatcher<R extends DispatchRequest> {
   };
 
   private async dispatch(
+    records: ConsumedRecord<R>[],
+    partition: number,
+  ): Promise<OutboundRecord[]> {
+    try {
+      return await this.dispatchCounted(records, partition);
+    } finally {
+      // Concurrent partitions share the tallies: each batch applies whatever is counted so far.
+      this.sends.flush();
+      this.outcomes.flush();
+    }
+  }
+
+  private async dispatchCounted(
     records: ConsumedRecord<R>[],
     partition: number,
   ): Promise<OutboundRecord[]> {
@@ -156,12 +174,8 @@ export class BatchDispatcher<R extends DispatchRequest> {
   ): void {
     const p = this.opts.provider;
     const reason = r.kind === 'delivered' ? (r.code ?? 'ok') : r.code;
-    dispatchMetrics.sends.inc({
-      provider: p,
-      app: metricApp(this.opts.apps, req.appId),
-      status: r.kind,
-      reason,
-    });
+    const app = metricApp(this.opts.apps, req.appId);
+    this.sends.add(`${app}\0${r.kind}\0${reason}`, { provider: p, app, status: r.kind, reason });
     switch (r.kind) {
       case 'delivered': {
         const recs = this.terminal(rec, req, 'delivered', r.code ?? null, null);
@@ -210,22 +224,22 @@ export class BatchDispatcher<R extends DispatchRequest> {
     reason: string | null,
     attempts = req.attempt + 1,
   ): OutboundRecord[] {
+    const now = this.now();
+    if (now !== this.lastAt.now) this.lastAt = { now, iso: new Date(now).toISOString() };
     const o = buildOutcome(req, this.opts.provider, status, {
       code,
       reason,
       attempts,
-      now: this.now(),
+      now,
+      at: this.lastAt.iso,
     });
-    const labels = {
-      provider: this.opts.provider,
-      app: metricApp(this.opts.apps, req.appId),
-      status,
-    };
-    dispatchMetrics.outcomes.inc(labels);
+    const app = metricApp(this.opts.apps, req.appId);
+    const labels = { provider: this.opts.provider, app, status };
+    this.outcomes.add(`${app}\0${status}`, labels);
     dispatchMetrics.outcomeLatencySeconds.observe(labels, (o.latencyMs ?? 0) / 1000);
     const sentAt = req.sentAt ? Date.parse(req.sentAt) : NaN;
     if (Number.isFinite(sentAt) && status !== 'expired') {
-      dispatchMetrics.endToEndSeconds.observe(labels, Math.max(0, this.now() - sentAt) / 1000);
+      dispatchMetrics.endToEndSeconds.observe(labels, Math.max(0, now - sentAt) / 1000);
     }
     return [outcomeRecord(o, rec)];
   }

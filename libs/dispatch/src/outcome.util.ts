@@ -27,7 +27,14 @@ export function buildOutcome(
   req: DispatchRequest,
   provider: DispatchProvider,
   status: TerminalStatus,
-  detail: { code?: string | null; reason?: string | null; attempts?: number; now?: number } = {},
+  detail: {
+    code?: string | null;
+    reason?: string | null;
+    attempts?: number;
+    now?: number;
+    /** `now` as an ISO string, when the caller already has it (one per batch, not per push). */
+    at?: string;
+  } = {},
 ): PushOutcome {
   const now = detail.now ?? Date.now();
   return {
@@ -42,7 +49,7 @@ export function buildOutcome(
     reason: detail.reason?.slice(0, 1024) ?? null,
     attempts: detail.attempts ?? req.attempt + 1,
     latencyMs: Math.max(0, now - Date.parse(req.createdAt)),
-    at: new Date(now).toISOString(),
+    at: detail.at ?? new Date(now).toISOString(),
   };
 }
 

@@ -23,6 +23,8 @@ class CallRequests {
   add(r: ClientRequest | ClientHttp2Stream): void {
     // Opened after the deadline (a retry inside the library): it never goes out.
     if (this.reason) return abortAll([r], this.reason);
+    // Node ≥ 24 publishes a request on both `created` and `start`: one listener per request.
+    if (this.open.has(r)) return;
     this.open.add(r);
     r.once('close', () => this.open.delete(r));
   }
