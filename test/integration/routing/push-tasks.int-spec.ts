@@ -128,8 +128,15 @@ describe('push tasks, two routing instances', () => {
     }
     return [...by.values()];
   };
+  /**
+   * Every partition's walk done, and the recorder has the requests of every user decided: the
+   * checkpoints and the requests are written in one transaction but read from two topics, so a
+   * partition's last checkpoint may be seen before its requests (every user here has one device).
+   */
   const allDone = (taskId: string, partitions: number) => () =>
-    latest(taskId).length === partitions && latest(taskId).every((p) => p.state === 'done');
+    latest(taskId).length === partitions &&
+    latest(taskId).every((p) => p.state === 'done') &&
+    requestsOf(taskId).length >= latest(taskId).reduce((n, p) => n + p.decided, 0);
   const countBy = (rs: { userId: string }[]) => {
     const m = new Map<string, number>();
     for (const r of rs) m.set(r.userId, (m.get(r.userId) ?? 0) + 1);
