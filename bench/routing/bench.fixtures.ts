@@ -1,3 +1,4 @@
+import { AppsRegistry } from '@app/config';
 import {
   DEFAULT_PUSH_SETTINGS,
   type BadgeState,
@@ -66,4 +67,17 @@ export function userSnapshots(appId: string, userId: string, now = new Date()) {
     recent: ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc'],
   };
   return { tokens, presence, badges };
+}
+
+/** The benchmarks' one tenant: no suppression when online elsewhere, offline after 7 days. */
+export function benchApps(appId: string): AppsRegistry {
+  return new AppsRegistry({
+    apps: [
+      {
+        id: appId,
+        apiKeys: [`sha256:${'0'.repeat(64)}`],
+        policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
+      },
+    ],
+  });
 }

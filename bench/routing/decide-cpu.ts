@@ -10,22 +10,13 @@
  * (`only=compact` or `only=parsed` as a 4th argument runs one of them, e.g. under --cpu-prof.)
  */
 import { TOPICS, type PushIntent } from '@app/contracts';
-import { AppsRegistry } from '@app/config';
 import { DecideState } from '@apps/routing/decide/decide.state';
 import { decideIntents, type Caused } from '@apps/routing/decide/intent.decider';
-import { userSnapshots } from './bench.fixtures';
+import { benchApps, userSnapshots } from './bench.fixtures';
 import { asDecideState, ParsedState } from './parsed-state';
 
 const APP = 'bench';
-const apps = new AppsRegistry({
-  apps: [
-    {
-      id: APP,
-      apiKeys: [`sha256:${'0'.repeat(64)}`],
-      policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
-    },
-  ],
-});
+const apps = benchApps(APP);
 const BATCH = 200;
 
 function loaded(state: DecideState | ParsedState, users: number): DecideState {

@@ -15,7 +15,6 @@
  *   npx tsx bench/routing/pipeline.ts [users=50000] [intents=20000]
  */
 import { TOPICS, type PushIntent } from '@app/contracts';
-import { AppsRegistry } from '@app/config';
 import {
   ConsumerRunner,
   EventProducer,
@@ -30,19 +29,11 @@ import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
 import { FanoutConsumer } from '@apps/routing/fanout/fanout.consumer';
 import { decideGroupOptions, FANOUT_GROUP } from '@apps/routing/routing.groups';
 import { IntentWriter } from '@apps/routing/fanout/intent.writer';
-import { userSnapshots } from './bench.fixtures';
+import { benchApps, userSnapshots } from './bench.fixtures';
 import { benchKafka, endOffsets, freshTopics, produceAll, untilCommitted } from './bench.kafka';
 
 const APP = 'bench';
-const apps = new AppsRegistry({
-  apps: [
-    {
-      id: APP,
-      apiKeys: [`sha256:${'0'.repeat(64)}`],
-      policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
-    },
-  ],
-});
+const apps = benchApps(APP);
 const log = (o: object) => console.log(JSON.stringify(o));
 const secs = (ms: number) => Number((ms / 1000).toFixed(2));
 

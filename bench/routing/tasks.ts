@@ -16,7 +16,6 @@
  *   node --expose-gc --import tsx bench/routing/tasks.ts [users=100000] [intents=20000]
  */
 import { TOPICS, type PushIntent, type TokenUserDevices } from '@app/contracts';
-import { AppsRegistry } from '@app/config';
 import { EventProducer, outbound, runnerFor } from '@app/kafka';
 import { startDisposableBroker } from '@app/testing';
 import type { Admin } from 'kafkajs';
@@ -24,20 +23,12 @@ import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
 import { DecideState } from '@apps/routing/decide/decide.state';
 import { splitTask } from '@apps/routing/messages/pushes.service';
 import { decideGroupOptions } from '@apps/routing/routing.groups';
-import { userSnapshots } from './bench.fixtures';
+import { benchApps, userSnapshots } from './bench.fixtures';
 import { benchKafka, endOffsets, freshTopics, produceAll, untilCommitted } from './bench.kafka';
 
 const APP = 'bench';
 const PARTITIONS = 12;
-const apps = new AppsRegistry({
-  apps: [
-    {
-      id: APP,
-      apiKeys: [`sha256:${'0'.repeat(64)}`],
-      policy: { suppressWhenOnlineElsewhere: false, offlineAfterDays: 7 },
-    },
-  ],
-});
+const apps = benchApps(APP);
 const log = (o: object) => console.log(JSON.stringify(o));
 const secs = (ms: number) => Number((ms / 1000).toFixed(2));
 
