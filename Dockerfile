@@ -15,7 +15,9 @@
 #   docker build --build-arg VERSION=0.1.0 --build-arg REVISION=$(git rev-parse HEAD) -t offline-push:0.1.0 .
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
+# patches/: fixes applied to installed packages by `patch-package` (npm's postinstall).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

@@ -185,13 +185,22 @@ async function dispatcher(
     const cpu0 = procStats(child.pid!).cpuMs;
     const fc0 = await fakeCpu(f);
     const bc0 = brokerCpu();
-    await waitFor(async () => (await outcomesEnd()) - before >= N, {
-      what: 'all outcomes',
+    // Done when the group has committed every request: offsets commit only after the outcomes
+    // of their jobs are written (counted in pushes whether outcome records are one per push or not).
+    const requestsEnd = await admin.fetchTopicOffsets(TOPICS.apnsRequest.name);
+    const committedAll = async () => {
+      const [c] = await admin.fetchOffsets({ groupId, topics: [TOPICS.apnsRequest.name] });
+      const at = new Map(c.partitions.map((p) => [p.partition, Number(p.offset)]));
+      return requestsEnd.every((p) => (at.get(p.partition) ?? -1) >= Number(p.high));
+    };
+    await waitFor(async () => (await outcomesEnd()) > before && (await committedAll()), {
+      what: 'all requests committed',
       timeoutMs: 120000,
       intervalMs: 20,
     });
     const ms = performance.now() - t0;
     const s = procStats(child.pid!);
+    console.log(`dispatcher: ${(await outcomesEnd()) - before} outcome records for ${N} requests`);
     const ok = (await f.stats()).byStatus['200'] ?? 0;
     return {
       name: 'dispatcher (Kafka in, outcomes out)',
