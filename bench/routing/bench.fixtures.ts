@@ -3,6 +3,7 @@ import {
   DEFAULT_PUSH_SETTINGS,
   type BadgeState,
   type PresenceUserState,
+  type PushIntent,
   type TokenUserDevices,
 } from '@app/contracts';
 
@@ -80,4 +81,30 @@ export function benchApps(appId: string): AppsRegistry {
       },
     ],
   });
+}
+
+/** A push intent of a one-to-one (C2C) text message from `sender` to `userId`, as fan-out writes it. */
+export function c2cIntent(
+  appId: string,
+  userId: string,
+  messageId: string,
+  at: string,
+): PushIntent {
+  return {
+    appId,
+    userId,
+    fanoutAt: at,
+    message: {
+      appId,
+      messageId,
+      sentAt: at,
+      conversation: { type: 'c2c', id: 'sender', name: null },
+      sender: { userId: 'sender', nickname: 'Sender', nameCard: null },
+      recipients: [userId],
+      elements: [{ type: 'text', text: 'Are we still on for Saturday?' }],
+      mentions: null,
+      offlinePush: null,
+      ttlSeconds: 3600,
+    },
+  };
 }

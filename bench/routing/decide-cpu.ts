@@ -12,7 +12,7 @@
 import { TOPICS, type PushIntent } from '@app/contracts';
 import { DecideState } from '@apps/routing/decide/decide.state';
 import { decideIntents, type Caused } from '@apps/routing/decide/intent.decider';
-import { benchApps, userSnapshots } from './bench.fixtures';
+import { benchApps, c2cIntent, userSnapshots } from './bench.fixtures';
 import { asDecideState, ParsedState } from './parsed-state';
 
 const APP = 'bench';
@@ -34,25 +34,7 @@ function intentsFor(users: number, n: number, round: number): Caused<PushIntent>
   const sentAt = new Date().toISOString();
   return Array.from({ length: n }, (_, i) => {
     const userId = `user${(i * 7919) % users}`;
-    return {
-      value: {
-        appId: APP,
-        userId,
-        fanoutAt: sentAt,
-        message: {
-          appId: APP,
-          messageId: `m${round}-${i}`,
-          sentAt,
-          conversation: { type: 'c2c', id: 'sender', name: null },
-          sender: { userId: 'sender', nickname: 'Sender', nameCard: null },
-          recipients: [userId],
-          elements: [{ type: 'text', text: 'Are we still on for Saturday?' }],
-          mentions: null,
-          offlinePush: null,
-          ttlSeconds: 3600,
-        },
-      },
-    };
+    return { value: c2cIntent(APP, userId, `m${round}-${i}`, sentAt) };
   });
 }
 

@@ -23,7 +23,7 @@ import { DecideConsumer } from '@apps/routing/decide/decide.consumer';
 import { DecideState } from '@apps/routing/decide/decide.state';
 import { splitTask } from '@apps/routing/messages/pushes.service';
 import { decideGroupOptions } from '@apps/routing/routing.groups';
-import { benchApps, userSnapshots } from './bench.fixtures';
+import { benchApps, c2cIntent, userSnapshots } from './bench.fixtures';
 import { benchKafka, endOffsets, freshTopics, produceAll, untilCommitted } from './bench.kafka';
 
 const APP = 'bench';
@@ -57,23 +57,7 @@ function intents(n: number, users: number): Generator<PushIntent> {
   return (function* () {
     for (let i = 0; i < n; i++) {
       const userId = `user${(i * 7919) % users}`;
-      yield {
-        appId: APP,
-        userId,
-        message: {
-          appId: APP,
-          messageId: `m${i}`,
-          sentAt: new Date().toISOString(),
-          conversation: { type: 'c2c', id: 'sender', name: null },
-          sender: { userId: 'sender', nickname: 'Sender', nameCard: null },
-          recipients: [userId],
-          elements: [{ type: 'text', text: 'Are we still on for Saturday?' }],
-          mentions: null,
-          offlinePush: null,
-          ttlSeconds: 3600,
-        },
-        fanoutAt: new Date().toISOString(),
-      };
+      yield c2cIntent(APP, userId, `m${i}`, new Date().toISOString());
     }
   })();
 }
