@@ -75,19 +75,26 @@ export function reapLeftovers(log: (s: string) => void): void {
   }
 }
 
-/** Ends a child: SIGTERM, SIGKILL after `ms`. */
+/** Ends a child: SIGTERM, SIGKILL after `ms` (`ms` = 0: SIGKILL at once). */
 export async function stopChild(child: ChildProcess | undefined, ms = 15000): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
+  child.kill(ms === 0 ? 'SIGKILL' : 'SIGTERM');
   const t = setTimeout(() => child.kill('SIGKILL'), ms);
   await gone;
   clearTimeout(t);
 }
 
-export async function stopAll(): Promise<void> {
-  await Promise.all([...children].map((c) => stopChild(c)));
+/**
+ * Ends every child. `kill`: SIGKILL at once, for the end of a run when nothing is measured any
+ * more (a graceful stop of six services costs seconds; CPU profiles need the graceful one).
+ */
+export async function stopAll(opts: { kill?: boolean } = {}): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c, opts.kill ? 0 : 15000)));
 }
+
+/** The hook each service is started with (bench only): a forced collection on SIGUSR2. */
+export const GC_HOOK = join(ROOT, 'bench/e2e/gc-hook.js');
 
 /** One service from dist/, with its settings, port, log and readiness. */
 export class Service {
@@ -100,6 +107,11 @@ export class Service {
     private readonly env: Record<string, string>,
     private readonly nodeArgs: string[] = [],
   ) {}
+
+  /** Where the GC hook writes its reading (bench/e2e/gc-hook.js). */
+  get gcReportFile(): string {
+    return join(WORK_DIR, 'run', `gc-${this.name}.json`);
+  }
 
   get entry(): string {
     return `dist/apps/${this.name}/main.js`;
@@ -114,12 +126,14 @@ export class Service {
     mkdirSync(join(WORK_DIR, 'logs'), { recursive: true });
     const out = createWriteStream(join(WORK_DIR, 'logs', `${this.name}.log`), { flags: 'a' });
     out.write(`\n===== start at ${new Date().toISOString()} =====\n`);
-    const child = spawn(process.execPath, [...this.nodeArgs, this.entry], {
+    const args = ['--expose-gc', '--require', GC_HOOK, ...this.nodeArgs, this.entry];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
         HTTP_PORT: String(this.port),
         HTTP_HOST: '127.0.0.1',
+        BENCH_GC_REPORT_FILE: this.gcReportFile,
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -135,9 +149,9 @@ export class Service {
     await stopChild(this.child);
   }
 
-  async ready(): Promise<boolean> {
+  async ready(path = '/health/ready'): Promise<boolean> {
     try {
-      const r = await fetch(`http://127.0.0.1:${this.port}/health/ready`, {
+      const r = await fetch(`http://127.0.0.1:${this.port}${path}`, {
         signal: AbortSignal.timeout(3000),
       });
       await r.arrayBuffer();
@@ -147,10 +161,13 @@ export class Service {
     }
   }
 
-  /** Waits until ready; ms since the process was started. */
-  async waitReady(timeoutMs = 180000): Promise<number> {
+  /**
+   * Waits until ready (`/health/live`: until its HTTP server answers, i.e. it has booted; it may
+   * still be connecting); ms since the process was started.
+   */
+  async waitReady(timeoutMs = 180000, path = '/health/ready'): Promise<number> {
     for (;;) {
-      if (await this.ready()) return performance.now() - this.startedAt;
+      if (await this.ready(path)) return performance.now() - this.startedAt;
       if (this.child?.exitCode !== null) {
         throw new Error(
           `${this.name} exited (${this.child?.exitCode}); see ${join(WORK_DIR, 'logs', `${this.name}.log`)}`,
@@ -202,6 +219,48 @@ export async function settledHeap(s: Service, ms = 3000): Promise<{ heap: number
     await new Promise((r) => setTimeout(r, 200));
   }
   return { heap, rss: procStats(s.pid).rssMb * 2 ** 20 };
+}
+
+/** What the GC hook wrote: `process.memoryUsage()` before and after two full collections. */
+export interface GcReading {
+  gcMs: number;
+  before: NodeJS.MemoryUsage;
+  after: NodeJS.MemoryUsage;
+}
+
+/**
+ * Heap in use after a forced full collection (two `global.gc()` in the service, through the GC
+ * hook: SIGUSR2, then its report file), and the RSS then.
+ */
+export async function forcedGcHeap(
+  s: Service,
+  timeoutMs = 15000,
+): Promise<{ heap: number; rss: number; heapBeforeGc: number; gcMs: number }> {
+  const file = s.gcReportFile;
+  rmSync(file, { force: true });
+  process.kill(s.pid, 'SIGUSR2');
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // not written yet
+    }
+    if (text) {
+      const r = JSON.parse(text) as GcReading;
+      return {
+        heap: r.after.heapUsed,
+        rss: r.after.rss,
+        heapBeforeGc: r.before.heapUsed,
+        gcMs: r.gcMs,
+      };
+    }
+    if (performance.now() > end) {
+      throw new Error(`${s.name}: no GC reading in ${file} after ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
