@@ -278,12 +278,29 @@ function newest(dir: string): number {
   return t;
 }
 
+/**
+ * Written when this harness's own build succeeded. webpack leaves a bundle whose content did not
+ * change unwritten (old mtime), so after a change to one service the others' bundles stay older
+ * than the newest source and, without the stamp, every run would build again.
+ */
+const BUILD_STAMP = join(ROOT, 'dist/.bench-e2e-built');
+
+export function markBuilt(): void {
+  writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`);
+}
+
 /** Whether dist/ is missing a service or is older than the sources (apps/, libs/). */
 export function distIsStale(): boolean {
   const src = Math.max(newest(join(ROOT, 'apps')), newest(join(ROOT, 'libs')));
+  let stamp = 0;
+  try {
+    stamp = statSync(BUILD_STAMP).mtimeMs;
+  } catch {
+    // never built by this harness
+  }
   return SERVICES.some((s) => {
     try {
-      return statSync(join(ROOT, 'dist/apps', s, 'main.js')).mtimeMs < src;
+      return Math.max(statSync(join(ROOT, 'dist/apps', s, 'main.js')).mtimeMs, stamp) < src;
     } catch {
       return true;
     }

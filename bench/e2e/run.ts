@@ -52,6 +52,7 @@ import {
 } from './population';
 import {
   distIsStale,
+  markBuilt,
   reapLeftovers,
   Service,
   SERVICES,
@@ -811,6 +812,7 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     if (b.status !== 0) throw new Error('npm run build failed');
+    markBuilt();
     phaseDone('build');
   }
   const runDir = join(WORK_DIR, 'run');
