@@ -119,9 +119,10 @@ async function dispatcher(
   // Just-created topics may not have leaders yet: retry until the ends can be read.
   await waitFor(
     async () => {
-      for (const t of [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]) {
-        await setGroupOffsetsAtEnd(admin, groupId, t);
-      }
+      await setGroupOffsetsAtEnd(kafka, admin, groupId, [
+        TOPICS.apnsRequest.name,
+        TOPICS.apnsRetry.name,
+      ]);
       return true;
     },
     { what: 'group offsets at the topic ends', timeoutMs: 60000, intervalMs: 500 },

@@ -63,7 +63,7 @@ async function dispatcherRounds(
   const readerGroup = uniqueId('bench-reader');
   const admin = kafka.admin();
   await admin.connect();
-  await setGroupOffsetsAtEnd(admin, readerGroup, TOPICS.pushOutcome.name);
+  await setGroupOffsetsAtEnd(kafka, admin, readerGroup, TOPICS.pushOutcome.name);
   const reader = kafka.consumer({ groupId: readerGroup, readUncommitted: false });
   await reader.connect();
   await reader.subscribe({ topic: TOPICS.pushOutcome.name, fromBeginning: false });
@@ -89,9 +89,10 @@ async function dispatcherRounds(
 
   const round = async (n: number, tag: string, variant: Variant = {}): Promise<Round> => {
     const groupId = uniqueId(`bench-fcm-${tag}`);
-    for (const topic of [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]) {
-      await setGroupOffsetsAtEnd(admin, groupId, topic);
-    }
+    await setGroupOffsetsAtEnd(kafka, admin, groupId, [
+      TOPICS.fcmRequest.name,
+      TOPICS.fcmRetry.name,
+    ]);
     const now = Date.now();
     const req = (i: number): FcmRequest => {
       const { token, ...msg } = message(i) as Message & { token: string };

@@ -259,7 +259,7 @@ async function benchFanout(kafka: Kafka, admin: Admin, producer: EventProducer) 
       }),
     ]);
   }
-  await setGroupOffsetsAtEnd(admin, 'bench-fanout', TOPICS.imMessageSent.name);
+  await setGroupOffsetsAtEnd(kafka, admin, 'bench-fanout', TOPICS.imMessageSent.name);
   const stage = new FanoutConsumer(producer, apps, { chunk: 2000, unknownGroupGraceMs: 0 });
   const runner = runnerFor(
     kafka,

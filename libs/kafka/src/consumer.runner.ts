@@ -262,10 +262,14 @@ export class ConsumerRunner {
 
   private async startNewGroupAtEnd(): Promise<void> {
     await withAdmin(this.kafka, async (admin) => {
-      for (const topic of inputTopics(this.opts)) {
-        if (await startNewGroupAtEnd(admin, this.opts.groupId, topic)) {
-          this.logger.log({ msg: 'new consumer group starts at the end', topic });
-        }
+      const set = await startNewGroupAtEnd(
+        this.kafka,
+        admin,
+        this.opts.groupId,
+        inputTopics(this.opts),
+      );
+      for (const topic of set) {
+        this.logger.log({ msg: 'new consumer group starts at the end', topic });
       }
     });
   }

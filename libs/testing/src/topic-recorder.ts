@@ -66,7 +66,7 @@ export class TopicRecorder {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await startGroupAtEnd(admin, recorder.groupId, recorder.topics);
+        await startGroupAtEnd(kafka, admin, recorder.groupId, recorder.topics);
       } finally {
         await admin.disconnect();
       }
@@ -226,22 +226,22 @@ export function readFor<T = unknown>(
 
 /**
  * Commits `groupId`'s offsets at the current end of each topic, so that the group starts there
- * (retried while a broker just started still elects partition leaders).
+ * (one join of the group for all of them; retried while a broker just started still elects
+ * partition leaders).
  */
 export async function startGroupAtEnd(
+  kafka: Kafka,
   admin: Admin,
   groupId: string,
   topics: string[],
 ): Promise<void> {
-  for (const topic of topics) {
-    await waitFor(
-      async () => {
-        await setGroupOffsetsAtEnd(admin, groupId, topic);
-        return true;
-      },
-      { what: `${groupId} at the end of ${topic}`, timeoutMs: 60000, intervalMs: 500 },
-    );
-  }
+  await waitFor(
+    async () => {
+      await setGroupOffsetsAtEnd(kafka, admin, groupId, topics);
+      return true;
+    },
+    { what: `${groupId} at the end of ${topics.join(', ')}`, timeoutMs: 60000, intervalMs: 500 },
+  );
 }
 
 function decode(value: Buffer | null): unknown {

@@ -79,7 +79,7 @@ describe('push task status (delivery-reports)', () => {
     const apnsEnv = dispatcherEnv(broker.brokers, appsFile);
     const admin = kafka.admin();
     await admin.connect();
-    await startGroupAtEnd(admin, apnsEnv.APNS_GROUP_ID, [
+    await startGroupAtEnd(kafka, admin, apnsEnv.APNS_GROUP_ID, [
       TOPICS.apnsRequest.name,
       TOPICS.apnsRetry.name,
     ]);

@@ -57,7 +57,7 @@ describe('FCM dispatcher over Kafka', () => {
     await admin.connect();
     // This broker outlives the run (benchmarks use it too): the group starts at the end of its
     // topics rather than working through what earlier runs left there.
-    await startGroupAtEnd(admin, groupId, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
+    await startGroupAtEnd(kafka, admin, groupId, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
     await admin.disconnect();
     fx = await startFcmFixture();
     producer = new EventProducer(kafka);

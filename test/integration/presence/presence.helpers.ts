@@ -18,14 +18,13 @@ export async function startPresence(
   const all: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
   if (opts.newGroupAtEnd ?? true) {
     const brokers = (all.KAFKA_BROKERS ?? '').split(',');
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
     await admin.connect();
     try {
-      await startNewGroupAtEnd(
-        admin,
-        all.PRESENCE_CONSUMER_GROUP ?? 'presence',
+      await startNewGroupAtEnd(kafka, admin, all.PRESENCE_CONSUMER_GROUP ?? 'presence', [
         TOPICS.presenceDeviceEvent.name,
-      );
+      ]);
     } finally {
       await admin.disconnect();
     }

@@ -103,8 +103,11 @@ describe('content modes end to end', () => {
     await admin.connect();
     const apnsGroup = uniqueId('apns-dispatcher');
     const fcmGroup = uniqueId('fcm-dispatcher');
-    await startGroupAtEnd(admin, apnsGroup, [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]);
-    await startGroupAtEnd(admin, fcmGroup, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
+    await startGroupAtEnd(kafka, admin, apnsGroup, [
+      TOPICS.apnsRequest.name,
+      TOPICS.apnsRetry.name,
+    ]);
+    await startGroupAtEnd(kafka, admin, fcmGroup, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
     await admin.disconnect();
     const brokers = process.env.KAFKA_BROKERS!.split(',');
     apps.push(

@@ -55,7 +55,7 @@ describe('decide stage across a crash', () => {
         since: new Date(Date.now() - 60000).toISOString(),
       },
     ]);
-    await startGroupAtEnd(admin, group, [TOPICS.pushIntent.name]);
+    await startGroupAtEnd(kafka, admin, group, [TOPICS.pushIntent.name]);
     const topics = [TOPICS.apnsRequest.name, TOPICS.fcmRequest.name];
     const committed = await TopicRecorder.start(kafka, topics);
     const uncommitted = await TopicRecorder.start(kafka, topics, { readUncommitted: true });

@@ -84,8 +84,11 @@ describe('recall and read sync, end to end', () => {
     const admin = kafka.admin();
     await admin.connect();
     // The broker outlives the run: the dispatchers start at the end of what earlier runs left.
-    await startGroupAtEnd(admin, apnsGroup, [TOPICS.apnsRequest.name, TOPICS.apnsRetry.name]);
-    await startGroupAtEnd(admin, fcmGroup, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
+    await startGroupAtEnd(kafka, admin, apnsGroup, [
+      TOPICS.apnsRequest.name,
+      TOPICS.apnsRetry.name,
+    ]);
+    await startGroupAtEnd(kafka, admin, fcmGroup, [TOPICS.fcmRequest.name, TOPICS.fcmRetry.name]);
     await admin.disconnect();
     rec = await TopicRecorder.start(kafka, [TOPICS.apnsRequest.name, TOPICS.deadLetter.name]);
     const base = {
