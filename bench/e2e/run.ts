@@ -31,7 +31,15 @@ import { EventProducer, outbound, type OutboundRecord } from '@app/kafka';
 import { startDisposableBroker, type DisposableBroker } from '@app/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -950,10 +958,10 @@ async function main(): Promise<void> {
     }
     const dir = join(ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
-    const file = join(
-      dir,
-      `${report.date.slice(0, 10)}-${report.machine.host}${QUICK ? '-quick' : ''}.json`,
-    );
+    // A second run the same day does not overwrite the first (results are committed by name).
+    const base = `${report.date.slice(0, 10)}-${report.machine.host}${QUICK ? '-quick' : ''}`;
+    let file = join(dir, `${base}.json`);
+    for (let n = 2; existsSync(file); n++) file = join(dir, `${base}-${n}.json`);
     console.log('\nWall time per phase (s)');
     for (const [k, v] of Object.entries(phaseSeconds)) console.log(`  ${k.padEnd(62)} ${v}`);
     console.log(
