@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 /**
  * patches/kafkajs+2.2.4.patch (applied by `patch-package` on npm's postinstall) replaces kafkajs's
  * grouping of a produce call's messages by partition, which was quadratic in the messages of one
- * partition. These check that the installed kafkajs is the patched one and that the grouping still
- * does what sendMessages expects of it.
+ * partition, and makes its protocol encoder take pooled, unzeroed memory. These check that the
+ * installed kafkajs is the patched one, that the grouping still does what sendMessages expects of
+ * it, and that no byte of the unzeroed memory reaches an encoded record.
  */
 type Message = { key: string; partition: number };
 type Group = (args: {
@@ -18,6 +19,22 @@ type Group = (args: {
 const kafkajsDir = dirname(require.resolve('kafkajs/package.json'));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const group = require('kafkajs/src/producer/groupMessagesPerPartition') as Group;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const recordV0 = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: {
+  offsetDelta: number;
+  timestampDelta: number;
+  key: Buffer;
+  value: Buffer;
+  headers: Record<string, string>;
+}) => { buffer: Buffer };
+interface KafkaEncoder {
+  writeInt8(v: number): KafkaEncoder;
+  writeInt32(v: number): KafkaEncoder;
+  writeBytes(v: Buffer): KafkaEncoder;
+  buffer: Buffer;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Encoder = require('kafkajs/src/protocol/encoder') as new () => KafkaEncoder;
 const metadata = Array.from({ length: 12 }, (_, i) => ({ partitionId: i }));
 
 describe('kafkajs, as patched', () => {
@@ -30,6 +47,44 @@ describe('kafkajs, as patched', () => {
     const src = readFileSync(join(kafkajsDir, 'src/producer/groupMessagesPerPartition.js'), 'utf8');
     expect(src).toContain('patches/kafkajs+2.2.4.patch');
     expect(src).not.toContain('[...current, message]');
+    const encoder = readFileSync(join(kafkajsDir, 'src/protocol/encoder.js'), 'utf8');
+    expect(encoder).toContain('patches/kafkajs+2.2.4.patch');
+    expect(encoder).not.toContain('Buffer.alloc(');
+  });
+
+  it('encodes a record byte for byte as the protocol says, whatever the pooled memory held', () => {
+    // The patched encoder takes its memory from Node's buffer pool without zeroing it: fill the
+    // pool with garbage first, so that a byte the encoder failed to write would show.
+    for (let i = 0; i < 64; i++) Buffer.allocUnsafe(512).fill(0xaa);
+    const record = recordV0({
+      offsetDelta: 3,
+      timestampDelta: 5,
+      key: Buffer.from('k'),
+      value: Buffer.from('v'),
+      headers: { a: 'b', 'content-type': 'application/json' },
+    }).buffer;
+    // Record v0: length, attributes, timestampDelta, offsetDelta, key, value, headers, all
+    // varints zigzag-encoded (KIP-98's record format).
+    const body = Buffer.concat([
+      Buffer.from([0x00, 0x0a, 0x06, 0x02, 0x6b, 0x02, 0x76, 0x04]),
+      Buffer.from([0x02, 0x61, 0x02, 0x62]),
+      Buffer.from([0x18]),
+      Buffer.from('content-type'),
+      Buffer.from([0x20]),
+      Buffer.from('application/json'),
+    ]);
+    expect(record).toEqual(Buffer.concat([Buffer.from([body.length * 2]), body]));
+  });
+
+  it('grows its buffer without losing what it wrote', () => {
+    for (let i = 0; i < 64; i++) Buffer.allocUnsafe(4096).fill(0x55);
+    const big = Buffer.alloc(5000, 0x01);
+    const out = new Encoder().writeInt32(7).writeBytes(big).writeInt8(9).buffer;
+    expect(out.length).toBe(4 + 4 + 5000 + 1);
+    expect(out.readInt32BE(0)).toBe(7);
+    expect(out.readInt32BE(4)).toBe(5000);
+    expect(out.subarray(8, 5008).equals(big)).toBe(true);
+    expect(out[5008]).toBe(9);
   });
 
   it('groups messages by the partitioner, keeping their order within each partition', () => {
