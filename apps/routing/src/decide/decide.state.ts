@@ -79,9 +79,10 @@ export class StatePart<T> {
   }
 
   get(key: string): T | undefined {
-    const start = partStart(this.users.get(key), this.part);
+    const record = this.users.get(key);
+    const start = partStart(record, this.part);
     if (start < 0) return undefined;
-    const [header, value] = decodeAt(this.users.get(key)!, start, keySeeds(key));
+    const [header, value] = decodeAt(record!, start, keySeeds(key));
     return this.codec.of(header, value);
   }
 
@@ -176,7 +177,7 @@ export class DecideState {
   /** The partition a user's tokens were read from (-1: none or no tokens). */
   private partitionOf(key: string): number {
     const record = this.users.get(key);
-    return this.tokens.has(key) ? partitionOf(record!) : -1;
+    return partStart(record, Part.Tokens) >= 0 ? partitionOf(record!) : -1;
   }
 
   applyTokens(key: string, value: TokenUserDevices | null, partition?: number): void {
