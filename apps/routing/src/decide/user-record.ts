@@ -12,7 +12,7 @@ const PARTS = 3;
  *
  * Each part is a compact.codec record (its own back-references: a part is replaced alone).
  */
-export interface Layout {
+interface Layout {
   /** The partition the tokens were read from (-1: none). */
   partition: number;
   /** Where each part starts and ends (equal: absent). */
@@ -20,7 +20,7 @@ export interface Layout {
   ends: number[];
 }
 
-export function layoutOf(record: string): Layout {
+function layoutOf(record: string): Layout {
   const partition = varintAt(record, 0) - 1;
   const lengths: number[] = [];
   for (let i = 0; i < PARTS; i++) lengths.push(varintAt(record, varintEnd));
